@@ -1,0 +1,60 @@
+import type { CallEnd, CallInfo, Outcome, PathType } from "../../domain/call-types.ts";
+import type { QualitySample, QualitySummary } from "../../domain/quality.ts";
+
+/** One call as stored in the history (PRODUCT.md §7). */
+export interface CallRecord extends CallInfo {
+  readonly answeredDeviceId?: string;
+  readonly answeredAtMs?: number;
+  readonly endedAtMs?: number;
+  readonly outcome?: Outcome;
+  readonly endReason?: CallEnd["reason"];
+  readonly path?: PathType;
+  readonly setupMs?: number;
+  readonly quality?: QualitySummary;
+}
+
+/** A page request over one user's history, newest first. */
+export interface HistoryQuery {
+  readonly userId: string;
+  /** 1–100. */
+  readonly limit: number;
+  /** Opaque cursor from a previous page; absent for the first. */
+  readonly cursor?: string;
+  /** Only calls this user missed as the callee. */
+  readonly missedOnly: boolean;
+}
+
+/** One page of history. */
+export interface HistoryPage {
+  readonly calls: readonly CallRecord[];
+  /** Absent on the last page. */
+  readonly nextCursor?: string;
+}
+
+/**
+ * The call history store. Every write is idempotent: a retried write never
+ * duplicates a call, and a call's outcome is set at most once.
+ */
+export interface CallStore {
+  /** Records a call that started ringing (no-op when the call is already recorded). */
+  recordStart(call: CallInfo): Promise<void>;
+  /** Records the answer (no-op when already answered or ended). */
+  recordAnswer(callId: string, deviceId: string, answeredAtMs: number): Promise<void>;
+  /**
+   * Sets the call's final outcome if it has none yet. Returns true when this
+   * call set it, false when an outcome was already recorded (nothing changes).
+   */
+  finalize(callId: string, end: CallEnd, quality?: QualitySummary): Promise<boolean>;
+  /** The call, or undefined. */
+  get(callId: string): Promise<CallRecord | undefined>;
+  /** One page of a user's calls (as caller or callee), newest first. */
+  listForUser(query: HistoryQuery): Promise<HistoryPage>;
+  /** Stores raw quality samples of one participant of a call. */
+  addSamples(callId: string, userId: string, samples: readonly QualitySample[]): Promise<void>;
+  /** The raw samples of a call, oldest first. */
+  listSamples(callId: string): Promise<readonly (QualitySample & { readonly userId: string })[]>;
+  /** Calls still without an outcome whose ring deadline is before `beforeMs` (for takeover sweeps). */
+  listOverdueRinging(beforeMs: number, limit: number): Promise<readonly CallRecord[]>;
+  /** Releases connections/files. */
+  close(): Promise<void>;
+}

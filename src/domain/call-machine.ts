@@ -1,0 +1,395 @@
+/**
+ * The call state machine (PRODUCT.md §3): pure functions from (state, event, now)
+ * to the next state and the effects to run. No I/O, no clock, no randomness.
+ * Illegal transitions throw a DomainError; they never assign state silently.
+ */
+import type {
+  CallEnd,
+  CallEvent,
+  CallInfo,
+  CallState,
+  DeviceRef,
+  Effect,
+  EndReason,
+  Outcome,
+  PathType,
+  Transition,
+} from "./call-types.ts";
+import { DomainError } from "./errors.ts";
+
+/** Tunables of the lifecycle. */
+export interface CallPolicy {
+  /** Unanswered for this long → missed. */
+  readonly ringTimeoutMs: number;
+  /** Answered but no media connection for this long → failed. */
+  readonly setupTimeoutMs: number;
+  /** Trickled ICE candidates allowed per call (both sides together). */
+  readonly maxCandidatesPerCall: number;
+}
+
+/** The policy of PRODUCT.md §3: 30 s to answer. */
+export const defaultCallPolicy: CallPolicy = {
+  ringTimeoutMs: 30_000,
+  setupTimeoutMs: 30_000,
+  maxCandidatesPerCall: 200,
+};
+
+/** What the application knows about the callee when a call starts. */
+export interface StartInput {
+  readonly callId: string;
+  readonly caller: DeviceRef;
+  readonly calleeUserId: string;
+  readonly video: boolean;
+  /** Devices of the callee with a live signaling session. */
+  readonly calleeDevices: readonly string[];
+  /** Whether the callee has any push target (device without a live session). */
+  readonly calleePushable: boolean;
+  /** Whether the callee is already in (or being rung for) another call. */
+  readonly calleeBusy: boolean;
+}
+
+/** Starts a call: rings the callee, or ends at once as busy or unreachable. */
+export function startCall(input: StartInput, nowMs: number, policy: CallPolicy = defaultCallPolicy): Transition {
+  if (input.caller.userId === input.calleeUserId) {
+    throw new DomainError("invalid_argument", "cannot call yourself");
+  }
+  const call: CallInfo = {
+    callId: input.callId,
+    caller: input.caller,
+    calleeUserId: input.calleeUserId,
+    video: input.video,
+    startedAtMs: nowMs,
+    ringDeadlineMs: nowMs + policy.ringTimeoutMs,
+  };
+  const record: Effect = { kind: "record_start", call };
+  if (input.calleeBusy) {
+    return endNow(call, [record], { outcome: "busy", reason: "callee_busy", endedAtMs: nowMs }, []);
+  }
+  if (input.calleeDevices.length === 0 && !input.calleePushable) {
+    return endNow(call, [record], { outcome: "unreachable", reason: "no_devices", endedAtMs: nowMs }, []);
+  }
+  const incoming = {
+    type: "incoming_call",
+    callId: call.callId,
+    callerUserId: call.caller.userId,
+    video: call.video,
+    ringDeadlineMs: call.ringDeadlineMs,
+  } as const;
+  const effects: Effect[] = [
+    record,
+    { kind: "set_timer", timer: "ring", atMs: call.ringDeadlineMs },
+    {
+      kind: "send",
+      to: call.caller,
+      event: {
+        type: "ringing",
+        callId: call.callId,
+        calleeUserId: call.calleeUserId,
+        devices: input.calleeDevices.length,
+      },
+    },
+    ...input.calleeDevices.map(
+      (deviceId): Effect => ({ kind: "send", to: device(call.calleeUserId, deviceId), event: incoming }),
+    ),
+  ];
+  if (input.calleePushable) {
+    const { type: _type, ...fields } = incoming;
+    effects.push({ kind: "notify", notification: { kind: "incoming_call", userId: call.calleeUserId, ...fields } });
+  }
+  return { state: { phase: "ringing", call, ringing: input.calleeDevices, pushed: input.calleePushable }, effects };
+}
+
+/** Applies one event to a call. Throws DomainError for an illegal event. */
+export function transition(
+  state: CallState,
+  event: CallEvent,
+  nowMs: number,
+  policy: CallPolicy = defaultCallPolicy,
+): Transition {
+  switch (state.phase) {
+    case "ringing":
+      return fromRinging(state, event, nowMs, policy);
+    case "connecting":
+    case "connected":
+      return fromAnswered(state, event, nowMs, policy);
+    case "ended":
+      return fromEnded(state, event);
+  }
+}
+
+type Ringing = Extract<CallState, { phase: "ringing" }>;
+type Answered = Extract<CallState, { phase: "connecting" | "connected" }>;
+
+function fromRinging(state: Ringing, event: CallEvent, nowMs: number, policy: CallPolicy): Transition {
+  const { call } = state;
+  switch (event.type) {
+    case "ring_device": {
+      if (state.ringing.includes(event.deviceId)) return unchanged(state);
+      const incoming = {
+        type: "incoming_call",
+        callId: call.callId,
+        callerUserId: call.caller.userId,
+        video: call.video,
+        ringDeadlineMs: call.ringDeadlineMs,
+      } as const;
+      return {
+        state: { ...state, ringing: [...state.ringing, event.deviceId] },
+        effects: [{ kind: "send", to: device(call.calleeUserId, event.deviceId), event: incoming }],
+      };
+    }
+    case "accept": {
+      requireCallee(call, event.by, "accept");
+      const next: CallState = {
+        phase: "connecting",
+        call,
+        answeredDeviceId: event.by.deviceId,
+        answeredAtMs: nowMs,
+        setupDeadlineMs: nowMs + policy.setupTimeoutMs,
+        candidates: 0,
+      };
+      const accepted = { type: "call_accepted", callId: call.callId, answeredDeviceId: event.by.deviceId } as const;
+      const elsewhere = {
+        type: "answered_elsewhere",
+        callId: call.callId,
+        answeredDeviceId: event.by.deviceId,
+      } as const;
+      const effects: Effect[] = [
+        { kind: "clear_timer", timer: "ring" },
+        { kind: "set_timer", timer: "setup", atMs: next.setupDeadlineMs },
+        { kind: "record_answer", callId: call.callId, deviceId: event.by.deviceId, answeredAtMs: nowMs },
+        { kind: "send", to: call.caller, event: accepted },
+        { kind: "send", to: event.by, event: accepted },
+        ...state.ringing
+          .filter((d) => d !== event.by.deviceId)
+          .map((d): Effect => ({ kind: "send", to: device(call.calleeUserId, d), event: elsewhere })),
+        ...stopRinging(state, "completed"),
+      ];
+      return { state: next, effects };
+    }
+    case "decline":
+      requireCallee(call, event.by, "decline");
+      return endRinging(state, "declined", "declined", nowMs);
+    case "busy":
+      requireCallee(call, event.by, "report busy for");
+      return endRinging(state, "busy", "callee_busy", nowMs);
+    case "cancel":
+      requireCaller(call, event.by, "cancel");
+      return endRinging(state, "cancelled", "cancelled", nowMs);
+    case "hangup":
+      if (isCallerDevice(call, event.by)) return endRinging(state, "cancelled", "cancelled", nowMs);
+      requireCallee(call, event.by, "hang up");
+      return endRinging(state, "declined", "declined", nowMs);
+    case "relay":
+    case "media":
+      requireParticipantUser(call, event.from);
+      throw new DomainError("illegal_transition", "the call has not been answered yet");
+    case "ring_timeout":
+      return endRinging(state, "missed", "ring_timeout", nowMs);
+    case "setup_timeout":
+      return unchanged(state);
+    case "device_lost":
+      if (isCallerDevice(call, event.device)) return endRinging(state, "failed", "participant_lost", nowMs);
+      if (event.device.userId !== call.calleeUserId) return unchanged(state);
+      return { state: { ...state, ringing: state.ringing.filter((d) => d !== event.device.deviceId) }, effects: [] };
+  }
+}
+
+function fromAnswered(state: Answered, event: CallEvent, nowMs: number, policy: CallPolicy): Transition {
+  const { call } = state;
+  switch (event.type) {
+    case "ring_device":
+    case "ring_timeout":
+      return unchanged(state);
+    case "accept":
+      requireCallee(call, event.by, "accept");
+      throw new DomainError(
+        "illegal_transition",
+        event.by.deviceId === state.answeredDeviceId ? "call already accepted" : "call was answered on another device",
+      );
+    case "decline":
+    case "busy":
+    case "cancel":
+      requireAnsweredParticipant(state, event.by);
+      return endAnswered(state, "completed", "hangup", nowMs);
+    case "hangup": {
+      requireAnsweredParticipant(state, event.by);
+      const outcome: Outcome = event.reason === "media_failed" ? "failed" : "completed";
+      return endAnswered(state, outcome, event.reason, nowMs);
+    }
+    case "relay": {
+      requireAnsweredParticipant(state, event.from);
+      let candidates = state.candidates;
+      if (event.signal.kind === "ice_candidate" && !event.signal.endOfCandidates) {
+        candidates += 1;
+        if (candidates > policy.maxCandidatesPerCall) {
+          throw new DomainError(
+            "limit_exceeded",
+            `too many ICE candidates: at most ${policy.maxCandidatesPerCall} per call`,
+          );
+        }
+      }
+      const to = otherParticipant(state, event.from);
+      return {
+        state: { ...state, candidates },
+        effects: [{ kind: "send", to, event: { type: "signal", callId: call.callId, signal: event.signal } }],
+      };
+    }
+    case "media":
+      requireAnsweredParticipant(state, event.from);
+      return onMedia(state, event, nowMs);
+    case "setup_timeout":
+      if (state.phase === "connected") return unchanged(state);
+      return endAnswered(state, "failed", "setup_timeout", nowMs);
+    case "device_lost":
+      if (!isAnsweredParticipant(state, event.device)) return unchanged(state);
+      return endAnswered(state, "failed", "participant_lost", nowMs);
+  }
+}
+
+function onMedia(state: Answered, event: Extract<CallEvent, { type: "media" }>, nowMs: number): Transition {
+  switch (event.state) {
+    case "failed":
+      return endAnswered(state, "failed", "media_failed", nowMs);
+    case "disconnected":
+      // ICE may recover on its own or through an ICE restart; the setup/hangup paths decide.
+      return unchanged(state);
+    case "connected": {
+      const reported: PathType = event.path ?? "p2p";
+      if (state.phase === "connected") {
+        // Either side seeing a relay means the media is relayed.
+        const path: PathType = state.path === "relay" || reported === "relay" ? "relay" : "p2p";
+        return path === state.path ? unchanged(state) : { state: { ...state, path }, effects: [] };
+      }
+      const setupMs = event.setupMs && event.setupMs > 0 ? event.setupMs : nowMs - state.answeredAtMs;
+      return {
+        state: {
+          phase: "connected",
+          call: state.call,
+          answeredDeviceId: state.answeredDeviceId,
+          answeredAtMs: state.answeredAtMs,
+          connectedAtMs: nowMs,
+          path: reported,
+          setupMs,
+          candidates: state.candidates,
+        },
+        effects: [{ kind: "clear_timer", timer: "setup" }],
+      };
+    }
+  }
+}
+
+function fromEnded(state: Extract<CallState, { phase: "ended" }>, event: CallEvent): Transition {
+  switch (event.type) {
+    case "ring_device":
+    case "ring_timeout":
+    case "setup_timeout":
+    case "device_lost":
+      return unchanged(state);
+    default:
+      throw new DomainError("illegal_transition", "the call has ended");
+  }
+}
+
+function endRinging(state: Ringing, outcome: Outcome, reason: EndReason, nowMs: number): Transition {
+  const { call } = state;
+  const ended = { type: "call_ended", callId: call.callId, outcome, reason } as const;
+  const effects: Effect[] = [
+    { kind: "clear_timer", timer: "ring" },
+    ...state.ringing.map((d): Effect => ({ kind: "send", to: device(call.calleeUserId, d), event: ended })),
+  ];
+  if (outcome === "missed") {
+    const missed = { callId: call.callId, callerUserId: call.caller.userId, startedAtMs: call.startedAtMs };
+    effects.push(
+      { kind: "send_user", userId: call.calleeUserId, event: { type: "missed_call", ...missed } },
+      { kind: "notify", notification: { kind: "missed_call", userId: call.calleeUserId, ...missed } },
+    );
+  } else {
+    effects.push(...stopRinging(state, outcome));
+  }
+  return endNow(call, effects, { outcome, reason, endedAtMs: nowMs }, [call.caller]);
+}
+
+function endAnswered(state: Answered, outcome: Outcome, reason: EndReason, nowMs: number): Transition {
+  const end: CallEnd = {
+    outcome,
+    reason,
+    endedAtMs: nowMs,
+    answeredDeviceId: state.answeredDeviceId,
+    answeredAtMs: state.answeredAtMs,
+    ...(state.phase === "connected" ? { path: state.path, setupMs: state.setupMs } : {}),
+  };
+  const timers: Effect[] = state.phase === "connecting" ? [{ kind: "clear_timer", timer: "setup" }] : [];
+  return endNow(state.call, timers, end, [state.call.caller, device(state.call.calleeUserId, state.answeredDeviceId)]);
+}
+
+/** Ends a call: tells `notify` devices, records the end exactly once. */
+function endNow(call: CallInfo, before: readonly Effect[], end: CallEnd, notify: readonly DeviceRef[]): Transition {
+  const ended = { type: "call_ended", callId: call.callId, outcome: end.outcome, reason: end.reason } as const;
+  return {
+    state: { phase: "ended", call, end },
+    effects: [
+      ...before,
+      ...notify.map((to): Effect => ({ kind: "send", to, event: ended })),
+      { kind: "record_end", call, end },
+    ],
+  };
+}
+
+function stopRinging(state: Ringing, outcome: Outcome): Effect[] {
+  if (!state.pushed) return [];
+  return [
+    {
+      kind: "notify",
+      notification: { kind: "stop_ringing", userId: state.call.calleeUserId, callId: state.call.callId, outcome },
+    },
+  ];
+}
+
+function unchanged(state: CallState): Transition {
+  return { state, effects: [] };
+}
+
+function device(userId: string, deviceId: string): DeviceRef {
+  return { userId, deviceId };
+}
+
+function isCallerDevice(call: CallInfo, d: DeviceRef): boolean {
+  return d.userId === call.caller.userId && d.deviceId === call.caller.deviceId;
+}
+
+function isAnsweredParticipant(state: Answered, d: DeviceRef): boolean {
+  return (
+    isCallerDevice(state.call, d) || (d.userId === state.call.calleeUserId && d.deviceId === state.answeredDeviceId)
+  );
+}
+
+function otherParticipant(state: Answered, from: DeviceRef): DeviceRef {
+  return isCallerDevice(state.call, from) ? device(state.call.calleeUserId, state.answeredDeviceId) : state.call.caller;
+}
+
+function requireParticipantUser(call: CallInfo, d: DeviceRef): void {
+  if (d.userId !== call.caller.userId && d.userId !== call.calleeUserId) {
+    throw new DomainError("not_participant", "you are not a participant of this call");
+  }
+}
+
+function requireCallee(call: CallInfo, by: DeviceRef, action: string): void {
+  requireParticipantUser(call, by);
+  if (by.userId !== call.calleeUserId) {
+    throw new DomainError("illegal_transition", `only the callee can ${action} a call`);
+  }
+}
+
+function requireCaller(call: CallInfo, by: DeviceRef, action: string): void {
+  requireParticipantUser(call, by);
+  if (!isCallerDevice(call, by)) {
+    throw new DomainError("illegal_transition", `only the calling device can ${action} a call`);
+  }
+}
+
+function requireAnsweredParticipant(state: Answered, by: DeviceRef): void {
+  requireParticipantUser(state.call, by);
+  if (!isAnsweredParticipant(state, by)) {
+    throw new DomainError("not_participant", "this device is not in the call (it was answered on another device)");
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Call quality: one participant's periodic getStats() sample and the summary
+ * stored on the call record (PRODUCT.md §6, §7).
+ */
+import type { PathType } from "./call-types.ts";
+
+/** One getStats() reading reported by a client. */
+export interface QualitySample {
+  readonly atMs: number;
+  /** Fraction of packets lost in the interval, 0–1. */
+  readonly fractionLost: number;
+  readonly jitterMs: number;
+  readonly rttMs: number;
+  readonly availableOutgoingBitrateBps: number;
+  readonly sentBitrateBps: number;
+  readonly frameWidth: number;
+  readonly frameHeight: number;
+  readonly framesPerSecond: number;
+  /** Quality-ladder step in use, 0 = best. */
+  readonly qualityStep: number;
+  readonly qualityLimitationReason: string;
+  readonly path?: PathType;
+}
+
+/** Averages over a call's samples plus how often the sent resolution changed. */
+export interface QualitySummary {
+  readonly samples: number;
+  readonly avgFractionLost: number;
+  readonly avgJitterMs: number;
+  readonly avgRttMs: number;
+  readonly avgBitrateBps: number;
+  readonly resolutionChanges: number;
+}
+
+/** Summarizes samples (any order; grouped per participant for resolution changes). */
+export function summarizeQuality(samples: readonly (QualitySample & { readonly userId?: string })[]): QualitySummary {
+  if (samples.length === 0) {
+    return { samples: 0, avgFractionLost: 0, avgJitterMs: 0, avgRttMs: 0, avgBitrateBps: 0, resolutionChanges: 0 };
+  }
+  const avg = (f: (s: QualitySample) => number) => samples.reduce((sum, s) => sum + f(s), 0) / samples.length;
+  const lastResolution = new Map<string, string>();
+  let resolutionChanges = 0;
+  for (const s of [...samples].sort((a, b) => a.atMs - b.atMs)) {
+    const who = s.userId ?? "";
+    const resolution = `${s.frameWidth}x${s.frameHeight}`;
+    const previous = lastResolution.get(who);
+    if (previous !== undefined && previous !== resolution) resolutionChanges += 1;
+    lastResolution.set(who, resolution);
+  }
+  return {
+    samples: samples.length,
+    avgFractionLost: avg((s) => s.fractionLost),
+    avgJitterMs: avg((s) => s.jitterMs),
+    avgRttMs: avg((s) => s.rttMs),
+    avgBitrateBps: Math.round(avg((s) => s.sentBitrateBps)),
+    resolutionChanges,
+  };
+}
