@@ -1,0 +1,62 @@
+/**
+ * `npm test`: static checks, then every test file under src/, test/ and k8s/ with the
+ * real engines of scripts/services/ started once for the whole run and stopped after.
+ */
+import { spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { isTestService, type RunningService } from "./services/service.ts";
+
+const root = join(import.meta.dirname, "..");
+const log = (line: string) => process.stdout.write(`[test] ${line}\n`);
+
+function run(title: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {
+  log(`${title}: ${cmd} ${args.join(" ")}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env });
+  if (r.status !== 0) {
+    log(`${title} failed (exit ${r.status ?? r.signal})`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+run("generated code is fresh", "node", ["scripts/check-gen.ts"]);
+run("buf lint", "npx", ["buf", "lint"]);
+run("typecheck", "npx", ["tsc", "--noEmit"]);
+run("lint", "npx", ["biome", "check", "."]);
+
+const started: RunningService[] = [];
+const env: NodeJS.ProcessEnv = { ...process.env };
+let status = 1;
+try {
+  const dir = join(root, "scripts/services");
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith(".ts") && f !== "service.ts")
+    .sort()) {
+    const mod: { default?: unknown } = await import(join(dir, file));
+    if (!isTestService(mod.default)) continue;
+    const t0 = Date.now();
+    log(`starting ${mod.default.name}…`);
+    const service = await mod.default.start((line) =>
+      log(`  ${mod.default && (mod.default as { name: string }).name}: ${line}`),
+    );
+    started.push(service);
+    Object.assign(env, service.env);
+    log(`${mod.default.name} up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  const patterns = [
+    "src/**/*.test.ts",
+    "test/**/*.test.ts",
+    "k8s/**/*.test.ts",
+    "web/**/*.test.ts",
+    "bench/**/*.test.ts",
+  ];
+  const r = spawnSync(
+    "node",
+    ["--test", "--test-concurrency=2", "--test-timeout=600000", "--test-reporter=spec", ...patterns],
+    { cwd: root, stdio: "inherit", env },
+  );
+  status = r.status ?? 1;
+} finally {
+  for (const s of started.reverse()) await s.stop().catch((e: unknown) => log(`stop failed: ${String(e)}`));
+}
+process.exit(status);
