@@ -116,7 +116,10 @@ function fromEnv(env: NodeJS.ProcessEnv): object {
       .split("__")
       .map((part) => part.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()));
     let node = tree;
-    for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+    for (const key of path.slice(0, -1)) {
+      node[key] ??= {};
+      node = node[key] as Record<string, unknown>;
+    }
     node[path.at(-1) as string] = parseValue(raw);
   }
   return tree;
