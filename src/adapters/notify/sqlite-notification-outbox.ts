@@ -147,7 +147,7 @@ export function createSqliteNotificationOutbox(options: SqliteNotificationOutbox
       release.run(atMs, key);
     },
     async settle(key, status, nowMs, attempted, error) {
-      settle.run(status, nowMs, attempted ? 1 : 0, error ?? null, key);
+      return Number(settle.run(status, nowMs, attempted ? 1 : 0, error ?? null, key).changes) > 0;
     },
     async dropPending(callId, kind, nowMs, reason) {
       return inTransaction(db, () => {

@@ -54,14 +54,17 @@ export interface NotificationOutbox {
   reschedule(key: string, atMs: number, error: string): Promise<void>;
   /** Releases a claimed notification without counting an attempt (e.g. on shutdown). */
   release(key: string, atMs: number): Promise<void>;
-  /** Settles a pending notification (no-op when already settled); `attempted` counts an attempt. */
+  /**
+   * Settles a pending notification; `attempted` counts an attempt. Returns false (and
+   * changes nothing) when it was already settled, e.g. dropped as superseded meanwhile.
+   */
   settle(
     key: string,
     status: Exclude<OutboxStatus, "pending">,
     nowMs: number,
     attempted: boolean,
     error?: string,
-  ): Promise<void>;
+  ): Promise<boolean>;
   /** Drops the pending notifications of one call and kind (superseded); returns their records. */
   dropPending(
     callId: string,
