@@ -33,7 +33,8 @@ export declare type WebPushSubscription = Message<"calldrop.v1.WebPushSubscripti
   p256dh: string;
 
   /**
-   * keys.auth: the subscription's auth secret, base64url (16 bytes).
+   * keys.auth: the subscription's auth secret, base64url (16 bytes). Write-only:
+   * empty in responses.
    *
    * @generated from field: string auth = 3;
    */

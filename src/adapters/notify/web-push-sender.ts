@@ -33,24 +33,24 @@ export function createWebPushSender(options: WebPushSenderOptions): PushSender<W
   webpush.getVapidHeaders("https://push.invalid", vapid.subject, vapid.publicKey, vapid.privateKey, "aes128gcm");
   return {
     async send(m, signal) {
-      const details = webpush.generateRequestDetails(
-        { endpoint: m.target.endpoint, keys: { p256dh: m.target.p256dh, auth: m.target.auth } },
-        m.payload,
-        {
-          vapidDetails: vapid,
-          TTL: m.ttlSeconds,
-          urgency: m.urgency,
-          topic: m.topic,
-          contentEncoding: "aes128gcm",
-        },
-      );
+      let details: ReturnType<typeof webpush.generateRequestDetails>;
+      try {
+        details = webpush.generateRequestDetails(
+          { endpoint: m.target.endpoint, keys: { p256dh: m.target.p256dh, auth: m.target.auth } },
+          m.payload,
+          { vapidDetails: vapid, TTL: m.ttlSeconds, urgency: m.urgency, topic: m.topic, contentEncoding: "aes128gcm" },
+        );
+      } catch (err) {
+        // A subscription whose keys cannot be used will never work: do not retry it.
+        return { result: "rejected", error: `cannot encrypt for subscription: ${(err as Error).message}` };
+      }
       const headers = Object.fromEntries(Object.entries(details.headers).map(([k, v]) => [k, String(v)]));
       delete headers["Content-Length"]; // fetch sets it from the body
       try {
         const res = await fetch(details.endpoint, {
           method: "POST",
           headers,
-          body: new Uint8Array(details.body),
+          body: new Uint8Array(details.body ?? []),
           signal: withTimeout(signal, timeoutMs),
         });
         await res.body?.cancel();
