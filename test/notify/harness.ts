@@ -45,6 +45,8 @@ export interface StackOptions {
   readonly vapid?: VapidConfig;
   readonly gatewayUrl?: string;
   readonly live?: ReadonlySet<string>;
+  /** Overrides `live`: the session hub's check in scenario tests. */
+  readonly isLive?: (userId: string, deviceId: string) => boolean;
   readonly timeoutMs?: number;
   readonly dispatch?: DispatcherOptions;
   /** Defaults to the harness's manual clock. */
@@ -82,7 +84,7 @@ export function createHarness(): Harness {
         registry,
         outbox,
         senders,
-        isLive: (userId, deviceId) => options.live?.has(`${userId}/${deviceId}`) ?? false,
+        isLive: options.isLive ?? ((userId, deviceId) => options.live?.has(`${userId}/${deviceId}`) ?? false),
         clock: options.clock ?? clock,
         metricsRegistry: metrics,
         logger: pino({ level: "silent" }),
