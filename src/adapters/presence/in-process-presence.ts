@@ -42,8 +42,8 @@ export function createInProcessPresence(options: InProcessPresenceOptions): Pres
     nodeId,
     async announce({ userId, deviceId, sessionId }) {
       assertOpen();
-      let devices = registry.devices.get(userId);
-      if (!devices) registry.devices.set(userId, (devices = new Map()));
+      const devices = registry.devices.get(userId) ?? new Map<string, DeviceLocation>();
+      registry.devices.set(userId, devices);
       devices.set(deviceId, { userId, deviceId, nodeId, sessionId });
     },
     async withdraw(userId, deviceId, sessionId) {
