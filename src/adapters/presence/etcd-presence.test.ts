@@ -66,4 +66,27 @@ describe("etcd presence", () => {
       await cluster.close();
     }
   });
+
+  it("does not take back a device that moved to another node while its lease was lost", async () => {
+    const cluster = etcdCluster(endpoint, 2);
+    const admin = new Etcd3({ hosts: `http://${endpoint}` });
+    try {
+      const a = await cluster.startNode("node-a", "127.0.0.1:7001");
+      const b = await cluster.startNode("node-b", "127.0.0.1:7002");
+      await a.announce({ userId: "u1", deviceId: "d1", sessionId: "s1" });
+      const [kv] = (await admin.kv.range({ key: Buffer.from(`${cluster.keyPrefix}nodes/node-a`) })).kvs;
+      assert.ok(kv);
+      await admin.leaseClient.leaseRevoke({ ID: kv.lease });
+      await b.announce({ userId: "u1", deviceId: "d1", sessionId: "s2" }); // the device reconnected to node-b
+      await eventually(async () => {
+        assert.equal(await counter(cluster.registries.get("node-a"), "calldrop_presence_lease_grants_total"), 2);
+      });
+      const moved = [{ userId: "u1", deviceId: "d1", nodeId: "node-b", sessionId: "s2" }];
+      await eventually(async () => assert.deepEqual(await a.locate("u1"), moved));
+      assert.deepEqual(await b.locate("u1"), moved);
+    } finally {
+      admin.close();
+      await cluster.close();
+    }
+  });
 });

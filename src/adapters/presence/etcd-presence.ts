@@ -6,13 +6,14 @@
  * re-announced on the new one (see lease-keeper.ts).
  */
 import { ConsecutiveBreaker, circuitBreaker, ExponentialBackoff, handleWhen, type IBackoff } from "cockatiel";
-import { Etcd3, type IEvent, isRecoverableError, type Lease } from "etcd3";
+import { Etcd3, type IEvent, isRecoverableError } from "etcd3";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Presence } from "../../app/ports/presence.ts";
-import { createPresenceKeys, decodeDeviceValue, encodeDeviceValue } from "./etcd-keys.ts";
+import { createPresenceKeys, decodeDeviceValue } from "./etcd-keys.ts";
 import { startLeaseKeeper } from "./lease-keeper.ts";
 import { createLocationCache } from "./location-cache.ts";
+import { createOwnDevices } from "./own-devices.ts";
 import { createPresenceMetrics } from "./presence-metrics.ts";
 import { startPresenceWatch } from "./presence-watch.ts";
 
@@ -31,13 +32,6 @@ export interface EtcdPresenceOptions {
   readonly maxCachedUsers?: number;
   readonly logger: Logger;
   readonly registry: Registry;
-}
-
-interface OwnDevice {
-  readonly userId: string;
-  readonly deviceId: string;
-  readonly sessionId: string;
-  readonly value: string;
 }
 
 /** How long a write waits for the watch to bring it into this node's cache. */
@@ -61,8 +55,6 @@ export async function createEtcdPresence(options: EtcdPresenceOptions): Promise<
   const metrics = createPresenceMetrics(options.registry, () => cache.size);
   const nodes = new Map<string, string>();
   const listeners = new Set<(nodeId: string) => void>();
-  const own = new Map<string, OwnDevice>();
-  const chains = new Map<string, Promise<void>>();
   let closed = false;
 
   const nodeLeft = (left: string) => {
@@ -97,29 +89,10 @@ export async function createEtcdPresence(options: EtcdPresenceOptions): Promise<
           nodeLeft(key.nodeId);
         }
       } else if (key?.kind === "device") {
+        own.observe(ev);
         const value = ev.type === "Put" ? decodeDeviceValue(ev.kv.value.toString()) : undefined;
         const location = value && { userId: key.userId, deviceId: key.deviceId, ...value };
         cache.apply({ userId: key.userId, deviceId: key.deviceId, location, revision: Number(ev.kv.mod_revision) });
-      }
-    }
-  };
-  /** Per device key, one write at a time, in call order. */
-  const serial = (key: string, write: () => Promise<void>): Promise<void> => {
-    const next = (chains.get(key) ?? Promise.resolve()).then(write);
-    chains.set(key, next);
-    void next.finally(() => chains.get(key) === next && chains.delete(key));
-    return next;
-  };
-  /** Retries `attempt` (backoff up to 2 s) until it succeeds or the adapter closes. */
-  const persist = async (what: string, attempt: () => Promise<boolean>) => {
-    for (let n = 0; !closed; n++) {
-      try {
-        if (await attempt()) return;
-      } catch (error) {
-        if (closed) return;
-        metrics.etcdErrors.inc({ operation: "write" });
-        logger[n === 0 ? "warn" : "debug"]({ err: error, attempt: n }, `presence ${what} failed; retrying`);
-        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** n, 2_000)).unref());
       }
     }
   };
@@ -127,24 +100,16 @@ export async function createEtcdPresence(options: EtcdPresenceOptions): Promise<
   const settle = async (userId: string, revision: number) => {
     if (cache.tracks(userId)) await watch.reached(revision, SETTLE_TIMEOUT_MS);
   };
-  const putDevice = (lease: Lease, key: string, device: OwnDevice) => {
-    metrics.etcdRequests.inc({ operation: "write" });
-    return lease.put(key).value(device.value).exec();
-  };
-  /** Writes the node key and all devices of this node on a freshly granted lease. */
-  const announceAll = async (lease: Lease) => {
-    metrics.etcdRequests.inc({ operation: "write" });
-    await lease.put(keys.node(nodeId)).value(address).exec();
-    // A live iterator: devices announced while this runs are written too.
-    const pending = own.entries();
-    const worker = async () => {
-      for (let next = pending.next(); !next.done; next = pending.next()) {
-        const [key, device] = next.value;
-        if (own.get(key) === device) await putDevice(lease, key, device);
-      }
-    };
-    await Promise.all(Array.from({ length: 16 }, worker));
-  };
+  const own = createOwnDevices({
+    client,
+    keys,
+    nodeId,
+    address,
+    lease: { current: () => keeper.current(), isCurrent: (lease) => keeper.isCurrent(lease) },
+    settle,
+    logger,
+    metrics,
+  });
 
   const initialRevision = await readNodes().catch((error: unknown) => {
     client.close();
@@ -165,7 +130,7 @@ export async function createEtcdPresence(options: EtcdPresenceOptions): Promise<
   const keeper = startLeaseKeeper({
     client,
     ttlSeconds: options.leaseTtlSeconds ?? 10,
-    onGranted: announceAll,
+    onGranted: (lease) => own.announceAll(lease),
     logger,
     metrics,
   });
@@ -179,38 +144,8 @@ export async function createEtcdPresence(options: EtcdPresenceOptions): Promise<
 
   return {
     nodeId,
-    async announce({ userId, deviceId, sessionId }) {
-      const key = keys.device(userId, deviceId);
-      const device: OwnDevice = { userId, deviceId, sessionId, value: encodeDeviceValue({ nodeId, sessionId }) };
-      own.set(key, device);
-      await serial(key, () =>
-        persist("announce", async () => {
-          if (own.get(key) !== device) return true; // superseded or withdrawn
-          // Waits while a lost lease is replaced; that re-announce reads `own`, so ordering holds.
-          const lease = await keeper.current();
-          const res = await putDevice(lease, key, device);
-          if (!keeper.isCurrent(lease)) return false; // lost meanwhile: write again on the new lease
-          await settle(userId, Number(res.header.revision));
-          return true;
-        }),
-      );
-    },
-    async withdraw(userId, deviceId, sessionId) {
-      const key = keys.device(userId, deviceId);
-      const device = own.get(key);
-      if (device?.sessionId !== sessionId) return;
-      own.delete(key);
-      await serial(key, () =>
-        persist("withdraw", async () => {
-          await keeper.current(); // after any re-announce in progress, which no longer sees this device
-          metrics.etcdRequests.inc({ operation: "write" });
-          // Only while the key still holds this node's value for this session (the device may have moved on).
-          const res = await client.if(key, "Value", "==", device.value).then(client.delete().key(key)).commit();
-          if (res.succeeded) await settle(userId, Number(res.header.revision));
-          return true;
-        }),
-      );
-    },
+    announce: ({ userId, deviceId, sessionId }) => own.announce(userId, deviceId, sessionId),
+    withdraw: (userId, deviceId, sessionId) => own.withdraw(userId, deviceId, sessionId),
     async locate(userId) {
       const hit = cache.get(userId);
       metrics.lookups.inc({ result: hit ? "hit" : "miss" });
@@ -236,6 +171,7 @@ export async function createEtcdPresence(options: EtcdPresenceOptions): Promise<
     async close() {
       if (closed) return;
       closed = true;
+      own.close();
       listeners.clear();
       await keeper.close();
       await watch.close();
