@@ -14,16 +14,15 @@ import { SignalService } from "../gen/calldrop/v1/signal_pb.js";
 import { createSystemClock } from "./adapters/clock/system-clock.ts";
 import { createLogNotifier } from "./adapters/notify/log-notifier.ts";
 import { createSqliteCallStore } from "./adapters/store/sqlite-call-store.ts";
-import { type CallService, createCallService } from "./app/call-service.ts";
-import { createCommandCache } from "./app/command-cache.ts";
+import type { CallService } from "./app/call-service.ts";
 import { createMetrics } from "./app/metrics.ts";
 import { createNotificationMetrics } from "./app/notification-metrics.ts";
 import type { CallStore } from "./app/ports/call-store.ts";
 import type { Clock } from "./app/ports/clock.ts";
 import type { Notifier } from "./app/ports/notifier.ts";
 import { createRateLimiter } from "./app/rate-limiter.ts";
-import { createSessionHub } from "./app/session-hub.ts";
 import { createSignaling } from "./app/signaling.ts";
+import { type ClusterStack, createClusterStack } from "./cluster-stack.ts";
 import type { Config } from "./config.ts";
 import { DomainError } from "./domain/errors.ts";
 import { createPushStack } from "./push-stack.ts";
@@ -74,34 +73,25 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     local,
   );
 
-  let calls: CallService | undefined;
-  const hub = createSessionHub({
+  let cluster: ClusterStack | undefined;
+  const push = createPushStack(config, {
     clock,
-    resumeGraceMs: config.sessions.resumeGraceMs,
-    bufferSize: config.sessions.bufferSize,
-    onDeviceLost: (device) => calls?.deviceLost(device),
-    onDeviceOnline: (device) => calls?.deviceOnline(device),
+    logger,
+    registry,
+    isLive: (u, d) => cluster?.isLive(u, d) ?? false,
   });
-  const push = createPushStack(config, { clock, logger, registry, isLive: (u, d) => hub.isAttached(u, d) });
   const notifier =
     ports.notifier ?? push.notifier ?? createLogNotifier(logger, 1000, createNotificationMetrics(registry));
-  calls = createCallService({
-    clock,
-    policy: config.calls,
-    store,
-    notifier,
-    hub,
-    metrics,
-    logger,
-    lingerMs: config.calls.lingerMs,
-    maxSamplesPerCall: config.calls.maxSamplesPerCall,
-  });
+  cluster = await createClusterStack(config, { clock, store, notifier, metrics, logger, registry });
+  const { hub, calls } = cluster;
   const signaling = createSignaling({
     hub,
-    calls,
+    calls: cluster.routing,
+    sessions: cluster.sessions,
+    handoff: cluster.handoff,
     clock,
     metrics,
-    commands: createCommandCache(config.sessions.commandTtlMs),
+    commands: cluster.commands,
     callStartLimit: createRateLimiter({
       capacity: config.limits.callStartsBurst,
       perSecond: config.limits.callStartsPerSecond,
@@ -146,15 +136,18 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     async start() {
       const address = await http.listen(config.server.port, config.server.host);
       push.notifier?.start();
+      cluster?.start();
       ready = true;
       logger.info({ port: address.port, host: config.server.host, mode: config.mode }, "listening");
       return { port: address.port };
     },
     async stop() {
       ready = false;
+      await cluster?.drain(); // first: nothing new is routed to this node's sessions
       hub.drain(new DomainError("unavailable", "server is shutting down; reconnect and resume"));
       await http.close(config.server.drainTimeoutMs);
-      await calls?.flush();
+      await calls.flush();
+      await cluster?.close();
       await push.close();
       await store.close();
     },

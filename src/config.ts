@@ -99,6 +99,46 @@ const schema = z.strictObject({
       allowInsecureEndpoints: z.boolean().default(false),
     })
     .prefault({}),
+  /**
+   * Cluster mode (PRODUCT.md §10): present = this node joins the cluster registered in
+   * etcd, and talks to the other nodes over the internal relay port. Absent = a single
+   * node (in-process presence, no etcd).
+   */
+  cluster: z
+    .strictObject({
+      /** etcd client endpoints, host:port. */
+      etcdEndpoints: z.array(z.string().min(1)).min(1),
+      /** Name of this node (e.g. the pod name); a per-process suffix makes the node id unique. Default: hostname. */
+      nodeName: z.string().min(1).optional(),
+      /** Interface of the internal relay listener (node-to-node only; never expose it to clients). */
+      internalHost: z.string().default("127.0.0.1"),
+      /** Port of the internal relay listener; 0 picks a free one. */
+      internalPort: z.number().int().min(0).max(65535).default(8081),
+      /** The host other nodes reach this node's relay listener at. Default: internalHost. */
+      advertiseHost: z.string().optional(),
+      /** Shared secret authenticating node-to-node streams (at least 16 bytes; from a secret, never the repo). */
+      relaySecret: z.string().min(16),
+      /** Lease TTL: how long after a node dies its devices and calls are handed to the others. */
+      leaseTtlS: z.number().int().min(1).default(10),
+      /** etcd key prefix of this cluster. */
+      keyPrefix: z.string().default("/calldrop/"),
+      /** How long a forwarded command waits for the node running the call. */
+      forwardTimeoutMs: ms.default(10_000),
+      /** How long a resume waits for the node holding the session to hand it over. */
+      handoffTimeoutMs: ms.default(3_000),
+    })
+    .optional(),
+  /** Takeover of calls whose node died (single node too: calls that were ringing when it stopped). */
+  takeover: z
+    .strictObject({
+      /** How often the store is swept for ringing calls past their deadline that no live node runs. */
+      sweepIntervalMs: ms.default(5_000),
+      /** How far past its deadline a ringing call must be before the sweep takes it over. */
+      overdueGraceMs: ms.default(2_000),
+      /** After a node left: when the survivors take whatever of its calls is still unclaimed. */
+      secondPassMs: ms.default(2_000),
+    })
+    .prefault({}),
   log: z
     .strictObject({ level: z.enum(["trace", "debug", "info", "warn", "error", "silent"]).default("info") })
     .prefault({}),

@@ -26,7 +26,12 @@ export interface PushStack {
 /** Builds the push stack on the embedded store's file. */
 export function createPushStack(
   config: Config,
-  deps: { clock: Clock; logger: Logger; registry: Registry; isLive: (userId: string, deviceId: string) => boolean },
+  deps: {
+    clock: Clock;
+    logger: Logger;
+    registry: Registry;
+    isLive: (userId: string, deviceId: string) => boolean | Promise<boolean>;
+  },
 ): PushStack {
   const n = config.notifications;
   const senders = {

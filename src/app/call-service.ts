@@ -1,50 +1,82 @@
 /**
- * Runs calls: holds each live call's state, feeds events to the pure state machine
- * and executes the effects it returns (deliver, persist, notify, timers).
- * Busy and glare are decided here because they look across calls.
+ * Runs the calls this node owns: holds each call's state, feeds events to the pure
+ * state machine and executes the effects it returns (deliver, persist, notify,
+ * timers). Busy and glare are decided by an atomic claim in the cluster-wide call
+ * directory; phase changes are written there before they are acknowledged, so
+ * another node can take a call over (`adopt`) when this one dies.
  */
 
 import type { Logger } from "pino";
 import { v7 as uuidv7 } from "uuid";
 import { type CallPolicy, startCall, transition } from "../domain/call-machine.ts";
-import type { CallEvent, CallState, DeviceRef, Effect, TimerName, Transition } from "../domain/call-types.ts";
+import { isParticipantDevice, rejoinEvents } from "../domain/call-rejoin.ts";
+import type {
+  CallEvent,
+  CallState,
+  DeviceRef,
+  Effect,
+  OutboundEvent,
+  TimerName,
+  Transition,
+} from "../domain/call-types.ts";
 import { DomainError } from "../domain/errors.ts";
 import { type QualitySample, summarizeQuality } from "../domain/quality.ts";
+import { type CallParticipants, createCallParticipants } from "./call-participants.ts";
+import type { ClusterMetrics } from "./cluster-metrics.ts";
 import type { Metrics } from "./metrics.ts";
+import type { CallDirectory, ClaimResult, LiveCall } from "./ports/call-directory.ts";
 import type { CallStore } from "./ports/call-store.ts";
 import type { Clock, TimerHandle } from "./ports/clock.ts";
 import type { Notifier } from "./ports/notifier.ts";
+import type { CallCommand, DeviceNoticeKind } from "./ports/peers.ts";
+import type { Delivery } from "./router.ts";
 import type { CommandResult } from "./session-events.ts";
-import type { SessionHub } from "./session-hub.ts";
 
 /** Collaborators of the call service. */
 export interface CallServiceDeps {
+  /** This node's id, recorded as the owner of the calls it starts. */
+  readonly nodeId: string;
   readonly clock: Clock;
   readonly policy: CallPolicy;
   readonly store: CallStore;
+  readonly directory: CallDirectory;
   readonly notifier: Notifier;
-  readonly hub: Pick<SessionHub, "deliver" | "deliverToUser" | "liveDevices">;
+  readonly delivery: Delivery;
   readonly metrics: Metrics;
+  readonly clusterMetrics: ClusterMetrics;
   readonly logger: Logger;
   /** How long an ended call stays in memory to answer late reports and retries. */
   readonly lingerMs: number;
   /** Samples kept in memory per call for the summary. */
   readonly maxSamplesPerCall: number;
+  /** How long a participant device may have no session anywhere before it counts as lost. */
+  readonly absentGraceMs: number;
+  /** Events kept per absent participant device until it comes back. */
+  readonly maxQueuedPerDevice: number;
 }
 
-/** Call-level operations used by the signaling facade. */
+/** What `start` did: started a call, or found the callee's ringing call to us (glare) to answer instead. */
+export type StartResult = { readonly kind: "started" | "glare"; readonly callId: string };
+
+/** Call-level operations on this node's calls. */
 export interface CallService {
-  /** Starts a call, or answers the callee's ringing call to us (glare). */
-  start(from: DeviceRef, calleeUserId: string, video: boolean): Promise<CommandResult>;
-  /** Applies a device's event to a call it takes part in. */
-  apply(callId: string, event: CallEvent): CommandResult;
-  /** Stores a participant's quality sample. */
-  report(callId: string, from: DeviceRef, sample: QualitySample): Promise<void>;
-  /** A device's session ended for good. */
-  deviceLost(device: DeviceRef): void;
-  /** A device opened a fresh session (it rings if its user is being called). */
-  deviceOnline(device: DeviceRef): void;
-  /** Calls ringing or in progress. */
+  /** Starts a call run by this node, or reports the ringing call to merge into (glare). */
+  start(from: DeviceRef, calleeUserId: string, video: boolean): Promise<StartResult>;
+  /** Whether this node runs the call (or is about to). */
+  runs(callId: string): boolean;
+  /** Runs a device's command for a call this node runs; `at` is the node the device spoke from. */
+  command(from: DeviceRef, command: CallCommand, at: string): Promise<CommandResult>;
+  /** Applies one event to a call this node runs. */
+  apply(callId: string, event: CallEvent, at?: string): Promise<CommandResult>;
+  /** News about a device of a call this node runs, from node `at`. */
+  notice(callId: string, device: DeviceRef, kind: DeviceNoticeKind, at: string): Promise<void>;
+  /** Takes over a live call whose owner died (the directory already names this node). */
+  adopt(live: LiveCall): Promise<void>;
+  /** An event for `to` found no session anywhere. */
+  undeliverable(to: DeviceRef, event: OutboundEvent): void;
+  /** Node `nodeId` left: its devices in this node's calls are absent until they come back. */
+  nodeLeft(nodeId: string): void;
+  /** Calls ringing or in progress on this node. */
   activeCount(): number;
   /** Waits for pending store writes (for graceful shutdown and tests). */
   flush(): Promise<void>;
@@ -55,44 +87,73 @@ interface Entry {
   readonly timers: Map<TimerName, TimerHandle>;
   writes: Promise<unknown>;
   readonly samples: (QualitySample & { userId: string })[];
+  readonly parts: CallParticipants;
 }
 
 /** Creates the call service. */
 export function createCallService(deps: CallServiceDeps): CallService {
-  const { clock, store, notifier, hub, metrics, logger } = deps;
+  const { clock, store, directory, notifier, delivery, metrics, logger, nodeId } = deps;
   const calls = new Map<string, Entry>();
-  /** Each user's ringing or answered call. */
-  const active = new Map<string, string>();
+  /** Calls being created or adopted: commands for them wait. */
+  const pending = new Map<string, Promise<void>>();
+  let live = 0;
 
-  function entryOf(callId: string): Entry {
+  async function entryOf(callId: string): Promise<Entry> {
+    await pending.get(callId);
     const e = calls.get(callId);
     if (!e) throw new DomainError("not_found", "no such call");
     return e;
   }
 
-  function write<T>(e: Entry, operation: string, fn: () => Promise<T>): Promise<T> {
+  function newEntry(state: CallState): Entry {
+    const e: Entry = {
+      state,
+      timers: new Map(),
+      writes: Promise.resolve(),
+      samples: [],
+      parts: createCallParticipants({
+        clock,
+        graceMs: deps.absentGraceMs,
+        maxQueued: deps.maxQueuedPerDevice,
+        onLost: (device) =>
+          safely(e, () => transition(e.state, { type: "device_lost", device }, clock.now(), deps.policy)),
+        onOverflow: (device) => logger.warn({ callId: state.call.callId, device }, "queue of an absent device full"),
+      }),
+    };
+    calls.set(state.call.callId, e);
+    if (state.phase !== "ended") metrics.callsActive.set(++live);
+    return e;
+  }
+
+  function write<T>(e: Entry, operation: string, fn: () => Promise<T>, storeName = "calls"): Promise<T> {
     const started = performance.now();
     const p = e.writes.then(fn);
     e.writes = p.then(
-      () => metrics.storeDuration.observe({ store: "calls", operation }, (performance.now() - started) / 1000),
+      () => metrics.storeDuration.observe({ store: storeName, operation }, (performance.now() - started) / 1000),
       (err: unknown) => {
-        metrics.storeErrors.inc({ store: "calls", operation });
+        metrics.storeErrors.inc({ store: storeName, operation });
         logger.error({ err, callId: e.state.call.callId, operation }, "call store write failed");
       },
     );
     return p;
   }
 
+  function send(e: Entry, to: DeviceRef, event: OutboundEvent): void {
+    const where = e.parts.where(to);
+    if (where === "absent") e.parts.queue(to, event);
+    else delivery.deliver(to, event, where);
+  }
+
   function execute(e: Entry, effects: readonly Effect[]): void {
     const { callId } = e.state.call;
     // Notifications and missed-call events of an ending call go out only from the
-    // writer whose finalize set the outcome, so each is sent exactly once.
+    // writer whose finalize set the outcome, so each is sent exactly once cluster-wide.
     const afterFinalize: Effect[] = [];
     let finalize: Promise<boolean> | undefined;
     for (const effect of effects) {
       switch (effect.kind) {
         case "send":
-          hub.deliver(effect.to, effect.event);
+          send(e, effect.to, effect.event);
           break;
         case "send_user":
         case "notify":
@@ -110,6 +171,8 @@ export function createCallService(deps: CallServiceDeps): CallService {
         case "record_end": {
           const quality = e.samples.length > 0 ? summarizeQuality(e.samples) : undefined;
           finalize = write(e, "finalize", () => store.finalize(effect.call, effect.end, quality));
+          // Only after the outcome is durable may the users count as free again.
+          write(e, "release", () => directory.release(callId), "directory").catch(() => {});
           break;
         }
         case "set_timer": {
@@ -139,7 +202,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
   }
 
   function runDeferred(effect: Effect): void {
-    if (effect.kind === "send_user") hub.deliverToUser(effect.userId, effect.event);
+    if (effect.kind === "send_user") delivery.deliverToUser(effect.userId, effect.event);
     if (effect.kind === "notify") {
       notifier
         .notify(effect.notification)
@@ -147,7 +210,8 @@ export function createCallService(deps: CallServiceDeps): CallService {
     }
   }
 
-  function run(e: Entry, t: Transition): void {
+  /** Applies a transition; resolves once a phase change is durable in the directory. */
+  function run(e: Entry, t: Transition): Promise<void> {
     const before = e.state.phase;
     e.state = t.state;
     execute(e, t.effects);
@@ -156,16 +220,25 @@ export function createCallService(deps: CallServiceDeps): CallService {
       metrics.mediaPath.inc({ path: t.state.path });
       metrics.callSetup.observe({ phase: "accept_to_connected", path: t.state.path }, t.state.setupMs / 1000);
     }
+    const now = t.state;
+    if (now.phase === before || now.phase === "ended") return Promise.resolve();
+    return write(e, "update", () => directory.update(now), "directory");
+  }
+
+  function safely(e: Entry, make: () => Transition): void {
+    try {
+      run(e, make()).catch(() => {});
+    } catch (err) {
+      logger.error({ err, callId: e.state.call.callId }, "transition failed");
+    }
   }
 
   function release(e: Entry): void {
     const { call } = e.state;
-    for (const user of [call.caller.userId, call.calleeUserId]) {
-      if (active.get(user) === call.callId) active.delete(user);
-    }
     for (const handle of e.timers.values()) clock.clearTimer(handle);
     e.timers.clear();
-    metrics.callsActive.set(active.size / 2);
+    e.parts.dispose();
+    metrics.callsActive.set(--live);
     clock.setTimer(deps.lingerMs, () => calls.delete(call.callId));
   }
 
@@ -173,87 +246,189 @@ export function createCallService(deps: CallServiceDeps): CallService {
     const e = calls.get(callId);
     if (!e) return;
     e.timers.delete(timer);
+    const type = timer === "ring" ? "ring_timeout" : "setup_timeout";
+    safely(e, () => transition(e.state, { type }, clock.now(), deps.policy));
+  }
+
+  /** Registers `callId` as pending while `work` runs, so commands for it wait. */
+  async function creating<T>(callId: string, work: () => Promise<T>): Promise<T> {
+    const p = work();
+    const done = p.then(
+      () => {},
+      () => {},
+    );
+    pending.set(callId, done);
     try {
-      run(
-        e,
-        transition(e.state, { type: timer === "ring" ? "ring_timeout" : "setup_timeout" }, clock.now(), deps.policy),
-      );
-    } catch (err) {
-      logger.error({ err, callId, timer }, "timer transition failed");
+      return await p;
+    } finally {
+      if (pending.get(callId) === done) pending.delete(callId);
     }
   }
 
-  return {
-    async start(from, calleeUserId, video) {
+  const service: CallService = {
+    start(from, calleeUserId, video) {
       const startedAt = performance.now();
-      const calleePushable = await notifier.hasPushTarget(calleeUserId);
-      // From here on everything is synchronous, so busy and glare checks are atomic.
-      const mine = active.get(from.userId);
-      if (mine) {
-        const e = entryOf(mine);
-        const { call } = e.state;
-        if (e.state.phase === "ringing" && call.calleeUserId === from.userId && call.caller.userId === calleeUserId) {
-          run(e, transition(e.state, { type: "accept", by: from }, clock.now(), deps.policy));
-          return { callId: mine, mergedIntoExisting: true };
-        }
-        throw new DomainError("illegal_transition", "you are already in a call");
-      }
       const callId = uuidv7(); // time-ordered, so history ties on start time keep creation order
-      const t = startCall(
-        {
-          callId,
-          caller: from,
-          calleeUserId,
-          video,
-          calleeDevices: hub.liveDevices(calleeUserId),
-          calleePushable,
-          calleeBusy: active.has(calleeUserId),
-        },
-        clock.now(),
-        deps.policy,
-      );
-      const e: Entry = { state: t.state, timers: new Map(), writes: Promise.resolve(), samples: [] };
-      calls.set(callId, e);
-      metrics.callsStarted.inc();
-      if (t.state.phase === "ringing") {
-        active.set(from.userId, callId);
-        active.set(calleeUserId, callId);
-        metrics.callsActive.set(active.size / 2);
-        metrics.callSetup.observe({ phase: "start_to_ringing", path: "none" }, (performance.now() - startedAt) / 1000);
+      return creating(callId, async () => {
+        const [calleeDevices, calleePushable] = await Promise.all([
+          delivery.liveDevices(calleeUserId),
+          notifier.hasPushTarget(calleeUserId),
+        ]);
+        const input = { callId, caller: from, calleeUserId, video, calleeDevices, calleePushable, calleeBusy: false };
+        let t = startCall(input, clock.now(), deps.policy);
+        let conflict: ClaimResult = { ok: true };
+        if (t.state.phase === "ringing") conflict = await directory.claim(t.state, nodeId);
+        else {
+          const mine = await directory.findByUser(from.userId);
+          if (mine) conflict = { ok: false, caller: mine };
+        }
+        if (!conflict.ok && conflict.caller) {
+          const { state } = conflict.caller;
+          const glare =
+            state.phase === "ringing" &&
+            state.call.calleeUserId === from.userId &&
+            state.call.caller.userId === calleeUserId;
+          if (glare) return { kind: "glare", callId: conflict.caller.callId };
+          throw new DomainError("illegal_transition", "you are already in a call");
+        }
+        if (!conflict.ok) t = startCall({ ...input, calleeBusy: true }, clock.now(), deps.policy);
+        const e = newEntry(t.state);
+        e.parts.at(from, nodeId);
+        metrics.callsStarted.inc();
+        if (t.state.phase === "ringing") {
+          metrics.callSetup.observe(
+            { phase: "start_to_ringing", path: "none" },
+            (performance.now() - startedAt) / 1000,
+          );
+        }
+        execute(e, t.effects);
+        if (t.state.phase === "ended") clock.setTimer(deps.lingerMs, () => calls.delete(callId));
+        return { kind: "started", callId };
+      });
+    },
+    runs: (callId) => calls.has(callId) || pending.has(callId),
+    async command(from, command, at) {
+      const { callId } = command;
+      switch (command.kind) {
+        case "accept":
+        case "decline":
+        case "cancel":
+        case "busy":
+          return service.apply(callId, { type: command.kind, by: from }, at);
+        case "hangup":
+          return service.apply(callId, { type: "hangup", by: from, reason: command.reason }, at);
+        case "signal":
+          return service.apply(callId, { type: "relay", from, signal: command.signal }, at);
+        case "media_state":
+          return service.apply(
+            callId,
+            {
+              type: "media",
+              from,
+              state: command.state,
+              ...(command.path ? { path: command.path } : {}),
+              ...(command.setupMs ? { setupMs: command.setupMs } : {}),
+            },
+            at,
+          );
+        case "quality_report": {
+          const e = await entryOf(callId);
+          const { call } = e.state;
+          if (from.userId !== call.caller.userId && from.userId !== call.calleeUserId) {
+            throw new DomainError("not_participant", "you are not a participant of this call");
+          }
+          if (e.samples.length < deps.maxSamplesPerCall) e.samples.push({ ...command.sample, userId: from.userId });
+          await write(e, "add_samples", () => store.addSamples(callId, from.userId, [command.sample]));
+          return { callId, mergedIntoExisting: false };
+        }
       }
-      execute(e, t.effects);
-      if (t.state.phase === "ended") clock.setTimer(deps.lingerMs, () => calls.delete(callId));
+    },
+    async apply(callId, event, at) {
+      const e = await entryOf(callId);
+      const t = transition(e.state, event, clock.now(), deps.policy);
+      const by = "by" in event ? event.by : "from" in event ? event.from : undefined;
+      // A device speaks from where its session is now; one that was absent is back.
+      const queued = by && at ? e.parts.back(by, at) : [];
+      const durable = run(e, t);
+      if (by) for (const ev of queued) send(e, by, ev);
+      await durable;
       return { callId, mergedIntoExisting: false };
     },
-    apply(callId, event) {
-      const e = entryOf(callId);
-      run(e, transition(e.state, event, clock.now(), deps.policy));
-      return { callId, mergedIntoExisting: false };
-    },
-    async report(callId, from, sample) {
-      const e = entryOf(callId);
-      const { call } = e.state;
-      if (from.userId !== call.caller.userId && from.userId !== call.calleeUserId) {
-        throw new DomainError("not_participant", "you are not a participant of this call");
+    async notice(callId, device, kind, at) {
+      const e = await entryOf(callId);
+      if (e.state.phase === "ended") return;
+      if (kind === "lost") {
+        const where = e.parts.where(device);
+        if (where !== undefined && where !== "absent" && where !== at) return; // it moved on since
+        safely(e, () => transition(e.state, { type: "device_lost", device }, clock.now(), deps.policy));
+        return;
       }
-      if (e.samples.length < deps.maxSamplesPerCall) e.samples.push({ ...sample, userId: from.userId });
-      await write(e, "add_samples", () => store.addSamples(callId, from.userId, [sample]));
+      const queued = e.parts.back(device, at);
+      const { state } = e;
+      if (state.phase === "ringing" && device.userId === state.call.calleeUserId) {
+        if (!state.ringing.includes(device.deviceId)) {
+          await run(e, transition(state, { type: "ring_device", deviceId: device.deviceId }, clock.now(), deps.policy));
+        } else if (kind === "online") for (const ev of rejoinEvents(state, device)) send(e, device, ev);
+      } else if (kind === "online") for (const ev of rejoinEvents(state, device)) send(e, device, ev);
+      for (const ev of queued) send(e, device, ev);
     },
-    deviceLost(device) {
-      const callId = active.get(device.userId);
-      if (!callId) return;
-      const e = entryOf(callId);
-      run(e, transition(e.state, { type: "device_lost", device }, clock.now(), deps.policy));
+    adopt(liveCall) {
+      const { callId } = liveCall;
+      if (service.runs(callId)) return pending.get(callId) ?? Promise.resolve();
+      return creating(callId, async () => {
+        const record = await store.get(callId);
+        if (record?.outcome) {
+          await directory.release(callId);
+          return;
+        }
+        let state = liveCall.state;
+        if (state.phase === "ringing") {
+          state = { ...state, ringing: await delivery.liveDevices(state.call.calleeUserId) };
+        }
+        const devices = [state.call.caller, ...(state.phase === "ringing" ? [] : [answered(state)])];
+        const where = await Promise.all(devices.map((d) => delivery.whereIs(d)));
+        const e = newEntry(state);
+        devices.forEach((d, i) => {
+          const at = where[i];
+          if (at) e.parts.at(d, at);
+          else e.parts.away(d);
+        });
+        deps.clusterMetrics.callsAdopted.inc({ phase: state.phase });
+        logger.info({ callId, phase: state.phase, from: liveCall.ownerNodeId }, "took over call");
+        const timer: TimerName = state.phase === "ringing" ? "ring" : "setup";
+        const atMs =
+          state.phase === "ringing"
+            ? state.call.ringDeadlineMs
+            : state.phase === "connecting"
+              ? state.setupDeadlineMs
+              : undefined;
+        if (atMs !== undefined)
+          e.timers.set(
+            timer,
+            clock.setTimer(atMs - clock.now(), () => fire(callId, timer)),
+          );
+      });
     },
-    deviceOnline(device) {
-      const callId = active.get(device.userId);
-      const e = callId ? calls.get(callId) : undefined;
-      if (e?.state.phase !== "ringing" || e.state.call.calleeUserId !== device.userId) return;
-      run(e, transition(e.state, { type: "ring_device", deviceId: device.deviceId }, clock.now(), deps.policy));
+    undeliverable(to, event) {
+      const e = "callId" in event ? calls.get(event.callId) : undefined;
+      if (!e || e.state.phase === "ended" || !isParticipantDevice(e.state, to)) return;
+      e.parts.away(to);
+      e.parts.queue(to, event);
     },
-    activeCount: () => active.size / 2,
+    nodeLeft(left) {
+      for (const e of calls.values()) {
+        if (e.state.phase === "ended") continue;
+        for (const device of e.parts.nodeLeft(left)) if (isParticipantDevice(e.state, device)) e.parts.away(device);
+      }
+    },
+    activeCount: () => live,
     async flush() {
       await Promise.all([...calls.values()].map((e) => e.writes));
     },
   };
+  return service;
+}
+
+function answered(state: Extract<CallState, { phase: "connecting" | "connected" }>): DeviceRef {
+  return { userId: state.call.calleeUserId, deviceId: state.answeredDeviceId };
 }

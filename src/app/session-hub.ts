@@ -9,6 +9,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type { DeviceRef } from "../domain/call-types.ts";
 import { DomainError } from "../domain/errors.ts";
 import type { Clock, TimerHandle } from "./ports/clock.ts";
+import type { SessionSnapshot } from "./ports/peers.ts";
 import type { SessionEvent, SessionEventBody } from "./session-events.ts";
 
 /** Where a session's events go while a stream is attached. */
@@ -32,10 +33,12 @@ export interface SessionHubOptions {
   readonly resumeGraceMs: number;
   /** Events kept per session for replay. */
   readonly bufferSize: number;
-  /** A device's session ended (grace expired, or replaced by a fresh session). */
-  readonly onDeviceLost: (device: DeviceRef) => void;
-  /** A device opened a new (not resumed) session. */
-  readonly onDeviceOnline: (device: DeviceRef) => void;
+  /** This node's id: resume tokens name it, so another node knows where to fetch the session from. */
+  readonly nodeId?: string;
+  /** A device's session ended for good: its resume grace period ran out. */
+  readonly onDeviceLost: (session: Session) => void;
+  /** A device opened a new (not resumed) session; an older session of the device, if any, was dropped. */
+  readonly onDeviceOnline: (session: Session) => void;
 }
 
 /** Opening parameters: a fresh session, or a resume. */
@@ -74,6 +77,25 @@ export interface SessionHub {
   stats(): { sessions: number; attached: number };
   /** Ends every attached stream (graceful drain); sessions stay resumable elsewhere. */
   drain(error: DomainError): void;
+  /** Whether a session with this resume token is held here. */
+  holds(resumeToken: string): boolean;
+  /**
+   * Hands a session over to another node (the client resumed it there): checks the
+   * request like a resume, then forgets the session and ends its stream, without
+   * reporting the device lost. Throws DomainError like `open`.
+   */
+  release(request: OpenRequest & { readonly resumeToken: string }): SessionSnapshot;
+  /** Takes in a session handed over by another node (detached until the client's stream attaches). */
+  adopt(snapshot: SessionSnapshot): void;
+  /** Forgets the session `sessionId` of a device that opened a fresh session elsewhere (not reported lost). */
+  forget(userId: string, deviceId: string, sessionId: string): void;
+}
+
+/** The node a resume token was issued by, or undefined for a malformed token. */
+export function tokenHome(resumeToken: string): string | undefined {
+  const dot = resumeToken.indexOf(".");
+  if (dot <= 0) return undefined;
+  return Buffer.from(resumeToken.slice(0, dot), "base64url").toString("utf8") || undefined;
 }
 
 /** Creates the hub. */
@@ -82,12 +104,34 @@ export function createSessionHub(options: SessionHubOptions): SessionHub {
   const byId = new Map<string, State>();
   const byToken = new Map<string, State>();
   const byUser = new Map<string, Map<string, State>>();
+  const home = Buffer.from(options.nodeId ?? "local").toString("base64url");
 
   function append(s: State, body: SessionEventBody): void {
     const event: SessionEvent = { seq: s.nextSeq++, sentAtMs: clock.now(), body };
     s.buffer.push(event);
     if (s.buffer.length > options.bufferSize) s.buffer.shift();
     s.sink?.push(event);
+  }
+
+  function add(s: State): void {
+    const devices = byUser.get(s.userId) ?? new Map<string, State>();
+    byUser.set(s.userId, devices);
+    const old = devices.get(s.deviceId);
+    if (old) {
+      remove(old);
+      old.sink?.close(new DomainError("unavailable", "replaced by a newer session of this device"));
+    }
+    byId.set(s.id, s);
+    byToken.set(s.resumeToken, s);
+    devices.set(s.deviceId, s);
+  }
+
+  function startGrace(s: State): void {
+    s.graceTimer = clock.setTimer(options.resumeGraceMs, () => {
+      if (byId.get(s.id) !== s || s.sink) return;
+      remove(s);
+      options.onDeviceLost(s);
+    });
   }
 
   function remove(s: State): void {
@@ -120,7 +164,8 @@ export function createSessionHub(options: SessionHubOptions): SessionHub {
     previous?.close(new DomainError("unavailable", "session resumed on another stream"));
   }
 
-  function resume(request: OpenRequest, token: string, sink: SessionSink): Session {
+  /** The session a resume request names, checked; throws DomainError when it cannot be resumed. */
+  function resumable(request: OpenRequest, token: string): State {
     const s = byToken.get(token);
     if (!s || s.userId !== request.userId || s.deviceId !== request.deviceId) {
       throw new DomainError("resume_expired", "unknown or expired resume token; open a new session");
@@ -131,6 +176,12 @@ export function createSessionHub(options: SessionHubOptions): SessionHub {
     if (lastSeq + 1 < oldest) {
       throw new DomainError("resume_expired", "events since last_seq are no longer buffered; open a new session");
     }
+    return s;
+  }
+
+  function resume(request: OpenRequest, token: string, sink: SessionSink): Session {
+    const s = resumable(request, token);
+    const lastSeq = request.lastSeq ?? 0;
     attach(s, sink);
     sink.push(ready(s, true));
     for (const e of s.buffer) if (e.seq > lastSeq) sink.push(e);
@@ -140,41 +191,27 @@ export function createSessionHub(options: SessionHubOptions): SessionHub {
   return {
     open(request, sink) {
       if (request.resumeToken) return resume(request, request.resumeToken, sink);
-      const devices = byUser.get(request.userId) ?? new Map<string, State>();
-      byUser.set(request.userId, devices);
-      const old = devices.get(request.deviceId);
       const s: State = {
         id: randomUUID(),
         userId: request.userId,
         deviceId: request.deviceId,
-        resumeToken: randomBytes(24).toString("base64url"),
+        resumeToken: `${home}.${randomBytes(24).toString("base64url")}`,
         nextSeq: 1,
         buffer: [],
         sink: undefined,
         graceTimer: undefined,
       };
-      if (old) {
-        remove(old);
-        old.sink?.close(new DomainError("unavailable", "replaced by a newer session of this device"));
-      }
-      byId.set(s.id, s);
-      byToken.set(s.resumeToken, s);
-      devices.set(s.deviceId, s);
+      add(s);
       attach(s, sink);
       sink.push(ready(s, false));
-      if (old) options.onDeviceLost({ userId: old.userId, deviceId: old.deviceId });
-      options.onDeviceOnline({ userId: s.userId, deviceId: s.deviceId });
+      options.onDeviceOnline(s);
       return s;
     },
     detach(sessionId, sink) {
       const s = byId.get(sessionId);
       if (!s || s.sink !== sink) return;
       s.sink = undefined;
-      s.graceTimer = clock.setTimer(options.resumeGraceMs, () => {
-        if (byId.get(s.id) !== s || s.sink) return;
-        remove(s);
-        options.onDeviceLost({ userId: s.userId, deviceId: s.deviceId });
-      });
+      startGrace(s);
     },
     find(sessionId, userId) {
       const s = byId.get(sessionId);
@@ -206,6 +243,40 @@ export function createSessionHub(options: SessionHubOptions): SessionHub {
         s.sink = undefined;
         sink?.close(error);
       }
+    },
+    holds: (token) => byToken.has(token),
+    release(request) {
+      const s = resumable(request, request.resumeToken);
+      remove(s);
+      s.sink?.close(new DomainError("unavailable", "session resumed on another node"));
+      return {
+        sessionId: s.id,
+        resumeToken: s.resumeToken,
+        userId: s.userId,
+        deviceId: s.deviceId,
+        nextSeq: s.nextSeq,
+        events: [...s.buffer],
+      };
+    },
+    adopt(snapshot) {
+      const s: State = {
+        id: snapshot.sessionId,
+        userId: snapshot.userId,
+        deviceId: snapshot.deviceId,
+        resumeToken: snapshot.resumeToken,
+        nextSeq: snapshot.nextSeq,
+        buffer: snapshot.events.slice(-options.bufferSize),
+        sink: undefined,
+        graceTimer: undefined,
+      };
+      add(s);
+      startGrace(s);
+    },
+    forget(userId, deviceId, sessionId) {
+      const s = byUser.get(userId)?.get(deviceId);
+      if (s?.id !== sessionId) return;
+      remove(s);
+      s.sink?.close(new DomainError("unavailable", "replaced by a newer session of this device"));
     },
   };
 }

@@ -6,18 +6,25 @@
 import type { Command } from "../domain/commands.ts";
 import { DomainError, isDomainError } from "../domain/errors.ts";
 import { checkCommand, checkCommandId, checkDeviceId } from "../domain/limits.ts";
-import type { CallService } from "./call-service.ts";
+import type { CallRouting } from "./call-routing.ts";
 import type { CommandCache } from "./command-cache.ts";
 import type { Metrics } from "./metrics.ts";
 import type { Clock } from "./ports/clock.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
 import type { CommandResult } from "./session-events.ts";
+import type { SessionHandoff } from "./session-handoff.ts";
 import type { OpenRequest, Session, SessionHub, SessionSink } from "./session-hub.ts";
+import type { SessionPresence } from "./session-presence.ts";
 
 /** Collaborators of the facade. */
 export interface SignalingDeps {
   readonly hub: SessionHub;
-  readonly calls: CallService;
+  /** Runs call commands on whichever node runs the call. */
+  readonly calls: Pick<CallRouting, "start" | "run">;
+  /** Announces sessions that arrive here. */
+  readonly sessions: Pick<SessionPresence, "arrived" | "announced">;
+  /** Brings sessions resumed here from the node holding them. */
+  readonly handoff: Pick<SessionHandoff, "fetch">;
   readonly clock: Clock;
   readonly commands: CommandCache;
   readonly callStartLimit: RateLimiter;
@@ -27,8 +34,11 @@ export interface SignalingDeps {
 
 /** What the transport uses. */
 export interface Signaling {
-  /** Opens or resumes the session of an authenticated user's device. */
-  open(request: OpenRequest, sink: SessionSink): Session;
+  /**
+   * Opens or resumes the session of an authenticated user's device (resuming one held
+   * by another node moves it here); resolves once the session is reachable cluster-wide.
+   */
+  open(request: OpenRequest, sink: SessionSink): Promise<Session>;
   /** The stream of `sink` ended. */
   detach(session: Session, sink: SessionSink): void;
   /** The caller's session `sessionId` (for Send), or not_found. */
@@ -46,38 +56,22 @@ export interface Signaling {
 export function createSignaling(deps: SignalingDeps): Signaling {
   const { hub, calls, clock, metrics } = deps;
 
-  async function dispatch(session: Session, command: Command): Promise<CommandResult> {
+  async function dispatch(session: Session, commandId: string, command: Command): Promise<CommandResult> {
     const from = { userId: session.userId, deviceId: session.deviceId };
     switch (command.kind) {
       case "start_call":
-        return calls.start(from, command.calleeUserId, command.video);
-      case "accept":
-      case "decline":
-      case "cancel":
-      case "busy":
-        return calls.apply(command.callId, { type: command.kind, by: from });
-      case "hangup":
-        return calls.apply(command.callId, { type: "hangup", by: from, reason: command.reason });
+        return calls.start(from, commandId, command.calleeUserId, command.video);
       case "signal": {
         const started = performance.now();
-        const result = calls.apply(command.callId, { type: "relay", from, signal: command.signal });
+        const result = await calls.run(from, commandId, command);
         metrics.signalHop.observe((performance.now() - started) / 1000);
         return result;
       }
-      case "media_state":
-        return calls.apply(command.callId, {
-          type: "media",
-          from,
-          state: command.state,
-          ...(command.path ? { path: command.path } : {}),
-          ...(command.setupMs ? { setupMs: command.setupMs } : {}),
-        });
-      case "quality_report":
-        await calls.report(command.callId, from, command.sample);
-        return { callId: command.callId, mergedIntoExisting: false };
       case "ping":
         hub.deliver(from, { type: "pong", nonce: command.nonce });
         return { callId: "", mergedIntoExisting: false };
+      default:
+        return calls.run(from, commandId, command);
     }
   }
 
@@ -94,9 +88,15 @@ export function createSignaling(deps: SignalingDeps): Signaling {
   }
 
   const facade: Signaling = {
-    open(request, sink) {
+    async open(request, sink) {
       checkDeviceId(request.deviceId);
-      return hub.open(request, sink);
+      const { resumeToken } = request;
+      const moved = resumeToken !== undefined && !hub.holds(resumeToken);
+      if (moved) await deps.handoff.fetch({ ...request, resumeToken });
+      const session = hub.open(request, sink); // a fresh session is reported through the hub's onDeviceOnline
+      if (moved) deps.sessions.arrived(session, "resumed");
+      await deps.sessions.announced(session.id);
+      return session;
     },
     detach(session, sink) {
       hub.detach(session.id, sink);
@@ -111,7 +111,7 @@ export function createSignaling(deps: SignalingDeps): Signaling {
       checkCommand(command);
       limit(session, command);
       const key = `${session.userId}\u0000${session.deviceId}\u0000${commandId}`;
-      return deps.commands.once(key, clock.now(), () => dispatch(session, command));
+      return deps.commands.once(key, clock.now(), () => dispatch(session, commandId, command));
     },
     async executeOnStream(session, commandId, decode) {
       const to = { userId: session.userId, deviceId: session.deviceId };

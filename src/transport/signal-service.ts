@@ -51,7 +51,7 @@ export function createSignalService(deps: SignalServiceDeps): ServiceImpl<typeof
     readCommands?: (session: Session) => Promise<void>,
   ): AsyncGenerator<SessionEvent> {
     const queue = createEventQueue(deps.maxQueuedEvents);
-    const session = signaling.open(
+    const session = await signaling.open(
       {
         userId: identity.userId,
         deviceId: hello.deviceId,
@@ -68,6 +68,7 @@ export function createSignalService(deps: SignalServiceDeps): ServiceImpl<typeof
     const maxAge = clock.setTimer(ageMs, () => close(new DomainError("unavailable", "max connection age; resume")));
     const onAbort = () => close();
     ctx.signal.addEventListener("abort", onAbort);
+    if (ctx.signal.aborted) close(); // the client left while the session was being opened
     metrics.sessionsConnected.inc({ transport });
     readCommands?.(session).then(
       () => close(),

@@ -9,9 +9,11 @@ import { after, before, describe, it } from "node:test";
 import pino from "pino";
 import { Registry } from "prom-client";
 import { createSqliteCallStore } from "../../src/adapters/store/sqlite-call-store.ts";
-import { type CallService, createCallService } from "../../src/app/call-service.ts";
+import type { CallService } from "../../src/app/call-service.ts";
 import { createMetrics } from "../../src/app/metrics.ts";
-import { createSessionHub, type SessionHub } from "../../src/app/session-hub.ts";
+import type { SessionHub } from "../../src/app/session-hub.ts";
+import { type ClusterStack, createClusterStack } from "../../src/cluster-stack.ts";
+import { loadConfig } from "../../src/config.ts";
 import { createHarness, gatewaySecret, type Stack, testVapid } from "./harness.ts";
 import { type LocalGateway, startLocalGateway } from "./local-gateway.ts";
 import { type LocalPushService, startLocalPushService } from "./local-push-service.ts";
@@ -35,50 +37,54 @@ interface World {
   readonly stack: Stack;
   readonly hub: SessionHub;
   readonly calls: CallService;
+  /** Opens a session and waits until it is announced. */
+  open(userId: string, deviceId: string): Promise<void>;
   close(): Promise<void>;
 }
 
-function world(): World {
+const sink = { push() {}, close() {} };
+
+async function world(): Promise<World> {
   const logger = pino({ level: "silent" });
-  let hub: SessionHub | undefined;
-  let calls: CallService | undefined;
+  let node: ClusterStack | undefined;
   const stack = h.open({
     vapid,
     gatewayUrl: gw.url,
-    isLive: (userId, deviceId) => hub?.liveDevices(userId).includes(deviceId) ?? false,
-  });
-  hub = createSessionHub({
-    clock: h.clock,
-    resumeGraceMs: 30_000,
-    bufferSize: 64,
-    onDeviceLost: (d) => calls?.deviceLost(d),
-    onDeviceOnline: (d) => calls?.deviceOnline(d),
+    isLive: (userId, deviceId) => node?.isLive(userId, deviceId) ?? false,
   });
   const store = createSqliteCallStore(":memory:");
-  calls = createCallService({
+  const config = loadConfig(
+    {},
+    {
+      calls: { ringTimeoutMs: 30_000, setupTimeoutMs: 30_000, maxCandidatesPerCall: 100, maxSamplesPerCall: 10 },
+      sessions: { resumeGraceMs: 30_000, bufferSize: 64 },
+    },
+  );
+  const registry = new Registry();
+  node = await createClusterStack(config, {
     clock: h.clock,
-    policy: { ringTimeoutMs: 30_000, setupTimeoutMs: 30_000, maxCandidatesPerCall: 100 },
     store,
     notifier: stack.notifier,
-    hub,
-    metrics: createMetrics(new Registry(), { version: "test" }),
+    metrics: createMetrics(registry, { version: "test" }),
     logger,
-    lingerMs: 60_000,
-    maxSamplesPerCall: 10,
+    registry,
   });
+  const { hub, calls } = node;
   return {
     stack,
     hub,
     calls,
+    async open(userId, deviceId) {
+      await node.sessions.announced(hub.open({ userId, deviceId }, sink).id);
+    },
     async close() {
-      await calls?.flush();
+      await calls.flush();
+      await node.close();
       await store.close();
       await stack.close();
     },
   };
 }
-
-const sink = { push() {}, close() {} };
 
 async function settled(w: World, callId: string, count: number): Promise<void> {
   const end = Date.now() + 5_000;
@@ -95,7 +101,7 @@ async function settled(w: World, callId: string, count: number): Promise<void> {
 
 describe("notifications from calls", () => {
   it("a missed call: push ring to the device without a session, then one missed-call notification per device", async () => {
-    const w = world();
+    const w = await world();
     const sub = push.subscribe();
     await w.stack.registry.register({
       userId: "bob",
@@ -109,8 +115,8 @@ describe("notifications from calls", () => {
       target: { channel: "gateway", platform: "fcm", token: "bob-phone" },
       registeredAtMs: 2,
     });
-    w.hub.open({ userId: "alice", deviceId: "a1" }, sink);
-    w.hub.open({ userId: "bob", deviceId: "laptop" }, sink);
+    await w.open("alice", "a1");
+    await w.open("bob", "laptop");
 
     const { callId } = await w.calls.start({ userId: "alice", deviceId: "a1" }, "bob", true);
     await settled(w, callId, 1);
@@ -135,18 +141,18 @@ describe("notifications from calls", () => {
   });
 
   it("answered on one device: the pushed device gets stop-ringing with the ring's collapse key", async () => {
-    const w = world();
+    const w = await world();
     await w.stack.registry.register({
       userId: "carl",
       deviceId: "tablet",
       target: { channel: "gateway", platform: "apns", token: "carl-tablet" },
       registeredAtMs: 1,
     });
-    w.hub.open({ userId: "alice", deviceId: "a2" }, sink);
-    w.hub.open({ userId: "carl", deviceId: "desk" }, sink);
+    await w.open("alice", "a2");
+    await w.open("carl", "desk");
     const { callId } = await w.calls.start({ userId: "alice", deviceId: "a2" }, "carl", false);
     await settled(w, callId, 1);
-    w.calls.apply(callId, { type: "accept", by: { userId: "carl", deviceId: "desk" } });
+    await w.calls.apply(callId, { type: "accept", by: { userId: "carl", deviceId: "desk" } });
     await settled(w, callId, 2);
     const got = gw.delivered.filter((d) => d.body.token === "carl-tablet");
     assert.deepEqual(

@@ -46,7 +46,7 @@ export interface StackOptions {
   readonly gatewayUrl?: string;
   readonly live?: ReadonlySet<string>;
   /** Overrides `live`: the session hub's check in scenario tests. */
-  readonly isLive?: (userId: string, deviceId: string) => boolean;
+  readonly isLive?: (userId: string, deviceId: string) => boolean | Promise<boolean>;
   readonly timeoutMs?: number;
   readonly dispatch?: DispatcherOptions;
   /** Defaults to the harness's manual clock. */

@@ -30,8 +30,8 @@ export interface RelayLink {
   unacked(): number;
   /** Resolves once every frame sent so far is acknowledged (or the link is closed). */
   drained(): Promise<void>;
-  /** Ends the stream and discards unacknowledged frames; returns how many were discarded. */
-  close(): number;
+  /** Ends the stream and discards unacknowledged frames; returns their bodies, oldest first. */
+  close(): RelayBody[];
 }
 
 /** Options of `createRelayLink`. */
@@ -200,11 +200,11 @@ export function createRelayLink(options: RelayLinkOptions): RelayLink {
     unacked,
     drained: () => (unacked() === 0 || closed ? Promise.resolve() : new Promise((r) => waiters.push(r))),
     close() {
-      if (closed) return 0;
+      if (closed) return [];
       closed = true;
       clearTimeout(retryTimer);
-      const discarded = unacked();
-      metrics.unacked.dec(discarded);
+      const discarded = queue.slice(head).map((p) => p.frame.body as RelayBody);
+      metrics.unacked.dec(discarded.length);
       queue.length = 0;
       head = 0;
       call?.cancel();

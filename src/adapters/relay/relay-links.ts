@@ -7,8 +7,8 @@ export interface RelayLinks {
   send(peerNodeId: string, body: RelayBody): number;
   /** The link to a peer, if one exists. */
   get(peerNodeId: string): RelayLink | undefined;
-  /** Closes the link to a node that left; returns how many unacknowledged frames were discarded. */
-  drop(peerNodeId: string): number;
+  /** Closes the link to a node that left; returns the unacknowledged frames it discarded, oldest first. */
+  drop(peerNodeId: string): RelayBody[];
   /** Closes every link. */
   close(): void;
 }
@@ -24,9 +24,12 @@ export function createRelayLinks(options: RelayLinksOptions): RelayLinks {
   const links = new Map<string, RelayLink>();
   const dropped = (link: RelayLink) => {
     const discarded = link.close();
-    if (discarded > 0) {
-      options.metrics.framesDropped.inc(discarded);
-      options.logger.warn({ peerNodeId: link.peerNodeId, discarded }, "relay link closed with unacknowledged frames");
+    if (discarded.length > 0) {
+      options.metrics.framesDropped.inc(discarded.length);
+      options.logger.warn(
+        { peerNodeId: link.peerNodeId, discarded: discarded.length },
+        "relay link closed with unacknowledged frames",
+      );
     }
     return discarded;
   };
@@ -44,7 +47,7 @@ export function createRelayLinks(options: RelayLinksOptions): RelayLinks {
     get: (peerNodeId) => links.get(peerNodeId),
     drop(peerNodeId) {
       const link = links.get(peerNodeId);
-      if (!link) return 0;
+      if (!link) return [];
       links.delete(peerNodeId);
       return dropped(link);
     },

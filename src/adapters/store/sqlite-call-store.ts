@@ -67,7 +67,8 @@ export function createSqliteCallStore(path: string): CallStore {
   const insertSample = db.prepare("INSERT INTO call_samples (call_id, user_id, at_ms, sample) VALUES (?, ?, ?, ?)");
   const samplesOf = db.prepare("SELECT user_id, sample FROM call_samples WHERE call_id = ? ORDER BY at_ms, rowid");
   const overdue = db.prepare(
-    "SELECT * FROM calls WHERE outcome IS NULL AND ring_deadline_ms < ? ORDER BY ring_deadline_ms LIMIT ?",
+    `SELECT * FROM calls WHERE outcome IS NULL AND answered_device_id IS NULL AND ring_deadline_ms < ?
+     ORDER BY ring_deadline_ms LIMIT ?`,
   );
 
   function start(call: CallInfo): void {

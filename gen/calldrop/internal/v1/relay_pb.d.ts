@@ -2,7 +2,7 @@
 // @generated from file calldrop/internal/v1/relay.proto (package calldrop.internal.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 import type { ClientMessage, CommandResult, ServerEvent } from "../../v1/signal_pb.js";
 
@@ -45,6 +45,30 @@ export declare type RelayRequest = Message<"calldrop.internal.v1.RelayRequest"> 
      */
     value: CommandReply;
     case: "commandReply";
+  } | {
+    /**
+     * @generated from field: calldrop.internal.v1.DeviceNotice device_notice = 13;
+     */
+    value: DeviceNotice;
+    case: "deviceNotice";
+  } | {
+    /**
+     * @generated from field: calldrop.internal.v1.SessionHandoff session_handoff = 14;
+     */
+    value: SessionHandoff;
+    case: "sessionHandoff";
+  } | {
+    /**
+     * @generated from field: calldrop.internal.v1.SessionHandoffReply session_handoff_reply = 15;
+     */
+    value: SessionHandoffReply;
+    case: "sessionHandoffReply";
+  } | {
+    /**
+     * @generated from field: calldrop.internal.v1.SessionReplaced session_replaced = 16;
+     */
+    value: SessionReplaced;
+    case: "sessionReplaced";
   } | { case: undefined; value?: undefined };
 };
 
@@ -78,6 +102,15 @@ export declare type Deliver = Message<"calldrop.internal.v1.Deliver"> & {
    * @generated from field: calldrop.v1.ServerEvent event = 3;
    */
   event?: ServerEvent | undefined;
+
+  /**
+   * The node that produced the event (for a call event: the node running the call).
+   * Kept when a node passes the frame on to the node a session moved to, so the
+   * receiver learns which node runs the call.
+   *
+   * @generated from field: string origin_node_id = 4;
+   */
+  originNodeId: string;
 };
 
 /**
@@ -164,7 +197,8 @@ export declare const CommandReplySchema: GenMessage<CommandReply>;
  */
 export declare type CommandFailure = Message<"calldrop.internal.v1.CommandFailure"> & {
   /**
-   * A Connect/gRPC status code name, e.g. "permission_denied".
+   * The domain error code (src/domain/errors.ts), e.g. "not_participant"; the
+   * receiving node maps it to the client's status like a local error.
    *
    * @generated from field: string code = 1;
    */
@@ -181,6 +215,201 @@ export declare type CommandFailure = Message<"calldrop.internal.v1.CommandFailur
  * Use `create(CommandFailureSchema)` to create a new message.
  */
 export declare const CommandFailureSchema: GenMessage<CommandFailure>;
+
+/**
+ * DeviceNotice tells the node running a call about a participant's device. It is
+ * answered with a CommandReply carrying the same request_id.
+ *
+ * @generated from message calldrop.internal.v1.DeviceNotice
+ */
+export declare type DeviceNotice = Message<"calldrop.internal.v1.DeviceNotice"> & {
+  /**
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * @generated from field: string call_id = 2;
+   */
+  callId: string;
+
+  /**
+   * @generated from field: string user_id = 3;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: string device_id = 4;
+   */
+  deviceId: string;
+
+  /**
+   * @generated from field: string session_id = 5;
+   */
+  sessionId: string;
+
+  /**
+   * @generated from field: calldrop.internal.v1.DeviceNoticeKind kind = 6;
+   */
+  kind: DeviceNoticeKind;
+};
+
+/**
+ * Describes the message calldrop.internal.v1.DeviceNotice.
+ * Use `create(DeviceNoticeSchema)` to create a new message.
+ */
+export declare const DeviceNoticeSchema: GenMessage<DeviceNotice>;
+
+/**
+ * SessionHandoff asks the node holding a device session (named in the resume
+ * token) to hand it over: a client resumed it on the sending node. Answered with a
+ * SessionHandoffReply with the same request_id.
+ *
+ * @generated from message calldrop.internal.v1.SessionHandoff
+ */
+export declare type SessionHandoff = Message<"calldrop.internal.v1.SessionHandoff"> & {
+  /**
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * @generated from field: string user_id = 2;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: string device_id = 3;
+   */
+  deviceId: string;
+
+  /**
+   * @generated from field: string resume_token = 4;
+   */
+  resumeToken: string;
+
+  /**
+   * @generated from field: uint64 last_seq = 5;
+   */
+  lastSeq: bigint;
+};
+
+/**
+ * Describes the message calldrop.internal.v1.SessionHandoff.
+ * Use `create(SessionHandoffSchema)` to create a new message.
+ */
+export declare const SessionHandoffSchema: GenMessage<SessionHandoff>;
+
+/**
+ * SessionHandoffReply carries the session (which the sender no longer holds) or why not.
+ *
+ * @generated from message calldrop.internal.v1.SessionHandoffReply
+ */
+export declare type SessionHandoffReply = Message<"calldrop.internal.v1.SessionHandoffReply"> & {
+  /**
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * @generated from oneof calldrop.internal.v1.SessionHandoffReply.outcome
+   */
+  outcome: {
+    /**
+     * @generated from field: calldrop.internal.v1.SessionSnapshot session = 2;
+     */
+    value: SessionSnapshot;
+    case: "session";
+  } | {
+    /**
+     * @generated from field: calldrop.internal.v1.CommandFailure failure = 3;
+     */
+    value: CommandFailure;
+    case: "failure";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message calldrop.internal.v1.SessionHandoffReply.
+ * Use `create(SessionHandoffReplySchema)` to create a new message.
+ */
+export declare const SessionHandoffReplySchema: GenMessage<SessionHandoffReply>;
+
+/**
+ * SessionSnapshot is a device session moving between nodes.
+ *
+ * @generated from message calldrop.internal.v1.SessionSnapshot
+ */
+export declare type SessionSnapshot = Message<"calldrop.internal.v1.SessionSnapshot"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * @generated from field: string resume_token = 2;
+   */
+  resumeToken: string;
+
+  /**
+   * The seq its next event gets.
+   *
+   * @generated from field: uint64 next_seq = 3;
+   */
+  nextSeq: bigint;
+
+  /**
+   * The buffered events (with their seq), oldest first.
+   *
+   * @generated from field: repeated calldrop.v1.ServerEvent events = 4;
+   */
+  events: ServerEvent[];
+
+  /**
+   * @generated from field: string user_id = 5;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: string device_id = 6;
+   */
+  deviceId: string;
+};
+
+/**
+ * Describes the message calldrop.internal.v1.SessionSnapshot.
+ * Use `create(SessionSnapshotSchema)` to create a new message.
+ */
+export declare const SessionSnapshotSchema: GenMessage<SessionSnapshot>;
+
+/**
+ * SessionReplaced tells the node holding an older session of a device that the
+ * device opened a fresh session elsewhere: the old one is dropped without ending calls.
+ *
+ * @generated from message calldrop.internal.v1.SessionReplaced
+ */
+export declare type SessionReplaced = Message<"calldrop.internal.v1.SessionReplaced"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: string device_id = 2;
+   */
+  deviceId: string;
+
+  /**
+   * @generated from field: string session_id = 3;
+   */
+  sessionId: string;
+};
+
+/**
+ * Describes the message calldrop.internal.v1.SessionReplaced.
+ * Use `create(SessionReplacedSchema)` to create a new message.
+ */
+export declare const SessionReplacedSchema: GenMessage<SessionReplaced>;
 
 /**
  * RelayResponse acknowledges frames.
@@ -201,6 +430,44 @@ export declare type RelayResponse = Message<"calldrop.internal.v1.RelayResponse"
  * Use `create(RelayResponseSchema)` to create a new message.
  */
 export declare const RelayResponseSchema: GenMessage<RelayResponse>;
+
+/**
+ * DeviceNoticeKind says what happened to a participant's device.
+ *
+ * @generated from enum calldrop.internal.v1.DeviceNoticeKind
+ */
+export enum DeviceNoticeKind {
+  /**
+   * @generated from enum value: DEVICE_NOTICE_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A fresh session opened (the client lost its state): it re-learns the call.
+   *
+   * @generated from enum value: DEVICE_NOTICE_KIND_ONLINE = 1;
+   */
+  ONLINE = 1,
+
+  /**
+   * An existing session moved to another node (resume elsewhere).
+   *
+   * @generated from enum value: DEVICE_NOTICE_KIND_RESUMED = 2;
+   */
+  RESUMED = 2,
+
+  /**
+   * The session ended for good (its resume grace period ran out).
+   *
+   * @generated from enum value: DEVICE_NOTICE_KIND_LOST = 3;
+   */
+  LOST = 3,
+}
+
+/**
+ * Describes the enum calldrop.internal.v1.DeviceNoticeKind.
+ */
+export declare const DeviceNoticeKindSchema: GenEnum<DeviceNoticeKind>;
 
 /**
  * NodeRelayService forwards messages between signaling nodes (PRODUCT.md §10).

@@ -2,14 +2,14 @@
 // @generated from file calldrop/internal/v1/relay.proto (package calldrop.internal.v1, syntax proto3)
 /* eslint-disable */
 
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc, tsEnum } from "@bufbuild/protobuf/codegenv2";
 import { file_calldrop_v1_signal } from "../../v1/signal_pb.js";
 
 /**
  * Describes the file calldrop/internal/v1/relay.proto.
  */
 export const file_calldrop_internal_v1_relay = /*@__PURE__*/
-  fileDesc("CiBjYWxsZHJvcC9pbnRlcm5hbC92MS9yZWxheS5wcm90bxIUY2FsbGRyb3AuaW50ZXJuYWwudjEi0wEKDFJlbGF5UmVxdWVzdBILCgNzZXEYASABKAQSMAoHZGVsaXZlchgKIAEoCzIdLmNhbGxkcm9wLmludGVybmFsLnYxLkRlbGl2ZXJIABI/Cg9jb21tYW5kX2ZvcndhcmQYCyABKAsyJC5jYWxsZHJvcC5pbnRlcm5hbC52MS5Db21tYW5kRm9yd2FyZEgAEjsKDWNvbW1hbmRfcmVwbHkYDCABKAsyIi5jYWxsZHJvcC5pbnRlcm5hbC52MS5Db21tYW5kUmVwbHlIAEIGCgRib2R5IlYKB0RlbGl2ZXISDwoHdXNlcl9pZBgBIAEoCRIRCglkZXZpY2VfaWQYAiABKAkSJwoFZXZlbnQYAyABKAsyGC5jYWxsZHJvcC52MS5TZXJ2ZXJFdmVudCJ1Cg5Db21tYW5kRm9yd2FyZBISCgpyZXF1ZXN0X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEQoJZGV2aWNlX2lkGAMgASgJEisKB21lc3NhZ2UYBCABKAsyGi5jYWxsZHJvcC52MS5DbGllbnRNZXNzYWdlIpQBCgxDb21tYW5kUmVwbHkSEgoKcmVxdWVzdF9pZBgBIAEoCRIsCgZyZXN1bHQYAiABKAsyGi5jYWxsZHJvcC52MS5Db21tYW5kUmVzdWx0SAASNwoHZmFpbHVyZRgDIAEoCzIkLmNhbGxkcm9wLmludGVybmFsLnYxLkNvbW1hbmRGYWlsdXJlSABCCQoHb3V0Y29tZSIvCg5Db21tYW5kRmFpbHVyZRIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkiIgoNUmVsYXlSZXNwb25zZRIRCglhY2tlZF9zZXEYASABKAQyaAoQTm9kZVJlbGF5U2VydmljZRJUCgVSZWxheRIiLmNhbGxkcm9wLmludGVybmFsLnYxLlJlbGF5UmVxdWVzdBojLmNhbGxkcm9wLmludGVybmFsLnYxLlJlbGF5UmVzcG9uc2UoATABYgZwcm90bzM", [file_calldrop_v1_signal]);
+  fileDesc("CiBjYWxsZHJvcC9pbnRlcm5hbC92MS9yZWxheS5wcm90bxIUY2FsbGRyb3AuaW50ZXJuYWwudjEi4AMKDFJlbGF5UmVxdWVzdBILCgNzZXEYASABKAQSMAoHZGVsaXZlchgKIAEoCzIdLmNhbGxkcm9wLmludGVybmFsLnYxLkRlbGl2ZXJIABI/Cg9jb21tYW5kX2ZvcndhcmQYCyABKAsyJC5jYWxsZHJvcC5pbnRlcm5hbC52MS5Db21tYW5kRm9yd2FyZEgAEjsKDWNvbW1hbmRfcmVwbHkYDCABKAsyIi5jYWxsZHJvcC5pbnRlcm5hbC52MS5Db21tYW5kUmVwbHlIABI7Cg1kZXZpY2Vfbm90aWNlGA0gASgLMiIuY2FsbGRyb3AuaW50ZXJuYWwudjEuRGV2aWNlTm90aWNlSAASPwoPc2Vzc2lvbl9oYW5kb2ZmGA4gASgLMiQuY2FsbGRyb3AuaW50ZXJuYWwudjEuU2Vzc2lvbkhhbmRvZmZIABJKChVzZXNzaW9uX2hhbmRvZmZfcmVwbHkYDyABKAsyKS5jYWxsZHJvcC5pbnRlcm5hbC52MS5TZXNzaW9uSGFuZG9mZlJlcGx5SAASQQoQc2Vzc2lvbl9yZXBsYWNlZBgQIAEoCzIlLmNhbGxkcm9wLmludGVybmFsLnYxLlNlc3Npb25SZXBsYWNlZEgAQgYKBGJvZHkibgoHRGVsaXZlchIPCgd1c2VyX2lkGAEgASgJEhEKCWRldmljZV9pZBgCIAEoCRInCgVldmVudBgDIAEoCzIYLmNhbGxkcm9wLnYxLlNlcnZlckV2ZW50EhYKDm9yaWdpbl9ub2RlX2lkGAQgASgJInUKDkNvbW1hbmRGb3J3YXJkEhIKCnJlcXVlc3RfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIRCglkZXZpY2VfaWQYAyABKAkSKwoHbWVzc2FnZRgEIAEoCzIaLmNhbGxkcm9wLnYxLkNsaWVudE1lc3NhZ2UilAEKDENvbW1hbmRSZXBseRISCgpyZXF1ZXN0X2lkGAEgASgJEiwKBnJlc3VsdBgCIAEoCzIaLmNhbGxkcm9wLnYxLkNvbW1hbmRSZXN1bHRIABI3CgdmYWlsdXJlGAMgASgLMiQuY2FsbGRyb3AuaW50ZXJuYWwudjEuQ29tbWFuZEZhaWx1cmVIAEIJCgdvdXRjb21lIi8KDkNvbW1hbmRGYWlsdXJlEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCSKhAQoMRGV2aWNlTm90aWNlEhIKCnJlcXVlc3RfaWQYASABKAkSDwoHY2FsbF9pZBgCIAEoCRIPCgd1c2VyX2lkGAMgASgJEhEKCWRldmljZV9pZBgEIAEoCRISCgpzZXNzaW9uX2lkGAUgASgJEjQKBGtpbmQYBiABKA4yJi5jYWxsZHJvcC5pbnRlcm5hbC52MS5EZXZpY2VOb3RpY2VLaW5kInAKDlNlc3Npb25IYW5kb2ZmEhIKCnJlcXVlc3RfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIRCglkZXZpY2VfaWQYAyABKAkSFAoMcmVzdW1lX3Rva2VuGAQgASgJEhAKCGxhc3Rfc2VxGAUgASgEIqcBChNTZXNzaW9uSGFuZG9mZlJlcGx5EhIKCnJlcXVlc3RfaWQYASABKAkSOAoHc2Vzc2lvbhgCIAEoCzIlLmNhbGxkcm9wLmludGVybmFsLnYxLlNlc3Npb25TbmFwc2hvdEgAEjcKB2ZhaWx1cmUYAyABKAsyJC5jYWxsZHJvcC5pbnRlcm5hbC52MS5Db21tYW5kRmFpbHVyZUgAQgkKB291dGNvbWUimwEKD1Nlc3Npb25TbmFwc2hvdBISCgpzZXNzaW9uX2lkGAEgASgJEhQKDHJlc3VtZV90b2tlbhgCIAEoCRIQCghuZXh0X3NlcRgDIAEoBBIoCgZldmVudHMYBCADKAsyGC5jYWxsZHJvcC52MS5TZXJ2ZXJFdmVudBIPCgd1c2VyX2lkGAUgASgJEhEKCWRldmljZV9pZBgGIAEoCSJJCg9TZXNzaW9uUmVwbGFjZWQSDwoHdXNlcl9pZBgBIAEoCRIRCglkZXZpY2VfaWQYAiABKAkSEgoKc2Vzc2lvbl9pZBgDIAEoCSIiCg1SZWxheVJlc3BvbnNlEhEKCWFja2VkX3NlcRgBIAEoBCqSAQoQRGV2aWNlTm90aWNlS2luZBIiCh5ERVZJQ0VfTk9USUNFX0tJTkRfVU5TUEVDSUZJRUQQABIdChlERVZJQ0VfTk9USUNFX0tJTkRfT05MSU5FEAESHgoaREVWSUNFX05PVElDRV9LSU5EX1JFU1VNRUQQAhIbChdERVZJQ0VfTk9USUNFX0tJTkRfTE9TVBADMmgKEE5vZGVSZWxheVNlcnZpY2USVAoFUmVsYXkSIi5jYWxsZHJvcC5pbnRlcm5hbC52MS5SZWxheVJlcXVlc3QaIy5jYWxsZHJvcC5pbnRlcm5hbC52MS5SZWxheVJlc3BvbnNlKAEwAWIGcHJvdG8z", [file_calldrop_v1_signal]);
 
 /**
  * Describes the message calldrop.internal.v1.RelayRequest.
@@ -47,11 +47,60 @@ export const CommandFailureSchema = /*@__PURE__*/
   messageDesc(file_calldrop_internal_v1_relay, 4);
 
 /**
+ * Describes the message calldrop.internal.v1.DeviceNotice.
+ * Use `create(DeviceNoticeSchema)` to create a new message.
+ */
+export const DeviceNoticeSchema = /*@__PURE__*/
+  messageDesc(file_calldrop_internal_v1_relay, 5);
+
+/**
+ * Describes the message calldrop.internal.v1.SessionHandoff.
+ * Use `create(SessionHandoffSchema)` to create a new message.
+ */
+export const SessionHandoffSchema = /*@__PURE__*/
+  messageDesc(file_calldrop_internal_v1_relay, 6);
+
+/**
+ * Describes the message calldrop.internal.v1.SessionHandoffReply.
+ * Use `create(SessionHandoffReplySchema)` to create a new message.
+ */
+export const SessionHandoffReplySchema = /*@__PURE__*/
+  messageDesc(file_calldrop_internal_v1_relay, 7);
+
+/**
+ * Describes the message calldrop.internal.v1.SessionSnapshot.
+ * Use `create(SessionSnapshotSchema)` to create a new message.
+ */
+export const SessionSnapshotSchema = /*@__PURE__*/
+  messageDesc(file_calldrop_internal_v1_relay, 8);
+
+/**
+ * Describes the message calldrop.internal.v1.SessionReplaced.
+ * Use `create(SessionReplacedSchema)` to create a new message.
+ */
+export const SessionReplacedSchema = /*@__PURE__*/
+  messageDesc(file_calldrop_internal_v1_relay, 9);
+
+/**
  * Describes the message calldrop.internal.v1.RelayResponse.
  * Use `create(RelayResponseSchema)` to create a new message.
  */
 export const RelayResponseSchema = /*@__PURE__*/
-  messageDesc(file_calldrop_internal_v1_relay, 5);
+  messageDesc(file_calldrop_internal_v1_relay, 10);
+
+/**
+ * Describes the enum calldrop.internal.v1.DeviceNoticeKind.
+ */
+export const DeviceNoticeKindSchema = /*@__PURE__*/
+  enumDesc(file_calldrop_internal_v1_relay, 0);
+
+/**
+ * DeviceNoticeKind says what happened to a participant's device.
+ *
+ * @generated from enum calldrop.internal.v1.DeviceNoticeKind
+ */
+export const DeviceNoticeKind = /*@__PURE__*/
+  tsEnum(DeviceNoticeKindSchema);
 
 /**
  * NodeRelayService forwards messages between signaling nodes (PRODUCT.md §10).

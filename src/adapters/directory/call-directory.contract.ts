@@ -1,0 +1,122 @@
+/**
+ * The CallDirectory contract (STYLE.md point 5): one suite, run against every adapter.
+ * `open` may be called several times on one harness: such instances share the
+ * directory (as the server processes of one cluster do).
+ */
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import type { CallDirectory, LiveCall } from "../../app/ports/call-directory.ts";
+import type { CallState } from "../../domain/call-types.ts";
+
+type Ringing = Extract<CallState, { phase: "ringing" }>;
+
+/** Directories sharing one backing store. */
+export interface CallDirectoryHarness {
+  open(): CallDirectory;
+  close(): Promise<void>;
+}
+
+let n = 0;
+/** A ringing call from `caller` to `callee` with a fresh id. */
+export function ringing(caller: string, callee: string): Ringing {
+  n++;
+  const callId = `00000000-0000-7000-8000-${String(n).padStart(12, "0")}`;
+  return {
+    phase: "ringing",
+    call: {
+      callId,
+      caller: { userId: caller, deviceId: "d1" },
+      calleeUserId: callee,
+      video: true,
+      startedAtMs: 1_000,
+      ringDeadlineMs: 31_000,
+    },
+    ringing: ["p1"],
+    pushed: false,
+  };
+}
+
+/** Registers the contract tests for one adapter. */
+export function callDirectoryContract(title: string, createHarness: () => CallDirectoryHarness): void {
+  describe(`CallDirectory contract: ${title}`, () => {
+    let h: CallDirectoryHarness;
+    let dir: CallDirectory;
+    beforeEach(() => {
+      h = createHarness();
+      dir = h.open();
+    });
+    afterEach(() => h.close());
+
+    it("claims both users and finds the call by id, by either user and by owner", async () => {
+      const s = ringing("alice", "bob");
+      assert.deepEqual(await dir.claim(s, "n1"), { ok: true });
+      const live: LiveCall = { callId: s.call.callId, ownerNodeId: "n1", state: s };
+      assert.deepEqual(await dir.find(s.call.callId), live);
+      assert.deepEqual(await dir.findByUser("alice"), live);
+      assert.deepEqual(await dir.findByUser("bob"), live);
+      assert.deepEqual(await dir.ownedBy("n1", 10), [live]);
+      assert.deepEqual(await dir.ownedBy("n2", 10), []);
+      assert.equal(await dir.findByUser("carol"), undefined);
+    });
+
+    it("refuses a claim when the caller or the callee is in a live call, writing nothing", async () => {
+      const first = ringing("alice", "bob");
+      await dir.claim(first, "n1");
+      const busy = await dir.claim(ringing("carol", "bob"), "n2");
+      assert.equal(busy.ok, false);
+      assert.equal(!busy.ok && busy.callee?.callId, first.call.callId);
+      assert.equal(!busy.ok && busy.caller, undefined);
+      const glare = await dir.claim(ringing("bob", "alice"), "n2");
+      assert.equal(!glare.ok && glare.caller?.callId, first.call.callId);
+      assert.equal(!glare.ok && glare.callee?.callId, first.call.callId);
+      assert.equal(await dir.findByUser("carol"), undefined, "the refused claim wrote nothing");
+    });
+
+    it("of racing claims over the same user exactly one wins, across instances", async () => {
+      const other = h.open();
+      const results = await Promise.all([
+        dir.claim(ringing("u1", "u2"), "n1"),
+        other.claim(ringing("u2", "u1"), "n2"),
+        other.claim(ringing("u3", "u2"), "n2"),
+        dir.claim(ringing("u2", "u4"), "n1"),
+      ]);
+      assert.equal(results.filter((r) => r.ok).length, 1);
+    });
+
+    it("stores phase changes, and releases users when the call ends", async () => {
+      const s = ringing("alice", "bob");
+      await dir.claim(s, "n1");
+      const answered: LiveCall["state"] = {
+        phase: "connecting",
+        call: s.call,
+        answeredDeviceId: "p1",
+        answeredAtMs: 2_000,
+        setupDeadlineMs: 32_000,
+        candidates: 0,
+      };
+      await dir.update(answered);
+      assert.deepEqual((await h.open().find(s.call.callId))?.state, answered);
+      await dir.release(s.call.callId);
+      assert.equal(await dir.find(s.call.callId), undefined);
+      assert.equal(await dir.findByUser("alice"), undefined);
+      assert.deepEqual(await dir.claim(ringing("bob", "alice"), "n1"), { ok: true });
+      await dir.update({ ...answered, call: { ...answered.call, callId: "gone" } }); // not live: no-op
+      assert.equal(await dir.find("gone"), undefined);
+    });
+
+    it("moves a call to exactly one of several nodes taking it over", async () => {
+      const s = ringing("alice", "bob");
+      await dir.claim(s, "dead");
+      const other = h.open();
+      const won = await Promise.all([
+        dir.takeOver(s.call.callId, "dead", "n1"),
+        other.takeOver(s.call.callId, "dead", "n2"),
+      ]);
+      assert.deepEqual(won.filter(Boolean).length, 1);
+      const owner = won[0] ? "n1" : "n2";
+      assert.equal((await dir.find(s.call.callId))?.ownerNodeId, owner);
+      assert.equal(await dir.takeOver(s.call.callId, "dead", "n3"), false);
+      assert.equal(await dir.takeOver("missing", "dead", "n3"), false);
+    });
+  });
+}

@@ -1,0 +1,107 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import type { CallDirectory, LiveCall } from "../../app/ports/call-directory.ts";
+
+const schema = `
+CREATE TABLE IF NOT EXISTS live_calls (
+  call_id TEXT PRIMARY KEY,
+  owner_node_id TEXT NOT NULL,
+  caller_user_id TEXT NOT NULL,
+  callee_user_id TEXT NOT NULL,
+  state TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS live_calls_by_owner ON live_calls (owner_node_id);
+CREATE TABLE IF NOT EXISTS live_call_users (
+  user_id TEXT PRIMARY KEY,
+  call_id TEXT NOT NULL
+) STRICT;
+`;
+
+interface Row {
+  call_id: string;
+  owner_node_id: string;
+  state: string;
+}
+
+const toLive = (r: Row): LiveCall => ({
+  callId: r.call_id,
+  ownerNodeId: r.owner_node_id,
+  state: JSON.parse(r.state) as LiveCall["state"],
+});
+
+/**
+ * The embedded call directory on node:sqlite, for a single machine: several server
+ * processes may share one file (WAL mode; each write is one BEGIN IMMEDIATE
+ * transaction, so claims are atomic across processes). This is what the 3-node test
+ * cluster runs on; a cluster across machines needs a shared engine (see the port).
+ */
+export function createSqliteCallDirectory(path: string): CallDirectory {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const db = new DatabaseSync(path);
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
+  db.exec(schema);
+  const byId = db.prepare("SELECT * FROM live_calls WHERE call_id = ?");
+  const ofUser = db.prepare(
+    "SELECT c.* FROM live_call_users u JOIN live_calls c ON c.call_id = u.call_id WHERE u.user_id = ?",
+  );
+  const insertCall = db.prepare(
+    "INSERT INTO live_calls (call_id, owner_node_id, caller_user_id, callee_user_id, state) VALUES (?, ?, ?, ?, ?)",
+  );
+  const insertUser = db.prepare("INSERT OR REPLACE INTO live_call_users (user_id, call_id) VALUES (?, ?)");
+  const setState = db.prepare("UPDATE live_calls SET state = ? WHERE call_id = ?");
+  const deleteCall = db.prepare("DELETE FROM live_calls WHERE call_id = ?");
+  const deleteUsers = db.prepare("DELETE FROM live_call_users WHERE call_id = ?");
+  const owned = db.prepare("SELECT * FROM live_calls WHERE owner_node_id = ? LIMIT ?");
+  const move = db.prepare("UPDATE live_calls SET owner_node_id = ? WHERE call_id = ? AND owner_node_id = ?");
+
+  const find = (userId: string) => {
+    const row = ofUser.get(userId) as Row | undefined;
+    return row ? toLive(row) : undefined;
+  };
+  const transaction = <T>(fn: () => T): T => {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = fn();
+      db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      db.exec("ROLLBACK");
+      throw error;
+    }
+  };
+
+  return {
+    async claim(state, ownerNodeId) {
+      const { call } = state;
+      return transaction(() => {
+        const caller = find(call.caller.userId);
+        const callee = find(call.calleeUserId);
+        if (caller || callee) return { ok: false, ...(caller ? { caller } : {}), ...(callee ? { callee } : {}) };
+        insertCall.run(call.callId, ownerNodeId, call.caller.userId, call.calleeUserId, JSON.stringify(state));
+        insertUser.run(call.caller.userId, call.callId);
+        insertUser.run(call.calleeUserId, call.callId);
+        return { ok: true };
+      });
+    },
+    async update(state) {
+      setState.run(JSON.stringify(state), state.call.callId);
+    },
+    async release(callId) {
+      transaction(() => {
+        deleteUsers.run(callId);
+        deleteCall.run(callId);
+      });
+    },
+    async find(callId) {
+      const row = byId.get(callId) as Row | undefined;
+      return row ? toLive(row) : undefined;
+    },
+    findByUser: async (userId) => find(userId),
+    ownedBy: async (nodeId, limit) => (owned.all(nodeId, limit) as unknown as Row[]).map(toLive),
+    takeOver: async (callId, fromNodeId, toNodeId) => move.run(toNodeId, callId, fromNodeId).changes === 1,
+    async close() {
+      if (db.isOpen) db.close();
+    },
+  };
+}

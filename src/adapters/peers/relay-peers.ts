@@ -1,0 +1,88 @@
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import type { Clock } from "../../app/ports/clock.ts";
+import type { PeerMessage, Peers } from "../../app/ports/peers.ts";
+import { DomainError } from "../../domain/errors.ts";
+import { RelayQueueFullError } from "../relay/relay-link.ts";
+import { createRelayLinks } from "../relay/relay-links.ts";
+import { createRelayMetrics } from "../relay/relay-metrics.ts";
+import { startRelayServer } from "../relay/relay-server.ts";
+import { messageFromBody, messageToBody } from "./peer-codec.ts";
+
+/** Options of the relay peers. */
+export interface RelayPeersOptions {
+  readonly nodeId: string;
+  /** Internal listener (never exposed to clients). */
+  readonly host: string;
+  /** 0 picks a free port (see `port`). */
+  readonly port: number;
+  /** The cluster's shared secret (HMAC of every stream). */
+  readonly secret: string;
+  /** host:port of a peer's internal listener (from presence), undefined when unknown. */
+  readonly resolveAddress: (nodeId: string) => Promise<string | undefined>;
+  /** Bound of each link's unacknowledged queue. */
+  readonly maxUnacked?: number;
+  readonly clock: Pick<Clock, "now">;
+  readonly logger: Logger;
+  readonly registry: Registry;
+}
+
+/** Peers over the node relay: one authenticated, sequenced grpc-js stream per peer. */
+export interface RelayPeers extends Peers {
+  /** The port the internal listener is bound to. */
+  readonly port: number;
+}
+
+/** Starts the internal relay listener and returns the peers of this node. */
+export async function startRelayPeers(options: RelayPeersOptions): Promise<RelayPeers> {
+  const { nodeId, logger } = options;
+  const metrics = createRelayMetrics(options.registry);
+  let handler: (from: string, message: PeerMessage) => void = () => {};
+  const server = await startRelayServer({
+    nodeId,
+    host: options.host,
+    port: options.port,
+    secret: options.secret,
+    clock: options.clock,
+    logger,
+    metrics,
+    onFrame(from, body) {
+      const message = messageFromBody(body);
+      if (message) handler(from, message);
+    },
+  });
+  const links = createRelayLinks({
+    selfNodeId: nodeId,
+    secret: options.secret,
+    maxUnacked: options.maxUnacked,
+    resolveAddress: options.resolveAddress,
+    clock: options.clock,
+    logger,
+    metrics,
+  });
+  const decode = (bodies: ReturnType<typeof links.drop>) =>
+    bodies.flatMap((b) => {
+      const m = messageFromBody(b);
+      return m ? [m] : [];
+    });
+  return {
+    port: server.port,
+    send(to, message) {
+      try {
+        links.send(to, messageToBody(message));
+      } catch (err) {
+        if (err instanceof RelayQueueFullError)
+          throw new DomainError("unavailable", "cluster link overloaded", { cause: err });
+        throw err;
+      }
+    },
+    onMessage(h) {
+      handler = h;
+    },
+    forget: (to) => decode(links.drop(to)),
+    async close() {
+      links.close();
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,152 @@
+/**
+ * Calls outlive the node running them (PRODUCT.md §3 "missed exactly once, even if
+ * the node that started the ring has died"). When a node leaves, the survivors take
+ * its calls over from the call directory: each first takes its own share (rendezvous
+ * hashing over the live nodes), then, after a pause, whatever is left. A periodic
+ * sweep over the store's overdue ringing calls is the durable backstop: a ringing
+ * call whose deadline passed and that no live node runs is taken over and rings out
+ * here. Every takeover is a conditional write, and the store's conditional finalize
+ * lets exactly one node record the outcome and send the missed-call notification.
+ */
+import { createHash } from "node:crypto";
+import type { Logger } from "pino";
+import type { CallService } from "./call-service.ts";
+import type { CallDirectory, LiveCall } from "./ports/call-directory.ts";
+import type { CallStore } from "./ports/call-store.ts";
+import type { Clock, TimerHandle } from "./ports/clock.ts";
+import type { Presence } from "./ports/presence.ts";
+
+/** Collaborators and tunables of the takeover. */
+export interface CallTakeoverDeps {
+  readonly nodeId: string;
+  readonly presence: Pick<Presence, "nodes">;
+  readonly directory: CallDirectory;
+  readonly store: Pick<CallStore, "listOverdueRinging">;
+  readonly calls: Pick<CallService, "adopt" | "runs">;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** How often the overdue sweep runs. */
+  readonly sweepIntervalMs: number;
+  /** How far past its deadline a ringing call must be before the sweep looks at it. */
+  readonly overdueGraceMs: number;
+  /** How long after a node left the survivors take whatever of its calls is still unclaimed. */
+  readonly secondPassMs: number;
+}
+
+/** Takeover of calls whose node died. */
+export interface CallTakeover {
+  /** Takes over the calls of a node that left (this node's share now, leftovers later). */
+  nodeLeft(nodeId: string): void;
+  /** One overdue sweep; resolves with the number of calls taken over. */
+  sweep(): Promise<number>;
+  /** Starts the periodic sweep. */
+  start(): void;
+  /** Stops timers. */
+  stop(): void;
+}
+
+/** The node among `nodes` that should take `callId` over (highest hash wins). */
+export function chooseNode(callId: string, nodes: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestScore = "";
+  for (const node of nodes) {
+    const score = createHash("sha1").update(`${callId}\u0000${node}`).digest("hex");
+    if (score > bestScore) [best, bestScore] = [node, score];
+  }
+  return best;
+}
+
+/** Creates the takeover of one node. */
+export function createCallTakeover(deps: CallTakeoverDeps): CallTakeover {
+  const { nodeId: self, directory, calls, clock, logger } = deps;
+  const timers = new Set<TimerHandle>();
+  let sweepTimer: TimerHandle | undefined;
+  let stopped = false;
+
+  const liveNodes = async () => (await deps.presence.nodes()).map((n) => n.nodeId);
+
+  async function take(live: LiveCall): Promise<boolean> {
+    if (!(await directory.takeOver(live.callId, live.ownerNodeId, self))) return false;
+    await calls.adopt({ ...live, ownerNodeId: self });
+    return true;
+  }
+
+  async function adoptFrom(dead: string, everything: boolean): Promise<void> {
+    const nodes = (await liveNodes()).filter((n) => n !== dead);
+    let taken = 0;
+    for (;;) {
+      const batch = await directory.ownedBy(dead, 1_000);
+      let progressed = false;
+      for (const live of batch) {
+        if (!everything && chooseNode(live.callId, nodes) !== self) continue;
+        if (await take(live)) taken++;
+        progressed = true;
+      }
+      if (!everything || !progressed || batch.length < 1_000) break;
+    }
+    if (taken > 0) logger.info({ from: dead, taken, pass: everything ? "leftovers" : "share" }, "took over calls");
+  }
+
+  function later(delayMs: number, fn: () => Promise<unknown>): void {
+    const timer = clock.setTimer(delayMs, () => {
+      timers.delete(timer);
+      if (!stopped) fn().catch((err: unknown) => logger.error({ err }, "call takeover failed"));
+    });
+    timers.add(timer);
+  }
+
+  const takeover: CallTakeover = {
+    nodeLeft(dead) {
+      // After this turn, so presence has applied the rest of the departure.
+      later(0, () => adoptFrom(dead, false));
+      later(deps.secondPassMs, () => adoptFrom(dead, true));
+    },
+    async sweep() {
+      const overdue = await deps.store.listOverdueRinging(clock.now() - deps.overdueGraceMs, 100);
+      if (overdue.length === 0) return 0;
+      const nodes = await liveNodes();
+      let taken = 0;
+      for (const record of overdue) {
+        if (record.answeredDeviceId !== undefined || calls.runs(record.callId)) continue;
+        const live = await directory.find(record.callId);
+        if (live) {
+          if (live.ownerNodeId !== self && nodes.includes(live.ownerNodeId)) continue; // its owner's timer runs
+          if (live.ownerNodeId === self) await calls.adopt(live);
+          else if (!(await take(live))) continue;
+        } else {
+          // Recorded but never claimed or already released, and without an outcome: ring it out.
+          if (chooseNode(record.callId, nodes) !== self) continue;
+          const { caller, calleeUserId, video, startedAtMs, ringDeadlineMs, callId } = record;
+          const call = { callId, caller, calleeUserId, video, startedAtMs, ringDeadlineMs };
+          await calls.adopt({
+            callId,
+            ownerNodeId: self,
+            state: { phase: "ringing", call, ringing: [], pushed: false },
+          });
+        }
+        taken++;
+      }
+      if (taken > 0) logger.info({ taken }, "overdue ringing calls taken over");
+      return taken;
+    },
+    start() {
+      const tick = () => {
+        sweepTimer = clock.setTimer(deps.sweepIntervalMs, () => {
+          if (stopped) return;
+          takeover
+            .sweep()
+            .catch((err: unknown) => logger.warn({ err }, "overdue sweep failed"))
+            .finally(() => !stopped && tick());
+        });
+      };
+      tick();
+    },
+    stop() {
+      stopped = true;
+      if (sweepTimer) clock.clearTimer(sweepTimer);
+      for (const t of timers) clock.clearTimer(t);
+      timers.clear();
+    },
+  };
+  return takeover;
+}

@@ -1,0 +1,61 @@
+import type { CallInfo, CallState } from "../../domain/call-types.ts";
+
+/** A call in progress as the whole cluster sees it. */
+export interface LiveCall {
+  readonly callId: string;
+  /** The node running the call (holding its state in memory and its timers). */
+  readonly ownerNodeId: string;
+  /**
+   * The call's state as of its last phase change (ringing → connecting → connected),
+   * enough for another node to take the call over when the owner dies.
+   */
+  readonly state: Exclude<CallState, { phase: "ended" }>;
+}
+
+/** The outcome of a claim. */
+export type ClaimResult =
+  | { readonly ok: true }
+  /** Nothing was written: `caller`/`callee` is the live call that user is already in. */
+  | { readonly ok: false; readonly caller?: LiveCall; readonly callee?: LiveCall };
+
+/**
+ * The cluster-wide directory of calls in progress (PRODUCT.md §3 busy and glare,
+ * §10 ownership): who is in which call, which node runs it, and the state another
+ * node needs to take it over. Written on call start, on phase changes and at the
+ * end; never on the signaling hot path.
+ *
+ * Busy and glare are decided by `claim`, which is atomic across both users: of two
+ * racing starts involving the same user exactly one succeeds, on any node. (On a
+ * store without multi-key transactions, e.g. Cassandra, claim the two users with
+ * lightweight transactions in user-id order and undo the first when the second
+ * fails; the fixed order makes A→B racing B→A conflict on the same first row.)
+ */
+export interface CallDirectory {
+  /**
+   * Registers `state`'s call as the live call of its caller and callee, run by
+   * `ownerNodeId`, unless either user already has a live call (then nothing is written).
+   */
+  claim(state: Extract<CallState, { phase: "ringing" }>, ownerNodeId: string): Promise<ClaimResult>;
+  /** Stores the call's state after a phase change (no-op when the call is not live). */
+  update(state: LiveCall["state"]): Promise<void>;
+  /** Forgets a call that ended; its users are free again. */
+  release(callId: string): Promise<void>;
+  /** The live call, or undefined. */
+  find(callId: string): Promise<LiveCall | undefined>;
+  /** The live call a user is in (as caller or callee), or undefined. */
+  findByUser(userId: string): Promise<LiveCall | undefined>;
+  /** Up to `limit` live calls run by `nodeId`. */
+  ownedBy(nodeId: string, limit: number): Promise<readonly LiveCall[]>;
+  /**
+   * Moves the call to `toNodeId` if `fromNodeId` still runs it; true when this call
+   * moved it (of several nodes racing to take a call over, exactly one wins).
+   */
+  takeOver(callId: string, fromNodeId: string, toNodeId: string): Promise<boolean>;
+  /** Releases connections/files. */
+  close(): Promise<void>;
+}
+
+/** The CallInfo of a live call (shorthand). */
+export function infoOf(live: LiveCall): CallInfo {
+  return live.state.call;
+}

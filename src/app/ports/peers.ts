@@ -1,0 +1,95 @@
+import type { DeviceRef } from "../../domain/call-types.ts";
+import type { Command } from "../../domain/commands.ts";
+import type { DomainErrorCode } from "../../domain/errors.ts";
+import type { CommandResult, SessionEvent, SessionEventBody } from "../session-events.ts";
+
+/** A client command about an existing call (everything but start_call and ping). */
+export type CallCommand = Exclude<Command, { kind: "start_call" | "ping" }>;
+
+/** What happened to a participant's device, as told to the node running the call. */
+export type DeviceNoticeKind = "online" | "resumed" | "lost";
+
+/** A device session moving between nodes (resume on another node). */
+export interface SessionSnapshot {
+  readonly sessionId: string;
+  readonly resumeToken: string;
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly nextSeq: number;
+  /** Buffered events with their seq, oldest first. */
+  readonly events: readonly SessionEvent[];
+}
+
+/** The failure of a request to another node. */
+export interface PeerFailure {
+  readonly code: DomainErrorCode;
+  readonly message: string;
+}
+
+/** One message between signaling nodes (PRODUCT.md §10). */
+export type PeerMessage =
+  /** An event for a device (or, without deviceId, every device of the user) with a session on the receiver. */
+  | {
+      readonly kind: "deliver";
+      readonly userId: string;
+      readonly deviceId?: string;
+      readonly body: SessionEventBody;
+      /** The node that produced it (for a call event: the node running the call). */
+      readonly origin: string;
+    }
+  /** A device's command for a call the receiver runs; answered by a `reply`. */
+  | {
+      readonly kind: "command";
+      readonly requestId: string;
+      readonly from: DeviceRef;
+      readonly commandId: string;
+      readonly command: CallCommand;
+    }
+  /** News about a participant's device for a call the receiver runs; answered by a `reply`. */
+  | {
+      readonly kind: "notice";
+      readonly requestId: string;
+      readonly callId: string;
+      readonly device: DeviceRef;
+      readonly sessionId: string;
+      readonly notice: DeviceNoticeKind;
+    }
+  | {
+      readonly kind: "reply";
+      readonly requestId: string;
+      readonly outcome: { readonly ok: true; readonly result: CommandResult } | ({ readonly ok: false } & PeerFailure);
+    }
+  /** Asks the receiver to hand over a session a client resumed on the sender. */
+  | {
+      readonly kind: "handoff";
+      readonly requestId: string;
+      readonly userId: string;
+      readonly deviceId: string;
+      readonly resumeToken: string;
+      readonly lastSeq: number;
+    }
+  | {
+      readonly kind: "handoff_reply";
+      readonly requestId: string;
+      readonly outcome:
+        | { readonly ok: true; readonly session: SessionSnapshot }
+        | ({ readonly ok: false } & PeerFailure);
+    }
+  /** The device opened a fresh session on the sender: the receiver drops its older one. */
+  | { readonly kind: "replaced"; readonly userId: string; readonly deviceId: string; readonly sessionId: string };
+
+/**
+ * Messages to other signaling nodes: one ordered, acknowledged stream per peer
+ * (STYLE.md 10). Messages to one node arrive in the order sent, at least once
+ * while both nodes live.
+ */
+export interface Peers {
+  /** Queues a message for `nodeId`; throws DomainError "unavailable" when that node's queue is full. */
+  send(nodeId: string, message: PeerMessage): void;
+  /** Sets the handler of inbound messages (called in arrival order, must not block). */
+  onMessage(handler: (fromNodeId: string, message: PeerMessage) => void): void;
+  /** Forgets a node that left; returns the messages it never acknowledged, oldest first. */
+  forget(nodeId: string): PeerMessage[];
+  /** Stops sending and receiving. */
+  close(): Promise<void>;
+}

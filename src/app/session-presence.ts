@@ -1,0 +1,98 @@
+/**
+ * Keeps presence in step with this node's sessions: a session that arrives (fresh, or
+ * moved here by a resume) is announced, and only then is the node running the
+ * user's call told about it, so anything that call sends finds the session. A fresh
+ * session replaces an older one of the device on another node. A session that ends
+ * for good is withdrawn and reported lost.
+ */
+import type { Logger } from "pino";
+import type { CallRouting } from "./call-routing.ts";
+import type { Clock, TimerHandle } from "./ports/clock.ts";
+import type { Peers } from "./ports/peers.ts";
+import type { Presence } from "./ports/presence.ts";
+import type { Session } from "./session-hub.ts";
+
+/** Collaborators of the session presence. */
+export interface SessionPresenceDeps {
+  readonly nodeId: string;
+  readonly presence: Pick<Presence, "announce" | "withdraw" | "locate">;
+  readonly peers: Pick<Peers, "send">;
+  readonly routing: Pick<CallRouting, "deviceNotice">;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Longest wait for an announcement before a session is served anyway (etcd may be down). */
+  readonly maxAnnounceWaitMs: number;
+}
+
+/** This node's sessions in presence. */
+export interface SessionPresence {
+  /** A session is now held here: `online` (fresh) or `resumed` (moved here from another node). */
+  arrived(session: Session, kind: "online" | "resumed"): void;
+  /** Resolves once the arrival of `sessionId` is announced (or after the maximum wait). */
+  announced(sessionId: string): Promise<void>;
+  /** A session ended for good (its grace period ran out). */
+  lost(session: Session): void;
+  /** A session left this node without ending (handed over, or replaced elsewhere). */
+  gone(session: Pick<Session, "id" | "userId" | "deviceId">): void;
+  /** Withdraws every session of this node (graceful drain: no new events are routed here). */
+  withdrawAll(): Promise<void>;
+}
+
+/** Creates the session presence of one node. */
+export function createSessionPresence(deps: SessionPresenceDeps): SessionPresence {
+  const { nodeId: self, presence, peers, routing, logger } = deps;
+  const announcing = new Map<string, Promise<void>>();
+  const held = new Map<string, Pick<Session, "id" | "userId" | "deviceId">>();
+
+  const withdraw = (s: Pick<Session, "id" | "userId" | "deviceId">) =>
+    presence.withdraw(s.userId, s.deviceId, s.id).catch((err: unknown) => logger.warn({ err }, "withdraw failed"));
+
+  return {
+    arrived(session, kind) {
+      held.set(session.id, session);
+      const { userId, deviceId } = session;
+      const announce = (async () => {
+        if (kind === "online") {
+          const older = (await presence.locate(userId)).find((l) => l.deviceId === deviceId && l.nodeId !== self);
+          if (older) {
+            try {
+              peers.send(older.nodeId, { kind: "replaced", userId, deviceId, sessionId: older.sessionId });
+            } catch (err) {
+              logger.warn({ err, nodeId: older.nodeId }, "could not tell a node its session was replaced");
+            }
+          }
+        }
+        await presence.announce({ userId, deviceId, sessionId: session.id });
+      })();
+      announcing.set(session.id, announce);
+      announce
+        .then(() => routing.deviceNotice(session, kind))
+        .catch((err: unknown) => logger.warn({ err, userId, deviceId }, "session arrival not fully propagated"))
+        .finally(() => announcing.delete(session.id));
+    },
+    async announced(sessionId) {
+      const announce = announcing.get(sessionId);
+      if (!announce) return;
+      let timer: TimerHandle | undefined;
+      const wait = new Promise<void>((resolve) => {
+        timer = deps.clock.setTimer(deps.maxAnnounceWaitMs, resolve);
+      });
+      await Promise.race([announce.catch(() => {}), wait]);
+      if (timer) deps.clock.clearTimer(timer);
+    },
+    lost(session) {
+      held.delete(session.id);
+      void withdraw(session);
+      routing
+        .deviceNotice(session, "lost")
+        .catch((err: unknown) => logger.warn({ err, userId: session.userId }, "device loss not propagated"));
+    },
+    gone(session) {
+      held.delete(session.id);
+      void withdraw(session);
+    },
+    async withdrawAll() {
+      await Promise.all([...held.values()].map(withdraw));
+    },
+  };
+}

@@ -1,0 +1,252 @@
+/**
+ * Part of the composition root: how this node holds sessions and runs calls, alone or
+ * as one node of a cluster (PRODUCT.md §10), chosen by `config.cluster`.
+ * - Single node: in-process presence, in-memory call directory, no peers.
+ * - Cluster: etcd presence (one lease per node), the call directory on the shared
+ *   embedded store, and the node relay (authenticated grpc-js streams) on the internal port.
+ * Both run the same router, call routing, session handoff and takeover code.
+ */
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import { createMemoryCallDirectory } from "./adapters/directory/memory-call-directory.ts";
+import { createSqliteCallDirectory } from "./adapters/directory/sqlite-call-directory.ts";
+import { createInProcessPeers } from "./adapters/peers/in-process-peers.ts";
+import { startRelayPeers } from "./adapters/peers/relay-peers.ts";
+import { createEtcdPresence } from "./adapters/presence/etcd-presence.ts";
+import { createInProcessPresence } from "./adapters/presence/in-process-presence.ts";
+import { type CallRouting, createCallRouting } from "./app/call-routing.ts";
+import { type CallService, createCallService } from "./app/call-service.ts";
+import { createCallTakeover } from "./app/call-takeover.ts";
+import { createClusterMetrics } from "./app/cluster-metrics.ts";
+import { type CommandCache, createCommandCache } from "./app/command-cache.ts";
+import type { Metrics } from "./app/metrics.ts";
+import type { CallDirectory } from "./app/ports/call-directory.ts";
+import type { CallStore } from "./app/ports/call-store.ts";
+import type { Clock } from "./app/ports/clock.ts";
+import type { Notifier } from "./app/ports/notifier.ts";
+import type { Peers } from "./app/ports/peers.ts";
+import type { Presence } from "./app/ports/presence.ts";
+import { createRouter } from "./app/router.ts";
+import { createSessionHandoff, type SessionHandoff } from "./app/session-handoff.ts";
+import { createSessionHub, type SessionHub } from "./app/session-hub.ts";
+import { createSessionPresence, type SessionPresence } from "./app/session-presence.ts";
+import type { Config } from "./config.ts";
+
+/** What the rest of the composition uses. */
+export interface ClusterStack {
+  /** Unique per process incarnation: `<node name>-<random>`. */
+  readonly nodeId: string;
+  readonly hub: SessionHub;
+  /** The calls this node runs. */
+  readonly calls: CallService;
+  /** Runs call commands wherever the call lives. */
+  readonly routing: CallRouting;
+  readonly sessions: SessionPresence;
+  readonly handoff: SessionHandoff;
+  /** Idempotency of commands, shared by local and forwarded ones. */
+  readonly commands: CommandCache;
+  /** Whether a device has an attached stream here, or a session on another node (no ring push needed). */
+  isLive(userId: string, deviceId: string): Promise<boolean>;
+  /** Starts the overdue sweep. */
+  start(): void;
+  /** First step of a graceful stop: withdraws this node's sessions so nothing new is routed here. */
+  drain(): Promise<void>;
+  /** Leaves the cluster (other nodes take over this node's calls) and releases everything. */
+  close(): Promise<void>;
+}
+
+/** Collaborators built by the composition root. */
+export interface ClusterStackDeps {
+  readonly clock: Clock;
+  readonly store: CallStore;
+  readonly notifier: Notifier;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly registry: Registry;
+}
+
+/** Builds the stack for `config` (joins the cluster when `config.cluster` is set). */
+export async function createClusterStack(config: Config, deps: ClusterStackDeps): Promise<ClusterStack> {
+  const { clock, store, logger, registry } = deps;
+  const c = config.cluster;
+  const nodeId = `${c?.nodeName ?? hostname()}-${randomBytes(4).toString("hex")}`;
+  const clusterMetrics = createClusterMetrics(registry);
+  let presence: Presence;
+  let peers: Peers;
+  let directory: CallDirectory;
+  if (c) {
+    let joined: Presence | undefined;
+    const relay = await startRelayPeers({
+      nodeId,
+      host: c.internalHost,
+      port: c.internalPort,
+      secret: c.relaySecret,
+      resolveAddress: async (id) => (await joined?.nodes())?.find((n) => n.nodeId === id)?.address,
+      clock,
+      logger,
+      registry,
+    });
+    try {
+      joined = await createEtcdPresence({
+        nodeId,
+        address: `${c.advertiseHost ?? c.internalHost}:${relay.port}`,
+        endpoints: c.etcdEndpoints,
+        leaseTtlSeconds: c.leaseTtlS,
+        keyPrefix: c.keyPrefix,
+        logger,
+        registry,
+      });
+    } catch (err) {
+      await relay.close();
+      throw err;
+    }
+    [presence, peers] = [joined, relay];
+    directory = createSqliteCallDirectory(config.store.sqlitePath);
+    logger.info({ nodeId, relayPort: relay.port }, "joined cluster");
+  } else {
+    presence = createInProcessPresence({ nodeId, address: "in-process" });
+    peers = createInProcessPeers(nodeId);
+    directory = createMemoryCallDirectory();
+  }
+
+  let sessions: SessionPresence | undefined;
+  let calls: CallService | undefined;
+  let routing: CallRouting | undefined;
+  const hub = createSessionHub({
+    clock,
+    nodeId,
+    resumeGraceMs: config.sessions.resumeGraceMs,
+    bufferSize: config.sessions.bufferSize,
+    onDeviceLost: (s) => sessions?.lost(s),
+    onDeviceOnline: (s) => sessions?.arrived(s, "online"),
+  });
+  const router = createRouter({
+    nodeId,
+    hub,
+    presence,
+    peers,
+    clock,
+    logger,
+    movedTtlMs: config.sessions.resumeGraceMs,
+    onUndeliverable: (to, body) => {
+      clusterMetrics.undeliverable.inc();
+      if ("callId" in body) calls?.undeliverable(to, body);
+    },
+    onCallEvent: (callId, origin) => routing?.learn(callId, origin),
+  });
+  calls = createCallService({
+    nodeId,
+    clock,
+    policy: config.calls,
+    store,
+    directory,
+    notifier: deps.notifier,
+    delivery: router,
+    metrics: deps.metrics,
+    clusterMetrics,
+    logger,
+    lingerMs: config.calls.lingerMs,
+    maxSamplesPerCall: config.calls.maxSamplesPerCall,
+    absentGraceMs: config.sessions.resumeGraceMs,
+    maxQueuedPerDevice: config.sessions.bufferSize,
+  });
+  const commands = createCommandCache(config.sessions.commandTtlMs);
+  routing = createCallRouting({
+    nodeId,
+    calls,
+    directory,
+    presence,
+    peers,
+    commands,
+    clock,
+    logger,
+    metrics: clusterMetrics,
+    requestTimeoutMs: c?.forwardTimeoutMs ?? 10_000,
+  });
+  const announced = createSessionPresence({
+    nodeId,
+    presence,
+    peers,
+    routing,
+    clock,
+    logger,
+    maxAnnounceWaitMs: 2_000,
+  });
+  sessions = announced;
+  const handoff = createSessionHandoff({
+    nodeId,
+    hub,
+    presence,
+    peers,
+    clock,
+    logger,
+    metrics: clusterMetrics,
+    timeoutMs: c?.handoffTimeoutMs ?? 3_000,
+    onMoved: (device, sessionId, to) => {
+      router.moved(device, to);
+      announced.gone({ id: sessionId, ...device });
+    },
+  });
+  const takeover = createCallTakeover({ nodeId, presence, directory, store, calls, clock, logger, ...config.takeover });
+  const inbound = routing;
+
+  peers.onMessage((from, m) => {
+    switch (m.kind) {
+      case "deliver":
+        return router.receive(from, m);
+      case "command":
+      case "notice":
+      case "reply":
+        return inbound.receive(from, m);
+      case "handoff":
+      case "handoff_reply":
+        return handoff.receive(from, m);
+      case "replaced":
+        hub.forget(m.userId, m.deviceId, m.sessionId);
+        return announced.gone({ id: m.sessionId, userId: m.userId, deviceId: m.deviceId });
+    }
+  });
+  const stopWatching = presence.onNodeLeft((left) => {
+    logger.warn({ left }, "node left the cluster");
+    // On a later turn: presence applies the rest of the departure (the node's devices) first.
+    setImmediate(() => {
+      inbound.nodeLeft(left);
+      calls?.nodeLeft(left);
+      router.nodeLeft(left, peers.forget(left));
+      handoff.nodeLeft(left);
+      takeover.nodeLeft(left);
+    });
+  });
+
+  return {
+    nodeId,
+    hub,
+    calls,
+    routing,
+    sessions: announced,
+    handoff,
+    commands,
+    async isLive(userId, deviceId) {
+      if (hub.isAttached(userId, deviceId)) return true;
+      return (await presence.locate(userId)).some((l) => l.deviceId === deviceId && l.nodeId !== nodeId);
+    },
+    start: () => takeover.start(),
+    async drain() {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const limit = new Promise((resolve) => {
+        timer = setTimeout(resolve, 2_000);
+      });
+      await Promise.race([announced.withdrawAll(), limit]);
+      clearTimeout(timer);
+    },
+    async close() {
+      takeover.stop();
+      stopWatching();
+      await presence.close();
+      await peers.close();
+      await directory.close();
+    },
+  };
+}

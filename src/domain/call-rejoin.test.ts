@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { startCall, transition } from "./call-machine.ts";
+import { isParticipantDevice, rejoinEvents } from "./call-rejoin.ts";
+import type { CallState, DeviceRef } from "./call-types.ts";
+
+const alice: DeviceRef = { userId: "alice", deviceId: "a1" };
+const bobPhone: DeviceRef = { userId: "bob", deviceId: "phone" };
+const bobLaptop: DeviceRef = { userId: "bob", deviceId: "laptop" };
+const T0 = 1_000;
+
+function ringing(): CallState {
+  return startCall(
+    {
+      callId: "c1",
+      caller: alice,
+      calleeUserId: "bob",
+      video: true,
+      calleeDevices: ["phone", "laptop"],
+      calleePushable: false,
+      calleeBusy: false,
+    },
+    T0,
+  ).state;
+}
+
+const answered = () => transition(ringing(), { type: "accept", by: bobLaptop }, T0 + 10).state;
+
+describe("rejoin", () => {
+  it("while ringing: the caller sees ringing, each ringing callee device the incoming call", () => {
+    assert.deepEqual(rejoinEvents(ringing(), alice), [
+      { type: "ringing", callId: "c1", calleeUserId: "bob", devices: 2 },
+    ]);
+    assert.deepEqual(rejoinEvents(ringing(), bobPhone), [
+      { type: "incoming_call", callId: "c1", callerUserId: "alice", video: true, ringDeadlineMs: T0 + 30_000 },
+    ]);
+    assert.deepEqual(rejoinEvents(ringing(), { userId: "bob", deviceId: "tablet" }), []);
+    assert.deepEqual(rejoinEvents(ringing(), { userId: "alice", deviceId: "a2" }), []);
+  });
+
+  it("once answered: both participants see call_accepted, other devices nothing", () => {
+    const accepted = { type: "call_accepted", callId: "c1", answeredDeviceId: "laptop" };
+    assert.deepEqual(rejoinEvents(answered(), alice), [accepted]);
+    assert.deepEqual(rejoinEvents(answered(), bobLaptop), [accepted]);
+    assert.deepEqual(rejoinEvents(answered(), bobPhone), []);
+  });
+
+  it("after the end: nothing", () => {
+    const ended = transition(answered(), { type: "hangup", by: alice, reason: "hangup" }, T0 + 20).state;
+    assert.deepEqual(rejoinEvents(ended, alice), []);
+  });
+
+  it("participants are the calling device and, once answered, the answering device", () => {
+    assert.equal(isParticipantDevice(ringing(), alice), true);
+    assert.equal(isParticipantDevice(ringing(), bobPhone), false);
+    assert.equal(isParticipantDevice(answered(), bobLaptop), true);
+    assert.equal(isParticipantDevice(answered(), bobPhone), false);
+    assert.equal(isParticipantDevice(answered(), { userId: "alice", deviceId: "a2" }), false);
+  });
+});

@@ -1,0 +1,47 @@
+/**
+ * What a device re-learns about its call when it comes back with a fresh session
+ * (its old session was lost with a node): pure functions over the call state.
+ */
+import type { CallState, DeviceRef, OutboundEvent } from "./call-types.ts";
+
+/** True when `device` is the calling device or the device that answered. */
+export function isParticipantDevice(state: CallState, device: DeviceRef): boolean {
+  const { call } = state;
+  if (device.userId === call.caller.userId && device.deviceId === call.caller.deviceId) return true;
+  if (state.phase !== "connecting" && state.phase !== "connected") return false;
+  return device.userId === call.calleeUserId && device.deviceId === state.answeredDeviceId;
+}
+
+/**
+ * The events that put a fresh session of `device` where the call is: the caller
+ * sees `ringing` again, a ringing callee device `incoming_call`, both participants
+ * of an answered call `call_accepted`. Nothing for other devices or an ended call.
+ */
+export function rejoinEvents(state: CallState, device: DeviceRef): OutboundEvent[] {
+  const { call } = state;
+  const isCaller = device.userId === call.caller.userId && device.deviceId === call.caller.deviceId;
+  switch (state.phase) {
+    case "ringing":
+      if (isCaller) {
+        return [
+          { type: "ringing", callId: call.callId, calleeUserId: call.calleeUserId, devices: state.ringing.length },
+        ];
+      }
+      if (device.userId !== call.calleeUserId || !state.ringing.includes(device.deviceId)) return [];
+      return [
+        {
+          type: "incoming_call",
+          callId: call.callId,
+          callerUserId: call.caller.userId,
+          video: call.video,
+          ringDeadlineMs: call.ringDeadlineMs,
+        },
+      ];
+    case "connecting":
+    case "connected":
+      if (!isParticipantDevice(state, device)) return [];
+      return [{ type: "call_accepted", callId: call.callId, answeredDeviceId: state.answeredDeviceId }];
+    case "ended":
+      return [];
+  }
+}
