@@ -1,16 +1,17 @@
 /**
  * Part of the composition root: how this node holds sessions and runs calls, alone or
  * as one node of a cluster (PRODUCT.md §10), chosen by `config.cluster`.
- * - Single node: in-process presence, in-memory call directory, no peers.
- * - Cluster: etcd presence (one lease per node), the call directory on the shared
- *   embedded store, and the node relay (authenticated grpc-js streams) on the internal port.
+ * - Single node: in-process presence, no peers.
+ * - Cluster: etcd presence (one lease per node) and the node relay (authenticated
+ *   grpc-js streams) on the internal port.
+ * The call directory lives on the embedded store's file (shared by the nodes of one
+ * machine; a cluster across machines needs a shared engine behind the same port).
  * Both run the same router, call routing, session handoff and takeover code.
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import { createMemoryCallDirectory } from "./adapters/directory/memory-call-directory.ts";
 import { createSqliteCallDirectory } from "./adapters/directory/sqlite-call-directory.ts";
 import { createInProcessPeers } from "./adapters/peers/in-process-peers.ts";
 import { startRelayPeers } from "./adapters/peers/relay-peers.ts";
@@ -53,6 +54,8 @@ export interface ClusterStack {
   start(): void;
   /** First step of a graceful stop: withdraws this node's sessions so nothing new is routed here. */
   drain(): Promise<void>;
+  /** Waits (at most until `untilMs`) for the drained sessions to be resumed on other nodes. */
+  handedOver(untilMs: number): Promise<void>;
   /** Leaves the cluster (other nodes take over this node's calls) and releases everything. */
   close(): Promise<void>;
 }
@@ -65,6 +68,8 @@ export interface ClusterStackDeps {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly registry: Registry;
+  /** Instead of the call directory on the embedded store (tests). */
+  readonly directory?: CallDirectory;
 }
 
 /** Builds the stack for `config` (joins the cluster when `config.cluster` is set). */
@@ -75,7 +80,6 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
   const clusterMetrics = createClusterMetrics(registry);
   let presence: Presence;
   let peers: Peers;
-  let directory: CallDirectory;
   if (c) {
     let joined: Presence | undefined;
     const relay = await startRelayPeers({
@@ -103,13 +107,14 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
       throw err;
     }
     [presence, peers] = [joined, relay];
-    directory = createSqliteCallDirectory(config.store.sqlitePath);
     logger.info({ nodeId, relayPort: relay.port }, "joined cluster");
   } else {
     presence = createInProcessPresence({ nodeId, address: "in-process" });
     peers = createInProcessPeers(nodeId);
-    directory = createMemoryCallDirectory();
   }
+  // On the embedded store's file: shared by the nodes of one machine, and it lets a
+  // single node take its calls back after a restart.
+  const directory = deps.directory ?? createSqliteCallDirectory(config.store.sqlitePath);
 
   let sessions: SessionPresence | undefined;
   let calls: CallService | undefined;
@@ -240,6 +245,10 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
       });
       await Promise.race([announced.withdrawAll(), limit]);
       clearTimeout(timer);
+    },
+    async handedOver(untilMs) {
+      if (!c) return; // a single node has nowhere to hand sessions to
+      while (hub.stats().sessions > 0 && Date.now() < untilMs) await new Promise((r) => setTimeout(r, 50));
     },
     async close() {
       takeover.stop();

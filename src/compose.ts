@@ -145,7 +145,9 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
       ready = false;
       await cluster?.drain(); // first: nothing new is routed to this node's sessions
       hub.drain(new DomainError("unavailable", "server is shutting down; reconnect and resume"));
+      const drainedBy = Date.now() + config.server.drainTimeoutMs;
       await http.close(config.server.drainTimeoutMs);
+      await cluster?.handedOver(drainedBy); // clients resuming on other nodes fetch their sessions from here
       await calls.flush();
       await cluster?.close();
       await push.close();

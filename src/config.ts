@@ -137,6 +137,8 @@ const schema = z.strictObject({
       overdueGraceMs: ms.default(2_000),
       /** After a node left: when the survivors take whatever of its calls is still unclaimed. */
       secondPassMs: ms.default(2_000),
+      /** How often all live calls are checked for an owner that is gone without being seen leaving. */
+      orphanScanIntervalMs: ms.default(60_000),
     })
     .prefault({}),
   log: z

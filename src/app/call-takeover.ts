@@ -5,7 +5,9 @@
  * hashing over the live nodes), then, after a pause, whatever is left. A periodic
  * sweep over the store's overdue ringing calls is the durable backstop: a ringing
  * call whose deadline passed and that no live node runs is taken over and rings out
- * here. Every takeover is a conditional write, and the store's conditional finalize
+ * here; a rarer scan of all live calls catches answered calls whose owner is gone
+ * without anyone having seen it leave (a whole-cluster or single-node restart).
+ * Every takeover is a conditional write, and the store's conditional finalize
  * lets exactly one node record the outcome and send the missed-call notification.
  */
 import { createHash } from "node:crypto";
@@ -31,6 +33,8 @@ export interface CallTakeoverDeps {
   readonly overdueGraceMs: number;
   /** How long after a node left the survivors take whatever of its calls is still unclaimed. */
   readonly secondPassMs: number;
+  /** How often every live call is checked for an owner that is gone (e.g. after a whole-cluster restart). */
+  readonly orphanScanIntervalMs: number;
 }
 
 /** Takeover of calls whose node died. */
@@ -39,6 +43,8 @@ export interface CallTakeover {
   nodeLeft(nodeId: string): void;
   /** One overdue sweep; resolves with the number of calls taken over. */
   sweep(): Promise<number>;
+  /** One scan of all live calls for owners that are gone; resolves with the number taken over. */
+  scanOrphans(): Promise<number>;
   /** Starts the periodic sweep. */
   start(): void;
   /** Stops timers. */
@@ -129,13 +135,32 @@ export function createCallTakeover(deps: CallTakeoverDeps): CallTakeover {
       if (taken > 0) logger.info({ taken }, "overdue ringing calls taken over");
       return taken;
     },
+    async scanOrphans() {
+      const nodes = await liveNodes();
+      let taken = 0;
+      for (let after = ""; ; ) {
+        const page = await directory.list(after, 500);
+        for (const live of page) {
+          const gone = live.ownerNodeId !== self && !nodes.includes(live.ownerNodeId);
+          if (gone && chooseNode(live.callId, nodes) === self && (await take(live))) taken++;
+        }
+        if (page.length < 500) break;
+        after = page.at(-1)?.callId ?? "";
+      }
+      if (taken > 0) logger.info({ taken }, "orphaned calls taken over");
+      return taken;
+    },
     start() {
+      let lastScan = clock.now();
       const tick = () => {
         sweepTimer = clock.setTimer(deps.sweepIntervalMs, () => {
           if (stopped) return;
+          const scan = clock.now() - lastScan >= deps.orphanScanIntervalMs;
+          if (scan) lastScan = clock.now();
           takeover
             .sweep()
-            .catch((err: unknown) => logger.warn({ err }, "overdue sweep failed"))
+            .then(() => (scan ? takeover.scanOrphans() : 0))
+            .catch((err: unknown) => logger.warn({ err }, "takeover sweep failed"))
             .finally(() => !stopped && tick());
         });
       };

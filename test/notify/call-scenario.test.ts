@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import pino from "pino";
 import { Registry } from "prom-client";
+import { createMemoryCallDirectory } from "../../src/adapters/directory/memory-call-directory.ts";
 import { createSqliteCallStore } from "../../src/adapters/store/sqlite-call-store.ts";
 import type { CallService } from "../../src/app/call-service.ts";
 import { createMetrics } from "../../src/app/metrics.ts";
@@ -68,6 +69,7 @@ async function world(): Promise<World> {
     metrics: createMetrics(registry, { version: "test" }),
     logger,
     registry,
+    directory: createMemoryCallDirectory(),
   });
   const { hub, calls } = node;
   return {

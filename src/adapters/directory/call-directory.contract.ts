@@ -104,6 +104,21 @@ export function callDirectoryContract(title: string, createHarness: () => CallDi
       assert.equal(await dir.find("gone"), undefined);
     });
 
+    it("lists every live call in pages", async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const s = ringing(`p${i}`, `q${i}`);
+        await dir.claim(s, "n1");
+        ids.push(s.call.callId);
+      }
+      const first = await dir.list("", 3);
+      const rest = await dir.list(first.at(-1)?.callId ?? "", 3);
+      assert.deepEqual(
+        [...first, ...rest].map((c) => c.callId),
+        ids,
+      );
+    });
+
     it("moves a call to exactly one of several nodes taking it over", async () => {
       const s = ringing("alice", "bob");
       await dir.claim(s, "dead");

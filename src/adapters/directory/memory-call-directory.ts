@@ -40,6 +40,12 @@ export function createMemoryCallDirectory(): CallDirectory {
     async ownedBy(nodeId, limit) {
       return [...calls.values()].filter((c) => c.ownerNodeId === nodeId).slice(0, limit);
     },
+    async list(after, limit) {
+      return [...calls.values()]
+        .filter((c) => c.callId > after)
+        .sort((a, b) => (a.callId < b.callId ? -1 : 1))
+        .slice(0, limit);
+    },
     async takeOver(callId, fromNodeId, toNodeId) {
       const live = calls.get(callId);
       if (live?.ownerNodeId !== fromNodeId) return false;

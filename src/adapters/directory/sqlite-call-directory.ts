@@ -53,6 +53,7 @@ export function createSqliteCallDirectory(path: string): CallDirectory {
   const deleteCall = db.prepare("DELETE FROM live_calls WHERE call_id = ?");
   const deleteUsers = db.prepare("DELETE FROM live_call_users WHERE call_id = ?");
   const owned = db.prepare("SELECT * FROM live_calls WHERE owner_node_id = ? LIMIT ?");
+  const page = db.prepare("SELECT * FROM live_calls WHERE call_id > ? ORDER BY call_id LIMIT ?");
   const move = db.prepare("UPDATE live_calls SET owner_node_id = ? WHERE call_id = ? AND owner_node_id = ?");
 
   const find = (userId: string) => {
@@ -99,6 +100,7 @@ export function createSqliteCallDirectory(path: string): CallDirectory {
     },
     findByUser: async (userId) => find(userId),
     ownedBy: async (nodeId, limit) => (owned.all(nodeId, limit) as unknown as Row[]).map(toLive),
+    list: async (after, limit) => (page.all(after, limit) as unknown as Row[]).map(toLive),
     takeOver: async (callId, fromNodeId, toNodeId) => move.run(toNodeId, callId, fromNodeId).changes === 1,
     async close() {
       if (db.isOpen) db.close();

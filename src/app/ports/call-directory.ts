@@ -1,4 +1,4 @@
-import type { CallInfo, CallState } from "../../domain/call-types.ts";
+import type { CallState } from "../../domain/call-types.ts";
 
 /** A call in progress as the whole cluster sees it. */
 export interface LiveCall {
@@ -46,6 +46,8 @@ export interface CallDirectory {
   findByUser(userId: string): Promise<LiveCall | undefined>;
   /** Up to `limit` live calls run by `nodeId`. */
   ownedBy(nodeId: string, limit: number): Promise<readonly LiveCall[]>;
+  /** A page of all live calls in call id order, after `afterCallId` (for background orphan scans). */
+  list(afterCallId: string, limit: number): Promise<readonly LiveCall[]>;
   /**
    * Moves the call to `toNodeId` if `fromNodeId` still runs it; true when this call
    * moved it (of several nodes racing to take a call over, exactly one wins).
@@ -53,9 +55,4 @@ export interface CallDirectory {
   takeOver(callId: string, fromNodeId: string, toNodeId: string): Promise<boolean>;
   /** Releases connections/files. */
   close(): Promise<void>;
-}
-
-/** The CallInfo of a live call (shorthand). */
-export function infoOf(live: LiveCall): CallInfo {
-  return live.state.call;
 }

@@ -1,0 +1,270 @@
+/**
+ * The scenario suite (STYLE.md 5), run on one node and on a three-node cluster by
+ * single-node.test.ts and cluster.test.ts. Devices are placed on logical nodes 0–2
+ * (all the same server on a single node); failing a node kills it (a single node is
+ * restarted on its data, so the same assertions hold: nothing recorded twice,
+ * nothing lost that the design promises to keep).
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { type Device, type DeviceOptions, historyClient, mobileDevice, webDevice } from "../support/devices.ts";
+import type { Topology } from "./topology.ts";
+
+const Outcome = { COMPLETED: 1, MISSED: 2, BUSY: 5 };
+const SdpType = { OFFER: 1, ANSWER: 2 };
+
+let users = 0;
+const user = (name: string) => `${name}-${process.pid}-${++users}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const candidate = (tag: string) => ({ candidate: `candidate:${tag} 1 udp 1 127.0.0.1 9 typ host`, sdpMid: "0" });
+const tagOf = (e: { value: { candidate: string } }) => e.value.candidate.split(" ")[0]?.slice("candidate:".length);
+
+/** Registers the scenarios against the topology `start` builds. */
+export function scenarios(title: string, start: () => Promise<Topology>): void {
+  describe(title, () => {
+    let topo: Topology;
+    before(async () => {
+      topo = await start();
+    });
+    after(async () => {
+      await topo?.close();
+    });
+
+    async function open(
+      kind: typeof mobileDevice,
+      k: number,
+      userId: string,
+      deviceId: string,
+      extra: Partial<DeviceOptions> = {},
+    ): Promise<Device> {
+      const server = topo.node(k);
+      return kind({ baseUrl: server.baseUrl, token: await server.token(userId), userId, deviceId, ...extra });
+    }
+
+    /** A device whose node died comes back on node `k`: its resume is refused, a fresh session follows. */
+    async function comeBack(d: Device, kind: typeof mobileDevice, k: number): Promise<Device> {
+      const resume = { resumeToken: d.session.resumeToken, lastSeq: d.lastSeq() };
+      await assert.rejects(open(kind, k, d.userId, d.deviceId, { resume, events: [] }), {
+        code: "failed_precondition",
+      });
+      return open(kind, k, d.userId, d.deviceId);
+    }
+
+    async function finalRecord(k: number, userId: string, callId: string) {
+      const h = historyClient(topo.node(k).baseUrl, await topo.node(k).token(userId));
+      for (let i = 0; i < 100; i++) {
+        const call = await h.get(callId);
+        if (call.outcome !== 0) return call;
+        await sleep(50);
+      }
+      throw new Error(`call ${callId} never got an outcome`);
+    }
+
+    const tookOver = (callId: string) => topo.logs().some((l) => l.msg === "took over call" && l.callId === callId);
+
+    async function answeredCall(caller: Device, callee: Device): Promise<string> {
+      const { callId } = await caller.command("startCall", { calleeUserId: callee.userId, video: true });
+      await callee.next("incomingCall", (v) => v.callId === callId);
+      await callee.command("accept", { callId });
+      await caller.next("callAccepted", (v) => v.callId === callId);
+      return callId;
+    }
+
+    test("a call across nodes: ring, answer, SDP and ICE both ways, hang up; history read on a third node", async () => {
+      const alice = await open(mobileDevice, 0, user("alice"), "phone");
+      const bob = await open(webDevice, 1, user("bob"), "browser");
+      const callId = await answeredCall(alice, bob);
+      await alice.command("description", { callId, type: SdpType.OFFER, sdp: "v=0 offer" });
+      assert.equal((await bob.next("description")).value.sdp, "v=0 offer");
+      await bob.command("description", { callId, type: SdpType.ANSWER, sdp: "v=0 answer" });
+      assert.equal((await alice.next("description")).value.sdp, "v=0 answer");
+      for (let i = 0; i < 5; i++) {
+        await alice.command("iceCandidate", { callId, ...candidate(`a${i}`) });
+        await bob.command("iceCandidate", { callId, ...candidate(`b${i}`) });
+      }
+      for (let i = 0; i < 5; i++) {
+        assert.equal(tagOf(await bob.next("iceCandidate")), `a${i}`);
+        assert.equal(tagOf(await alice.next("iceCandidate")), `b${i}`);
+      }
+      await alice.command("mediaState", { callId, state: 1, path: 1, setupMs: 300 });
+      await bob.command("hangup", { callId });
+      assert.equal((await alice.next("callEnded")).value.outcome, Outcome.COMPLETED);
+      const record = await finalRecord(2, alice.userId, callId);
+      assert.equal(record.outcome, Outcome.COMPLETED);
+      assert.equal(record.answeredDeviceId, "browser");
+      assert.equal(record.setupMs, 300);
+      alice.drop();
+      bob.drop();
+    });
+
+    test("multi-device across nodes: both devices ring, one answers, the other hears answered elsewhere", async () => {
+      const alice = await open(mobileDevice, 0, user("alice"), "phone");
+      const bobUser = user("bob");
+      const bobPhone = await open(mobileDevice, 1, bobUser, "phone");
+      const bobLaptop = await open(webDevice, 2, bobUser, "laptop");
+      const { callId } = await alice.command("startCall", { calleeUserId: bobUser });
+      assert.equal((await alice.next("ringing")).value.devices, 2);
+      await bobPhone.next("incomingCall");
+      await bobLaptop.next("incomingCall");
+      await bobLaptop.command("accept", { callId });
+      assert.equal((await alice.next("callAccepted")).value.answeredDeviceId, "laptop");
+      assert.equal((await bobPhone.next("answeredElsewhere")).value.answeredDeviceId, "laptop");
+      await assert.rejects(bobPhone.command("accept", { callId }), { code: "failed_precondition" });
+      await assert.rejects(bobPhone.command("iceCandidate", { callId, ...candidate("x") }), {
+        code: "permission_denied",
+      });
+      await bobLaptop.command("iceCandidate", { callId, ...candidate("laptop") });
+      assert.equal(tagOf(await alice.next("iceCandidate")), "laptop");
+      await alice.command("hangup", { callId });
+      await bobLaptop.next("callEnded");
+      assert.equal((await finalRecord(1, bobUser, callId)).answeredDeviceId, "laptop");
+      for (const d of [alice, bobPhone, bobLaptop]) d.drop();
+    });
+
+    test("glare across nodes: calls started at once become one call; a third caller gets busy", async () => {
+      for (let round = 0; round < 3; round++) {
+        const alice = await open(mobileDevice, round, user("alice"), "phone");
+        const bob = await open(webDevice, round + 1, user("bob"), "browser");
+        const [a, b] = await Promise.all([
+          alice.command("startCall", { calleeUserId: bob.userId }),
+          bob.command("startCall", { calleeUserId: alice.userId }),
+        ]);
+        assert.equal(a.callId, b.callId, "one call");
+        assert.equal([a, b].filter((r) => r.mergedIntoExisting).length, 1, "exactly one side merged");
+        await alice.next("callAccepted", (v) => v.callId === a.callId);
+        await bob.next("callAccepted", (v) => v.callId === a.callId);
+        const carol = await open(mobileDevice, round + 2, user("carol"), "phone");
+        const busy = await carol.command("startCall", { calleeUserId: alice.userId });
+        assert.equal((await carol.next("callEnded", (v) => v.callId === busy.callId)).value.outcome, Outcome.BUSY);
+        await alice.command("hangup", { callId: a.callId });
+        await bob.next("callEnded", (v) => v.callId === a.callId);
+        const h = historyClient(topo.node(2).baseUrl, await topo.node(2).token(alice.userId));
+        const between = (await h.list()).calls.filter((c) => [c.callerUserId, c.calleeUserId].includes(bob.userId));
+        assert.equal(between.length, 1, "one record for the two starts");
+        for (const d of [alice, bob, carol]) d.drop();
+      }
+    });
+
+    test("the node running a ringing call dies: the call is missed exactly once, notified once", async () => {
+      await topo.heal();
+      const alice = await open(mobileDevice, 0, user("alice"), "phone");
+      const bobUser = user("bob");
+      let bobPhone = await open(mobileDevice, 1, bobUser, "phone");
+      const { callId } = await alice.command("startCall", { calleeUserId: bobUser });
+      await bobPhone.next("incomingCall");
+      await topo.kill(0);
+      const s = topo.survivor(0);
+      // The caller's session died with its node: a fresh session elsewhere re-learns the ringing call.
+      const alice2 = await comeBack(alice, mobileDevice, s);
+      if (topo.kind === "cluster") {
+        await alice2.next("ringing", (v) => v.callId === callId);
+        const ended = await alice2.next("callEnded", (v) => v.callId === callId, 15_000);
+        assert.equal(ended.value.outcome, Outcome.MISSED);
+        assert.equal((await bobPhone.next("callEnded", (v) => v.callId === callId)).value.outcome, Outcome.MISSED);
+        await bobPhone.next("missedCall", (v) => v.callId === callId);
+      } else {
+        // The restart may outlast the ring: the restarted node's sweep rings the call out.
+        bobPhone = await comeBack(bobPhone, mobileDevice, s);
+      }
+      assert.equal((await finalRecord(s, bobUser, callId)).outcome, Outcome.MISSED);
+      if (topo.kind === "cluster") assert.ok(tookOver(callId), "a surviving node took the call over");
+      await sleep(1_000); // any second notification would show by now
+      const notified = topo.logs().filter((l) => l.notification === "missed_call" && l.callId === callId);
+      assert.equal(notified.length, 1, "one missed-call notification across all nodes");
+      alice2.drop();
+      bobPhone.drop();
+    });
+
+    test("the node running a call dies mid-call: the call goes on, nothing sent meanwhile is lost, hang-up recorded", async () => {
+      await topo.heal();
+      const alice = await open(mobileDevice, 0, user("alice"), "phone");
+      const bob = await open(webDevice, 1, user("bob"), "browser");
+      const callId = await answeredCall(alice, bob);
+      await alice.command("mediaState", { callId, state: 1, path: 2, setupMs: 250 });
+      await topo.kill(0);
+      const s = topo.survivor(0);
+      // The device that kept its stream (on a single node: the first back) signals while the other is away.
+      const [present, away] = topo.kind === "cluster" ? [bob, alice] : [await comeBack(bob, webDevice, s), alice];
+      if (topo.kind === "single") await present.next("callAccepted", (v) => v.callId === callId);
+      await present.command("iceCandidate", { callId, ...candidate("while-away") });
+      const back = await comeBack(away, mobileDevice, topo.survivor(1));
+      assert.equal((await back.next("callAccepted", (v) => v.callId === callId)).value.answeredDeviceId, "browser");
+      assert.equal(tagOf(await back.next("iceCandidate")), "while-away");
+      await back.command("iceCandidate", { callId, ...candidate("after") });
+      assert.equal(tagOf(await present.next("iceCandidate", (v) => v.candidate.includes("after"))), "after");
+      await back.command("hangup", { callId });
+      assert.equal((await present.next("callEnded", (v) => v.callId === callId)).value.outcome, Outcome.COMPLETED);
+      const record = await finalRecord(s, bob.userId, callId);
+      assert.equal(record.outcome, Outcome.COMPLETED);
+      assert.equal(record.answeredDeviceId, "browser");
+      assert.equal(record.path, 2);
+      assert.ok(tookOver(callId), "another node (or the restarted one) took the call over");
+      assert.ok(record.durationMs > 0);
+      back.drop();
+      present.drop();
+    });
+
+    test("a draining node: streams end with unavailable and clients resume elsewhere without losing events", async () => {
+      await topo.heal();
+      const k = topo.kind === "cluster" ? 2 : 0;
+      const alice = await open(mobileDevice, k, user("alice"), "phone");
+      const bob = await open(webDevice, k + 1, user("bob"), "browser");
+      const callId = await answeredCall(alice, bob);
+      const draining = topo.drain(k);
+      for (let i = 0; i < 50 && !alice.streamError(); i++) await sleep(20);
+      assert.equal(alice.streamError()?.code, "unavailable");
+      const s = topo.survivor(k);
+      if (topo.kind === "single") {
+        // A single node cannot hand sessions over: after its restart they re-learn the call.
+        await draining;
+        const alice2 = await comeBack(alice, mobileDevice, s);
+        await alice2.next("callAccepted", (v) => v.callId === callId);
+        await alice2.command("hangup", { callId });
+        alice2.drop();
+        bob.drop();
+        return;
+      }
+      await bob.command("iceCandidate", { callId, ...candidate("during-drain") });
+      const seen = alice.lastSeq();
+      const resumed = await open(mobileDevice, s, alice.userId, "phone", {
+        resume: { resumeToken: alice.session.resumeToken, lastSeq: seen },
+        events: [],
+      });
+      assert.equal((await resumed.next("sessionReady")).value.resumed, true);
+      assert.ok(topo.logs().some((l) => l.msg === "session handed over" && l.userId === alice.userId));
+      const replay = await resumed.next("iceCandidate");
+      assert.equal(tagOf(replay), "during-drain");
+      assert.equal(replay.seq, seen + 1, "no gap in the session's seq");
+      await draining;
+      await bob.command("iceCandidate", { callId, ...candidate("after-drain") });
+      assert.equal(tagOf(await resumed.next("iceCandidate")), "after-drain");
+      await resumed.command("hangup", { callId });
+      assert.equal((await bob.next("callEnded")).value.outcome, Outcome.COMPLETED);
+      resumed.drop();
+      bob.drop();
+    });
+
+    test("etcd restarts while calls are up: calls keep signaling, new calls work after", async (t) => {
+      if (!topo.restartEtcd) return t.skip("a single node has no etcd");
+      await topo.heal();
+      const alice = await open(mobileDevice, 0, user("alice"), "phone");
+      const bob = await open(webDevice, 1, user("bob"), "browser");
+      const callId = await answeredCall(alice, bob);
+      const restarting = topo.restartEtcd();
+      for (let i = 0; i < 5; i++) {
+        await alice.command("iceCandidate", { callId, ...candidate(`during${i}`) });
+        assert.equal(tagOf(await bob.next("iceCandidate")), `during${i}`);
+        await sleep(200);
+      }
+      await restarting;
+      const carol = await open(mobileDevice, 2, user("carol"), "phone");
+      const dave = await open(webDevice, 0, user("dave"), "browser");
+      const second = await answeredCall(carol, dave);
+      await bob.command("hangup", { callId });
+      assert.equal((await alice.next("callEnded")).value.outcome, Outcome.COMPLETED);
+      await carol.command("hangup", { callId: second });
+      assert.equal((await dave.next("callEnded")).value.outcome, Outcome.COMPLETED);
+      for (const d of [alice, bob, carol, dave]) d.drop();
+    });
+  });
+}

@@ -1,0 +1,5 @@
+/** The scenario suite on one server process (in-process presence, no etcd). */
+import { scenarios } from "./scenarios.ts";
+import { singleNode } from "./topology.ts";
+
+scenarios("scenarios: single node", singleNode);
