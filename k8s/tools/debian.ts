@@ -19,11 +19,16 @@ export function which(binary: string): string | undefined {
   return r.ok ? r.out.trim() : undefined;
 }
 
-/** Runs an apt-get command, refreshing the package lists once if it fails. */
+/**
+ * Runs an apt-get command, refreshing the package lists once if it fails, and waiting out
+ * another apt process's lock (another test file may be provisioning at the same time).
+ */
 function aptGet(args: string[], cwd?: string): void {
   let r = run("apt-get", args, cwd);
-  if (!r.ok) {
-    run("apt-get", ["update", "-qq"]);
+  for (let attempt = 0; !r.ok && attempt < 6; attempt++) {
+    if (/Could not get lock|Unable to lock/i.test(r.out)) run("sleep", ["5"]);
+    else if (attempt === 0) run("apt-get", ["update", "-qq"]);
+    else break;
     r = run("apt-get", args, cwd);
   }
   if (!r.ok) throw new Error(`apt-get ${args.join(" ")} failed:\n${r.out}`);

@@ -78,8 +78,9 @@ function locate(file: ts.SourceFile, pos: number): { index: number; path: string
   const parts: string[] = [];
   for (let n: ts.Node | undefined = node; n; n = n.parent) {
     if (ts.isPropertyAssignment(n) && ts.isStringLiteral(n.name)) parts.unshift(n.name.text);
-    if (ts.isArrayLiteralExpression(n.parent ?? n) && n.parent !== undefined && n.parent !== n) {
-      const i = (n.parent as ts.ArrayLiteralExpression).elements.indexOf(n as ts.Expression);
+    const parent: ts.Node | undefined = n.parent;
+    if (parent && ts.isArrayLiteralExpression(parent)) {
+      const i = parent.elements.indexOf(n as ts.Expression);
       if (i >= 0) parts.unshift(String(i));
     }
     if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name)) {
