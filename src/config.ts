@@ -24,6 +24,12 @@ const schema = z.strictObject({
         .int()
         .positive()
         .default(256 * 1024),
+      /**
+       * Who serves HTTP/2 (gRPC) connections: grpc-js (the measured faster path for mobile
+       * bidi streams, gRPC only) or connect-node (gRPC, gRPC-Web and Connect). HTTP/1.1 is
+       * always connect-node (Connect and gRPC-Web for browsers).
+       */
+      http2Engine: z.enum(["grpc-js", "connect-node"]).default("grpc-js"),
       /** Streams are closed after this age so clients reconnect (and rebalance) elsewhere. */
       maxConnectionAgeMs: ms.default(30 * 60_000),
       /** On SIGTERM: how long to wait for streams to move before exiting. */
