@@ -128,6 +128,8 @@ describe("session hub", () => {
     assert.equal(b.closed.length, 1);
     assert.deepEqual(lost, [alice]);
     assert.equal(hub.stats().sessions, 1);
+    assert.deepEqual(hub.liveDevices("alice"), ["phone"], "the replacing session is reachable");
+    assert.equal(hub.deliver(alice, missed(1)), true);
   });
 
   test("drain closes every attached stream but keeps sessions resumable", () => {

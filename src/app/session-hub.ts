@@ -156,6 +156,7 @@ export function createSessionHub(options: SessionHubOptions): SessionHub {
       if (old) {
         remove(old);
         old.sink?.close(new DomainError("unavailable", "replaced by a newer session of this device"));
+        byUser.set(request.userId, devices); // remove() drops the user's map when it empties
       }
       byId.set(s.id, s);
       byToken.set(s.resumeToken, s);
