@@ -21,6 +21,7 @@ import type { Clock } from "./app/ports/clock.ts";
 import type { Notifier } from "./app/ports/notifier.ts";
 import { createRateLimiter } from "./app/rate-limiter.ts";
 import { createSessionHub } from "./app/session-hub.ts";
+import { buildIceServers } from "./app/ice-servers.ts";
 import { createSignaling } from "./app/signaling.ts";
 import type { Config } from "./config.ts";
 import { DomainError } from "./domain/errors.ts";
@@ -111,11 +112,7 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     metrics,
     maxQueuedEvents: config.sessions.maxQueuedEvents,
     maxConnectionAgeMs: config.server.maxConnectionAgeMs,
-    iceServers: () => ({
-      iceServers: config.ice.stunUrls.length > 0 ? [{ urls: config.ice.stunUrls, username: "", credential: "" }] : [],
-      ttlSeconds: 0,
-      relayOnly: false,
-    }),
+    iceServers: (userId, callId) => buildIceServers(config.ice, { userId, callId }, clock.now()),
   });
   const rpc = connectNodeAdapter({
     routes: (router) => {

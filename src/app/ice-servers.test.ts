@@ -13,7 +13,7 @@ const config: IceConfig = {
   stunUrls: ["stun:127.0.0.1:3478"],
   turnUrls: ["turn:127.0.0.1:3478?transport=udp", "turn:127.0.0.1:3478?transport=tcp"],
   turnSecret: "s3cret",
-  credentialTtlSeconds: 600,
+  credentialTtlS: 600,
   forceRelay: false,
 };
 const NOW_MS = 1_700_000_000_500;
@@ -23,7 +23,7 @@ describe("buildIceServers", () => {
     const answer = buildIceServers(config, { userId: "alice" }, NOW_MS);
     assert.equal(answer.ttlSeconds, 600);
     assert.equal(answer.relayOnly, false);
-    assert.deepEqual(answer.iceServers[0], { urls: ["stun:127.0.0.1:3478"] });
+    assert.deepEqual(answer.iceServers[0], { urls: ["stun:127.0.0.1:3478"], username: "", credential: "" });
     const turn = answer.iceServers[1];
     assert.deepEqual(turn?.urls, config.turnUrls);
     assert.equal(turn?.username, "1700000600:alice");
@@ -61,7 +61,7 @@ describe("validateIceConfig", () => {
       stunUrls: ["http://x"],
       turnUrls: ["turn:x"],
       turnSecret: "",
-      credentialTtlSeconds: 5,
+      credentialTtlS: 5,
       forceRelay: false,
     });
     assert.equal(problems.length, 3);

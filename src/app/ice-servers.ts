@@ -6,34 +6,31 @@
  */
 import { createHmac } from "node:crypto";
 
-/** ICE/TURN settings of the config tree (`ice`). The secret comes from env/secret, never the repo. */
+/**
+ * ICE/TURN settings: the `ice` section of the config tree (src/config.ts). The
+ * secret comes from env/secret (CALLDROP_ICE__TURN_SECRET), never the repo.
+ */
 export interface IceConfig {
   /** e.g. ["stun:turn.example.com:3478"]; may be empty. */
   readonly stunUrls: readonly string[];
   /** e.g. ["turn:turn.example.com:3478?transport=udp", "turns:turn.example.com:5349?transport=tcp"]; may be empty. */
   readonly turnUrls: readonly string[];
   /** coturn's `static-auth-secret`. Required when `turnUrls` is non-empty. */
-  readonly turnSecret: string;
+  readonly turnSecret?: string | undefined;
   /** Lifetime of a TURN credential, seconds (coturn refuses it afterwards). */
-  readonly credentialTtlSeconds: number;
+  readonly credentialTtlS: number;
   /** Operators can force every client into relay-only mode (privacy, or testing the relay path). */
-  readonly forceRelay: boolean;
+  readonly forceRelay?: boolean | undefined;
 }
 
 /** Sensible local defaults: no servers (loopback host candidates suffice), 1 h credentials. */
-export const DEFAULT_ICE_CONFIG: IceConfig = {
-  stunUrls: [],
-  turnUrls: [],
-  turnSecret: "",
-  credentialTtlSeconds: 3600,
-  forceRelay: false,
-};
+export const DEFAULT_ICE_CONFIG: IceConfig = { stunUrls: [], turnUrls: [], credentialTtlS: 3600 };
 
-/** One RTCIceServer entry. */
+/** One RTCIceServer entry (empty username/credential for STUN, as in the proto). */
 export interface IceServerEntry {
   readonly urls: readonly string[];
-  readonly username?: string;
-  readonly credential?: string;
+  readonly username: string;
+  readonly credential: string;
 }
 
 /** What GetIceServers returns, before protobuf mapping. */
@@ -63,16 +60,16 @@ export function turnUsername(expiryUnixSeconds: number, id: string): string {
 /** Builds the GetIceServers answer for `request` at `nowMs`. */
 export function buildIceServers(config: IceConfig, request: IceServersRequest, nowMs: number): IceServersAnswer {
   const iceServers: IceServerEntry[] = [];
-  if (config.stunUrls.length > 0) iceServers.push({ urls: [...config.stunUrls] });
+  if (config.stunUrls.length > 0) iceServers.push({ urls: [...config.stunUrls], username: "", credential: "" });
   if (config.turnUrls.length > 0) {
-    if (config.turnSecret === "") throw new Error("ice.turnSecret is required when ice.turnUrls is set");
-    const username = turnUsername(nowMs / 1000 + config.credentialTtlSeconds, request.callId || request.userId);
+    if (!config.turnSecret) throw new Error("ice.turnSecret is required when ice.turnUrls is set");
+    const username = turnUsername(nowMs / 1000 + config.credentialTtlS, request.callId || request.userId);
     iceServers.push({ urls: [...config.turnUrls], username, credential: turnCredential(config.turnSecret, username) });
   }
   return {
     iceServers,
-    ttlSeconds: config.turnUrls.length > 0 ? config.credentialTtlSeconds : 0,
-    relayOnly: config.forceRelay,
+    ttlSeconds: config.turnUrls.length > 0 ? config.credentialTtlS : 0,
+    relayOnly: config.forceRelay === true,
   };
 }
 
@@ -83,9 +80,9 @@ export function validateIceConfig(config: IceConfig): string[] {
   for (const url of [...config.stunUrls, ...config.turnUrls]) {
     if (!scheme.test(url)) problems.push(`ice: not a STUN/TURN URL: ${url}`);
   }
-  if (config.turnUrls.length > 0 && config.turnSecret === "") problems.push("ice.turnSecret is required with turnUrls");
-  if (!Number.isInteger(config.credentialTtlSeconds) || config.credentialTtlSeconds < 60) {
-    problems.push("ice.credentialTtlSeconds must be an integer ≥ 60");
+  if (config.turnUrls.length > 0 && !config.turnSecret) problems.push("ice.turnSecret is required with turnUrls");
+  if (!Number.isInteger(config.credentialTtlS) || config.credentialTtlS < 60) {
+    problems.push("ice.credentialTtlS must be an integer ≥ 60");
   }
   if (config.forceRelay && config.turnUrls.length === 0) problems.push("ice.forceRelay needs turnUrls");
   return problems;
