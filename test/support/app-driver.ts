@@ -95,10 +95,49 @@ export async function bannerText(page: Page): Promise<string> {
   return (await page.getByTestId("banner").textContent()) ?? "";
 }
 
-/** History rows as the page shows them (after pressing Refresh). */
-export async function historyRows(
+/** Waits until the banner matches `pattern`. */
+export async function waitForText(page: Page, pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let text = "";
+  while (Date.now() < deadline) {
+    text = await bannerText(page);
+    if (pattern.test(text)) return text;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`banner never matched ${pattern}; last: ${JSON.stringify(text)}`);
+}
+
+/** One row of the history table. */
+export interface HistoryRow {
+  readonly callId: string;
+  readonly outcome: string;
+  readonly path: string;
+  readonly durationMs: number;
+  readonly samples: number;
+  readonly missed: boolean;
+  readonly text: string;
+}
+
+/** Refreshes the history until the row of `callId` satisfies `predicate`. */
+export async function waitForHistory(
   page: Page,
-): Promise<{ callId: string; outcome: string; path: string; durationMs: number; samples: number; missed: boolean; text: string }[]> {
+  callId: string,
+  predicate: (r: HistoryRow) => boolean,
+  timeoutMs = 10_000,
+): Promise<HistoryRow> {
+  const deadline = Date.now() + timeoutMs;
+  let rows: HistoryRow[] = [];
+  while (Date.now() < deadline) {
+    rows = await historyRows(page);
+    const row = rows.find((r) => r.callId === callId);
+    if (row && predicate(row)) return row;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`history never showed ${callId} as expected; rows: ${JSON.stringify(rows.slice(0, 5))}`);
+}
+
+/** History rows as the page shows them (after pressing Refresh). */
+export async function historyRows(page: Page): Promise<HistoryRow[]> {
   await page.getByTestId("history-refresh").click();
   await page.waitForTimeout(300);
   return page.$$eval("[data-testid=history-row]", (rows) =>

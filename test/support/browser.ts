@@ -41,13 +41,17 @@ export interface Peer {
   close(): Promise<void>;
 }
 
-/** Launches a peer; `extraArgs` e.g. to deny the camera. */
-export async function launchPeer(name: string, extraArgs: readonly string[] = []): Promise<Peer> {
+/** Launches a peer; `extraArgs` add flags, `baseArgs` replace the defaults (e.g. to deny the camera). */
+export async function launchPeer(
+  name: string,
+  extraArgs: readonly string[] = [],
+  baseArgs: readonly string[] = CHROMIUM_ARGS,
+): Promise<Peer> {
   const profile = mkdtempSync(join(tmpdir(), `calldrop-${name}-`));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath(),
     headless: true,
-    args: [...CHROMIUM_ARGS, ...extraArgs],
+    args: [...baseArgs, ...extraArgs],
     viewport: { width: 900, height: 800 },
   });
   const page = context.pages()[0] ?? (await context.newPage());
