@@ -11,7 +11,15 @@ import { type Notice, serverErrorNotice } from "./messages.ts";
 import { badgeText } from "./quality/badge.ts";
 import { createRingtone } from "./ringtone.ts";
 import { openSession, type Session, type SessionStatus } from "./session.ts";
-import { type Identity, loadIdentity, loadRelayOnly, saveIdentity, saveRelayOnly } from "./settings.ts";
+import {
+  type Identity,
+  loadIdentity,
+  loadRelayOnly,
+  loadResumePoint,
+  saveIdentity,
+  saveRelayOnly,
+  saveResumePoint,
+} from "./settings.ts";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const origin = window.location.origin;
@@ -98,7 +106,17 @@ function start(id: Identity): void {
   relayBox.checked = loadRelayOnly(localStorage);
   relayBox.onchange = () => saveRelayOnly(localStorage, relayBox.checked);
   let active: CallFlow | undefined;
-  session = openSession(api, id.deviceId, { onEvent: (e) => active?.onEvent(e), onStatus });
+  // A reload resumes the tab's session (same device id) instead of replacing it.
+  session = openSession(
+    api,
+    id.deviceId,
+    {
+      onEvent: (e) => active?.onEvent(e),
+      onStatus,
+      onResumePoint: (token, seq) => saveResumePoint(sessionStorage, token, seq),
+    },
+    loadResumePoint(sessionStorage),
+  );
   active = createCallFlow({
     api,
     session,
@@ -132,6 +150,7 @@ function signOut(): void {
   flow = undefined;
   identity = undefined;
   saveIdentity(sessionStorage, undefined);
+  saveResumePoint(sessionStorage, "", 0n);
   $("me").textContent = "";
   $("signout").hidden = true;
   showOnly("signin");

@@ -31,16 +31,24 @@ export interface Session {
 export interface SessionHandlers {
   onEvent(event: ServerEvent): void;
   onStatus(status: SessionStatus, error?: unknown): void;
+  /** Called with the resume point after every event, so a reloaded page can resume the session. */
+  onResumePoint?(resumeToken: string, lastSeq: bigint): void;
+}
+
+/** Where to resume from (e.g. saved before a page reload). */
+export interface ResumePoint {
+  readonly resumeToken: string;
+  readonly lastSeq: bigint;
 }
 
 const RETRYABLE = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.Unknown, Code.Internal]);
 
 /** Opens the session for `deviceId` and keeps it open until `close()`. */
-export function openSession(api: Api, deviceId: string, handlers: SessionHandlers): Session {
+export function openSession(api: Api, deviceId: string, handlers: SessionHandlers, from?: ResumePoint): Session {
   const abort = new AbortController();
   let sessionId = "";
-  let resumeToken = "";
-  let lastSeq = 0n;
+  let resumeToken = from?.resumeToken ?? "";
+  let lastSeq = from?.lastSeq ?? 0n;
   let ready: PromiseWithResolvers<void> = Promise.withResolvers();
 
   async function loop(): Promise<void> {
@@ -63,6 +71,7 @@ export function openSession(api: Api, deviceId: string, handlers: SessionHandler
             ready.resolve();
           }
           if (event.seq > lastSeq) lastSeq = event.seq;
+          handlers.onResumePoint?.(resumeToken, lastSeq);
           handlers.onEvent(event);
         }
       } catch (e) {

@@ -39,3 +39,21 @@ export function saveIdentity(storage: Storage, identity: Identity | undefined): 
   if (identity) storage.setItem(IDENTITY, JSON.stringify(identity));
   else storage.removeItem(IDENTITY);
 }
+
+const RESUME = "calldrop.resume";
+
+/** The tab's saved session resume point, if any. */
+export function loadResumePoint(storage: Storage): { resumeToken: string; lastSeq: bigint } | undefined {
+  try {
+    const v = JSON.parse(storage.getItem(RESUME) ?? "null") as { resumeToken?: string; lastSeq?: string } | null;
+    return v?.resumeToken ? { resumeToken: v.resumeToken, lastSeq: BigInt(v.lastSeq ?? "0") } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Saves (or with an empty token, clears) the resume point. */
+export function saveResumePoint(storage: Storage, resumeToken: string, lastSeq: bigint): void {
+  if (resumeToken) storage.setItem(RESUME, JSON.stringify({ resumeToken, lastSeq: String(lastSeq) }));
+  else storage.removeItem(RESUME);
+}
