@@ -18,6 +18,9 @@ export interface PageCall {
   readonly sent?: { width: number; height: number; fps: number };
   readonly localCandidateType?: string;
   readonly remoteCandidateType?: string;
+  readonly localCandidatePort?: number;
+  readonly availableOutgoingBitrateBps?: number;
+  readonly fractionLost?: number;
   readonly candidateErrors: readonly { errorCode: number; url: string }[];
   /** Frames rendered by the remote <video>. */
   readonly remoteFrames: number;
@@ -50,6 +53,9 @@ export function callState(page: Page): Promise<PageCall> {
             sent: { width: number; height: number; fps: number };
             localCandidateType: string;
             remoteCandidateType: string;
+            localCandidatePort: number;
+            availableOutgoingBitrateBps?: number;
+            fractionLost?: number;
           };
         }
       | undefined;
@@ -67,6 +73,9 @@ export function callState(page: Page): Promise<PageCall> {
       sent: q?.stats.sent,
       localCandidateType: q?.stats.localCandidateType,
       remoteCandidateType: q?.stats.remoteCandidateType,
+      localCandidatePort: q?.stats.localCandidatePort,
+      availableOutgoingBitrateBps: q?.stats.availableOutgoingBitrateBps,
+      fractionLost: q?.stats.fractionLost,
       candidateErrors: (v.candidateErrors as { errorCode: number; url: string }[] | undefined) ?? [],
       remoteFrames: remote?.getVideoPlaybackQuality().totalVideoFrames ?? 0,
     };

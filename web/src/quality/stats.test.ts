@@ -15,7 +15,7 @@ function report(atMs: number, bytesSent: number, localType: string, extra: Parti
       currentRoundTripTime: 0.004,
       state: "succeeded",
     },
-    { id: "L1", type: "local-candidate", timestamp: atMs, candidateType: localType },
+    { id: "L1", type: "local-candidate", timestamp: atMs, candidateType: localType, port: 50123 },
     { id: "R1", type: "remote-candidate", timestamp: atMs, candidateType: "host" },
     {
       id: "OV",
@@ -67,6 +67,7 @@ describe("parseStats", () => {
     assert.equal(second.framesDecoded, 42);
     assert.equal(second.availableOutgoingBitrateBps, 1_200_000);
     assert.equal(second.qualityLimitationReason, "bandwidth");
+    assert.equal(second.localCandidatePort, 50123);
   });
 
   it("says relay when either side of the selected pair is a relay candidate", () => {

@@ -25,6 +25,8 @@ export interface ParsedStats {
   /** Local candidate type of the selected pair (host, srflx, prflx, relay). */
   readonly localCandidateType: string;
   readonly remoteCandidateType: string;
+  /** UDP/TCP port of the selected local candidate (0 when unknown). */
+  readonly localCandidatePort: number;
   readonly availableOutgoingBitrateBps?: number;
   readonly fractionLost?: number;
   readonly rttMs?: number;
@@ -75,6 +77,7 @@ export function parseStats(entries: Iterable<StatsEntry>, previous?: StatsSnapsh
     path: !pair ? "unknown" : localType === "relay" || remoteType === "relay" ? "relay" : "p2p",
     localCandidateType: localType,
     remoteCandidateType: remoteType,
+    localCandidatePort: num(local?.port) ?? 0,
     availableOutgoingBitrateBps: num(pair?.availableOutgoingBitrate),
     fractionLost: num(remoteIn?.fractionLost),
     rttMs: rttS === undefined ? undefined : rttS * 1000,
