@@ -362,7 +362,7 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
     },
     async accept() {
       const c = call;
-      if (!c || c.phase !== "incoming") return;
+      if (c?.phase !== "incoming") return;
       d.ringtone.stop();
       c.phase = "connecting";
       c.acceptAtMs = Date.now();
@@ -385,7 +385,7 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
     },
     async decline() {
       const c = call;
-      if (!c || c.phase !== "incoming") return;
+      if (c?.phase !== "incoming") return;
       end(c);
       await d.session.send({ case: "decline", value: { callId: c.callId } }).catch(() => {});
     },
