@@ -7,11 +7,12 @@
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
 import {
   bannerText,
   call,
   historyRows,
+  resetCall,
   signIn,
   waitForCall,
   waitForHistory,
@@ -33,6 +34,11 @@ describe("web client: P2P calls in real Chromium", () => {
     [alice, bob] = await Promise.all([launchPeer("alice"), launchPeer("bob")]);
     await signIn(alice.page, server.url, "alice");
     await signIn(bob.page, server.url, "bob");
+  });
+
+  // A failed test must not leave a call up for the next one.
+  afterEach(async () => {
+    for (const p of [alice, bob]) if (p) await resetCall(p.page).catch(() => {});
   });
 
   after(async () => {

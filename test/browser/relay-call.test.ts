@@ -7,12 +7,12 @@
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { SignalService } from "../../gen/calldrop/v1/signal_pb.js";
 import { turnCredential, turnUsername } from "../../src/app/ice-servers.ts";
-import { call, signIn, waitForCall, waitForHistory, waitForText } from "../support/app-driver.ts";
+import { call, resetCall, signIn, waitForCall, waitForHistory, waitForText } from "../support/app-driver.ts";
 import { launchPeer, type Peer } from "../support/browser.ts";
 import { startServer, type TestServer } from "../support/server.ts";
 import { relayProbe } from "../support/turn-probe.ts";
@@ -46,6 +46,11 @@ describe("web client: relayed calls through coturn", () => {
     [alice, bob] = await Promise.all([launchPeer("alice"), launchPeer("bob")]);
     await signIn(alice.page, server.url, "alice");
     await signIn(bob.page, server.url, "bob");
+  });
+
+  // A failed test must not leave a call up for the next one.
+  afterEach(async () => {
+    for (const p of [alice, bob]) if (p) await resetCall(p.page).catch(() => {});
   });
 
   after(async () => {

@@ -164,3 +164,12 @@ export async function historyRows(page: Page): Promise<HistoryRow[]> {
     }),
   );
 }
+
+/** Ends whatever call the page is in (hang up, cancel or decline) and waits until it is idle. */
+export async function resetCall(page: Page): Promise<void> {
+  const c = await callState(page);
+  if (c.phase === "idle") return;
+  if (c.phase === "incoming") await page.getByTestId("decline").click();
+  else await page.getByTestId("hangup").click();
+  await waitForCall(page, "idle", (v) => v.phase === "idle");
+}

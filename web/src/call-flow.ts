@@ -194,12 +194,16 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
   async function onConnectionState(c: Call, state: RTCPeerConnectionState): Promise<void> {
     if (call !== c || !c.peer) return;
     const callId = c.callId;
-    if (state === "connected" && c.phase !== "connected") {
-      c.phase = "connected";
+    if (state === "connected" && c.phase !== "connected" && c.connectedAtMs === undefined) {
       c.connectedAtMs = Date.now();
       c.setupMs = c.connectedAtMs - (c.acceptAtMs ?? c.connectedAtMs);
-      c.status = "Connected";
       const peer = c.peer;
+      // The path is known once connected: read it before announcing the call as connected.
+      const stats = parseStats((await peer.pc.getStats()).values() as Iterable<StatsEntry>);
+      if (call !== c) return;
+      c.path = stats.path === "relay" ? "relay" : "p2p";
+      c.phase = "connected";
+      c.status = "Connected";
       c.monitor = startQualityMonitor({
         pc: peer.pc,
         sender: peer.videoSender(),
@@ -212,8 +216,6 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
           void d.session.send({ case: "qualityReport", value: { callId, sample: toSample(reading) } }).catch(() => {});
         },
       });
-      const stats = parseStats((await peer.pc.getStats()).values() as Iterable<StatsEntry>);
-      c.path = stats.path === "relay" ? "relay" : "p2p";
       render();
       const path = c.path === "relay" ? PathType.RELAY : PathType.P2P;
       await d.session
