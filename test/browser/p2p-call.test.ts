@@ -94,6 +94,8 @@ describe("web client: P2P calls in real Chromium", () => {
     const row = await waitForHistory(bob.page, callId, (r) => r.outcome === "missed");
     assert.ok(row.missed, "highlighted as missed");
     assert.equal(row.durationMs, 0);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await bob.page.screenshot({ path: join(ARTIFACTS, "callee-history-with-missed-call.png") });
     const callerRow = await waitForHistory(alice.page, callId, (r) => r.outcome === "missed");
     assert.equal(callerRow.missed, false, "only the callee's missed calls are highlighted");
   });
