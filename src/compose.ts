@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { type Logger, pino } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
+import { DeviceService } from "../gen/calldrop/v1/device_pb.js";
 import { CallHistoryService } from "../gen/calldrop/v1/history_pb.js";
 import { SignalService } from "../gen/calldrop/v1/signal_pb.js";
 import { createSystemClock } from "./adapters/clock/system-clock.ts";
@@ -17,6 +18,7 @@ import { type CallService, createCallService } from "./app/call-service.ts";
 import { createCommandCache } from "./app/command-cache.ts";
 import { buildIceServers } from "./app/ice-servers.ts";
 import { createMetrics } from "./app/metrics.ts";
+import { createNotificationMetrics } from "./app/notification-metrics.ts";
 import type { CallStore } from "./app/ports/call-store.ts";
 import type { Clock } from "./app/ports/clock.ts";
 import type { Notifier } from "./app/ports/notifier.ts";
@@ -25,7 +27,9 @@ import { createSessionHub } from "./app/session-hub.ts";
 import { createSignaling } from "./app/signaling.ts";
 import type { Config } from "./config.ts";
 import { DomainError } from "./domain/errors.ts";
+import { createPushStack } from "./push-stack.ts";
 import { createAuthenticator, createAuthInterceptor } from "./transport/auth.ts";
+import { createDeviceService } from "./transport/device-service.ts";
 import { createHistoryService } from "./transport/history-service.ts";
 import { createFallback, createHttpServer, createRouter } from "./transport/http-server.ts";
 import { createRpcInterceptor } from "./transport/rpc-interceptor.ts";
@@ -62,7 +66,6 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
   const metrics = createMetrics(registry, { version });
   const clock = ports.clock ?? createSystemClock();
   const store = ports.store ?? createSqliteCallStore(config.store.sqlitePath);
-  const notifier = ports.notifier ?? createLogNotifier(logger);
   const local = config.mode === "local";
   const auth = await createAuthenticator(
     {
@@ -80,6 +83,9 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     onDeviceLost: (device) => calls?.deviceLost(device),
     onDeviceOnline: (device) => calls?.deviceOnline(device),
   });
+  const push = createPushStack(config, { clock, logger, registry, isLive: (u, d) => hub.isAttached(u, d) });
+  const notifier =
+    ports.notifier ?? push.notifier ?? createLogNotifier(logger, 1000, createNotificationMetrics(registry));
   calls = createCallService({
     clock,
     policy: config.calls,
@@ -118,6 +124,7 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     routes: (router) => {
       router.service(SignalService, signalService);
       router.service(CallHistoryService, createHistoryService(store));
+      router.service(DeviceService, createDeviceService(push.devices));
     },
     interceptors: [createRpcInterceptor(metrics, logger), createAuthInterceptor(auth)],
     readMaxBytes: config.server.maxMessageBytes,
@@ -135,6 +142,7 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     calls,
     async start() {
       const address = await http.listen(config.server.port, config.server.host);
+      push.notifier?.start();
       ready = true;
       logger.info({ port: address.port, host: config.server.host, mode: config.mode }, "listening");
       return { port: address.port };
@@ -144,6 +152,7 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
       hub.drain(new DomainError("unavailable", "server is shutting down; reconnect and resume"));
       await http.close(config.server.drainTimeoutMs);
       await calls?.flush();
+      await push.close();
       await store.close();
     },
   };

@@ -85,6 +85,20 @@ const schema = z.strictObject({
       credentialTtlS: z.number().int().positive().default(3600),
     })
     .prefault({}),
+  notifications: z
+    .strictObject({
+      /** VAPID keys (`npx web-push generate-vapid-keys`); the private key comes from a secret. */
+      webPush: z.strictObject({ subject: z.string(), publicKey: z.string(), privateKey: z.string() }).optional(),
+      /** The mobile push gateway (FCM/APNs) webhook; the secret signs each request. */
+      gateway: z.strictObject({ url: z.url(), secret: z.string().min(16) }).optional(),
+      sendTimeoutMs: ms.default(10_000),
+      stopRingingTtlMs: ms.default(60_000),
+      missedCallTtlMs: ms.default(86_400_000),
+      maxDevicesPerUser: z.number().int().positive().default(20),
+      /** Accept http:// and private-address push endpoints (local testing only). */
+      allowInsecureEndpoints: z.boolean().default(false),
+    })
+    .prefault({}),
   log: z
     .strictObject({ level: z.enum(["trace", "debug", "info", "warn", "error", "silent"]).default("info") })
     .prefault({}),

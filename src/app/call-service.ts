@@ -3,8 +3,9 @@
  * and executes the effects it returns (deliver, persist, notify, timers).
  * Busy and glare are decided here because they look across calls.
  */
-import { randomUUID } from "node:crypto";
+
 import type { Logger } from "pino";
+import { v7 as uuidv7 } from "uuid";
 import { type CallPolicy, startCall, transition } from "../domain/call-machine.ts";
 import type { CallEvent, CallState, DeviceRef, Effect, TimerName, Transition } from "../domain/call-types.ts";
 import { DomainError } from "../domain/errors.ts";
@@ -197,7 +198,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
         }
         throw new DomainError("illegal_transition", "you are already in a call");
       }
-      const callId = randomUUID();
+      const callId = uuidv7(); // time-ordered, so history ties on start time keep creation order
       const t = startCall(
         {
           callId,

@@ -100,8 +100,13 @@ export function createHttpServer(handler: Handler, logger: Logger): HttpServer {
       socket.pause();
       socket.unshift(chunk);
       const isHttp2 = chunk.subarray(0, 3).toString("latin1") === "PRI";
-      (isHttp2 ? h2 : h1).emit("connection", socket);
-      socket.resume();
+      if (isHttp2) {
+        // The http2 session reads the buffered bytes itself; resuming would flow them away.
+        h2.emit("connection", socket);
+      } else {
+        h1.emit("connection", socket);
+        socket.resume();
+      }
     });
   });
   const sessions = new Set<http2.Http2Session>();
