@@ -112,6 +112,33 @@ describe("web client: relayed calls through coturn", () => {
   });
 });
 
+describe("web client: a call whose media cannot connect", () => {
+  it("ends as 'connection failed' on both sides when coturn refuses the credential in relay-only mode", async () => {
+    const turn = turnEnv();
+    // This server signs TURN credentials with the wrong secret, and gives up on media after 4 s.
+    const server = await startServer({
+      CALLDROP_ICE__TURN_URLS: JSON.stringify([`${turn.url}?transport=udp`]),
+      CALLDROP_ICE__TURN_SECRET: JSON.stringify(`not-${turn.secret}`),
+      CALLDROP_CALLS__SETUP_TIMEOUT_MS: "4000",
+    });
+    const [erin, frank] = await Promise.all([launchPeer("erin"), launchPeer("frank")]);
+    try {
+      await signIn(erin.page, server.url, "erin");
+      await signIn(frank.page, server.url, "frank");
+      for (const p of [erin, frank]) await p.page.getByTestId("relay-only").check();
+      await call(erin.page, "frank");
+      await frank.page.getByTestId("accept").click();
+      await waitForText(erin.page, /Connection failed: could not connect media with frank/, 15_000);
+      await waitForText(frank.page, /Connection failed: could not connect media with erin/, 5_000);
+      const state = await waitForCall(frank.page, "idle", (c) => c.phase === "idle");
+      assert.equal(state.phase, "idle");
+    } finally {
+      await Promise.all([erin.close(), frank.close()]);
+      await server.stop();
+    }
+  });
+});
+
 function bearer(token: string) {
   return (next: Parameters<import("@connectrpc/connect").Interceptor>[0]) =>
     (req: Parameters<ReturnType<import("@connectrpc/connect").Interceptor>>[0]) => {
