@@ -70,6 +70,20 @@ describe("web client: P2P calls in real Chromium", () => {
     await alice.page.screenshot({ path: join(ARTIFACTS, "p2p-caller-mid-call.png") });
     await bob.page.screenshot({ path: join(ARTIFACTS, "p2p-callee-mid-call.png") });
 
+    // Mute and camera off act on the local tracks (the peer keeps the call, gets silence/black).
+    await alice.page.getByTestId("mute").click();
+    await alice.page.getByTestId("camera").click();
+    const tracks = () =>
+      alice.page.evaluate(() => {
+        const s = document.querySelector<HTMLVideoElement>("[data-testid=local-video]")?.srcObject as MediaStream;
+        return { audio: s.getAudioTracks()[0]?.enabled, video: s.getVideoTracks()[0]?.enabled };
+      });
+    assert.deepEqual(await tracks(), { audio: false, video: false });
+    assert.equal(await alice.page.getByTestId("mute").textContent(), "Unmute");
+    await alice.page.getByTestId("mute").click();
+    await alice.page.getByTestId("camera").click();
+    assert.deepEqual(await tracks(), { audio: true, video: true });
+
     await alice.page.getByTestId("hangup").click();
     await waitForText(alice.page, /Call with bob ended/);
     await waitForText(bob.page, /Call with alice ended/);
