@@ -18,6 +18,7 @@ import { createLogNotifier } from "./adapters/notify/log-notifier.ts";
 import { createSqliteCallStore } from "./adapters/store/sqlite-call-store.ts";
 import { type CallService, createCallService } from "./app/call-service.ts";
 import { createCommandCache } from "./app/command-cache.ts";
+import { buildIceServers } from "./app/ice-servers.ts";
 import { createMetrics } from "./app/metrics.ts";
 import { createNotificationMetrics } from "./app/notification-metrics.ts";
 import type { CallStore } from "./app/ports/call-store.ts";
@@ -120,11 +121,7 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     metrics,
     maxQueuedEvents: config.sessions.maxQueuedEvents,
     maxConnectionAgeMs: config.server.maxConnectionAgeMs,
-    iceServers: () => ({
-      iceServers: config.ice.stunUrls.length > 0 ? [{ urls: config.ice.stunUrls, username: "", credential: "" }] : [],
-      ttlSeconds: 0,
-      relayOnly: false,
-    }),
+    iceServers: (userId, callId) => buildIceServers(config.ice, { userId, callId }, clock.now()),
   });
   const services: GrpcJsService[] = [
     { service: SignalService, impl: signalService },

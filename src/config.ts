@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { validateIceConfig } from "./app/ice-servers.ts";
 
 const ms = z.number().int().positive();
 
@@ -89,6 +90,8 @@ const schema = z.strictObject({
       /** coturn static-auth-secret (use-auth-secret). */
       turnSecret: z.string().optional(),
       credentialTtlS: z.number().int().positive().default(3600),
+      /** Every client relay-only (privacy, or exercising the relay path). */
+      forceRelay: z.boolean().default(false),
     })
     .prefault({}),
   notifications: z
@@ -123,6 +126,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: obje
   if (config.mode === "production" && !config.auth.hmacSecret && !config.auth.publicKeyPem && !config.auth.jwksUrl) {
     throw new Error("invalid configuration: production mode needs auth.hmacSecret, auth.publicKeyPem or auth.jwksUrl");
   }
+  const iceProblems = validateIceConfig(config.ice);
+  if (iceProblems.length > 0) throw new Error(`invalid configuration: ${iceProblems.join("; ")}`);
   return config;
 }
 
