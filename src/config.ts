@@ -45,6 +45,8 @@ const schema = z.strictObject({
       publicKeyPem: z.string().optional(),
       /** JWKS URL of the messaging app's issuer. */
       jwksUrl: z.url().optional(),
+      /** A JWKS JSON file (e.g. mounted from a ConfigMap), read at boot. */
+      jwksFile: z.string().optional(),
       issuer: z.string().default("calldrop-dev"),
       audience: z.string().default("calldrop-calling"),
       /** Lifetime of dev tokens (local mode only). */
@@ -123,8 +125,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: obje
   const parsed = schema.safeParse(merged);
   if (!parsed.success) throw new Error(`invalid configuration:\n${z.prettifyError(parsed.error)}`);
   const config = parsed.data;
-  if (config.mode === "production" && !config.auth.hmacSecret && !config.auth.publicKeyPem && !config.auth.jwksUrl) {
-    throw new Error("invalid configuration: production mode needs auth.hmacSecret, auth.publicKeyPem or auth.jwksUrl");
+  if (
+    config.mode === "production" &&
+    !config.auth.hmacSecret &&
+    !config.auth.publicKeyPem &&
+    !config.auth.jwksUrl &&
+    !config.auth.jwksFile
+  ) {
+    throw new Error(
+      "invalid configuration: production mode needs auth.hmacSecret, auth.publicKeyPem, auth.jwksUrl or auth.jwksFile",
+    );
   }
   const iceProblems = validateIceConfig(config.ice);
   if (iceProblems.length > 0) throw new Error(`invalid configuration: ${iceProblems.join("; ")}`);
