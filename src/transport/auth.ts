@@ -69,7 +69,11 @@ export async function createAuthenticator(options: AuthOptions, devIssuer: boole
         throw new DomainError("unauthenticated", expired ? "token expired" : "invalid token", { cause: err });
       }
       const userId = payload.sub ?? "";
-      checkUserId(userId, "token subject");
+      try {
+        checkUserId(userId, "token subject");
+      } catch (err) {
+        throw new DomainError("unauthenticated", "invalid token subject", { cause: err });
+      }
       return { userId, expiresAtMs: (payload.exp ?? 0) * 1000 };
     },
     ...(devIssuer && secret
