@@ -58,6 +58,8 @@ const schema = z.strictObject({
       ringTimeoutMs: ms.default(30_000),
       setupTimeoutMs: ms.default(30_000),
       maxCandidatesPerCall: z.number().int().positive().default(200),
+      /** Bitrate cap hinted to clients whose media is relayed (keep under coturn's max-bps); 0 = none. */
+      relayMaxBitrateBps: z.number().int().min(0).default(1_500_000),
       lingerMs: ms.default(60_000),
       maxSamplesPerCall: z.number().int().positive().default(5000),
     })

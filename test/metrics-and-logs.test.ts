@@ -55,6 +55,9 @@ test("a call moves the call, setup, path, session, RPC, hop and store series", a
   await bob.command("accept", { callId });
   await alice.command("description", { callId, type: 1, sdp: "v=0\r\ns=SECRET-SDP-BODY\r\n" });
   await bob.command("mediaState", { callId, state: 1, path: 2, setupMs: 300 });
+  // Relayed media: both sides are told the relay's bitrate budget.
+  assert.equal((await alice.next("qualityHint")).value.maxBitrateBps, 1_500_000);
+  assert.equal((await bob.next("qualityHint")).value.maxBitrateBps, 1_500_000);
   await alice.command("hangup", { callId });
   await bob.next("callEnded");
   for (

@@ -679,6 +679,23 @@ describe("connected", () => {
     assertUnchanged(connectedState(), mediaEvent(bobPhone, "connected"));
   });
 
+  it("a relay path hints the relay bitrate cap to both participants, once, when the policy sets one", () => {
+    const policy: CallPolicy = { ...defaultCallPolicy, relayMaxBitrateBps: 1_500_000 };
+    const hint = { type: "quality_hint", callId: CALL_ID, maxBitrateBps: 1_500_000 } as const;
+    const hints = [
+      { kind: "send", to: alice, event: hint },
+      { kind: "send", to: bobPhone, event: hint },
+    ];
+    const direct = transition(connectingState(), mediaEvent(alice, "connected", { path: "relay" }), T_CONNECT, policy);
+    assert.deepEqual(direct.effects, [clearTimer("setup"), ...hints]);
+    const p2p = transition(connectingState(), mediaEvent(alice, "connected", { path: "p2p" }), T_CONNECT, policy);
+    assert.deepEqual(p2p.effects, [clearTimer("setup")]);
+    const upgraded = transition(p2p.state, mediaEvent(bobPhone, "connected", { path: "relay" }), T_CONNECT + 1, policy);
+    assert.deepEqual(upgraded.effects, hints);
+    const again = transition(upgraded.state, mediaEvent(alice, "connected", { path: "relay" }), T_CONNECT + 2, policy);
+    assert.deepEqual(again.effects, []);
+  });
+
   it("connected via p2p, then the other side reports relay → path relay, recorded at the end", () => {
     const p2p = connectedState("p2p", 800);
     const { state, effects } = transition(

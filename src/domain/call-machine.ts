@@ -25,6 +25,11 @@ export interface CallPolicy {
   readonly setupTimeoutMs: number;
   /** Trickled ICE candidates allowed per call (both sides together). */
   readonly maxCandidatesPerCall: number;
+  /**
+   * Sending bitrate cap hinted to both participants when their media goes through
+   * TURN (the relay's per-session budget, PRODUCT.md §5, §6); 0 sends no hint.
+   */
+  readonly relayMaxBitrateBps: number;
 }
 
 /** The policy of PRODUCT.md §3: 30 s to answer. */
@@ -32,6 +37,7 @@ export const defaultCallPolicy: CallPolicy = {
   ringTimeoutMs: 30_000,
   setupTimeoutMs: 30_000,
   maxCandidatesPerCall: 200,
+  relayMaxBitrateBps: 0,
 };
 
 /** What the application knows about the callee when a call starts. */
@@ -241,7 +247,7 @@ function fromAnswered(state: Answered, event: CallEvent, nowMs: number, policy: 
     }
     case "media":
       requireAnsweredParticipant(state, event.from);
-      return onMedia(state, event, nowMs);
+      return onMedia(state, event, nowMs, policy);
     case "setup_timeout":
       if (state.phase === "connected") return unchanged(state);
       return endAnswered(state, "failed", "setup_timeout", nowMs);
@@ -251,7 +257,12 @@ function fromAnswered(state: Answered, event: CallEvent, nowMs: number, policy: 
   }
 }
 
-function onMedia(state: Answered, event: Extract<CallEvent, { type: "media" }>, nowMs: number): Transition {
+function onMedia(
+  state: Answered,
+  event: Extract<CallEvent, { type: "media" }>,
+  nowMs: number,
+  policy: CallPolicy,
+): Transition {
   switch (event.state) {
     case "failed":
       return endAnswered(state, "failed", "media_failed", nowMs);
@@ -263,7 +274,9 @@ function onMedia(state: Answered, event: Extract<CallEvent, { type: "media" }>, 
       if (state.phase === "connected") {
         // Either side seeing a relay means the media is relayed.
         const path: PathType = state.path === "relay" || reported === "relay" ? "relay" : "p2p";
-        return path === state.path ? unchanged(state) : { state: { ...state, path }, effects: [] };
+        return path === state.path
+          ? unchanged(state)
+          : { state: { ...state, path }, effects: relayHint(state, policy) };
       }
       const setupMs = event.setupMs && event.setupMs > 0 ? event.setupMs : nowMs - state.answeredAtMs;
       return {
@@ -277,10 +290,21 @@ function onMedia(state: Answered, event: Extract<CallEvent, { type: "media" }>, 
           setupMs,
           candidates: state.candidates,
         },
-        effects: [{ kind: "clear_timer", timer: "setup" }],
+        effects: [{ kind: "clear_timer", timer: "setup" }, ...(reported === "relay" ? relayHint(state, policy) : [])],
       };
     }
   }
+}
+
+/** The relay bitrate cap, sent to both participants when their media starts going through TURN. */
+function relayHint(state: Answered, policy: CallPolicy): Effect[] {
+  if (policy.relayMaxBitrateBps <= 0) return [];
+  const event = { type: "quality_hint", callId: state.call.callId, maxBitrateBps: policy.relayMaxBitrateBps } as const;
+  const callee = device(state.call.calleeUserId, state.answeredDeviceId);
+  return [
+    { kind: "send", to: state.call.caller, event },
+    { kind: "send", to: callee, event },
+  ];
 }
 
 function fromEnded(state: Extract<CallState, { phase: "ended" }>, event: CallEvent): Transition {

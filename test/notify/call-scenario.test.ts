@@ -57,7 +57,7 @@ function world(): World {
   const store = createSqliteCallStore(":memory:");
   calls = createCallService({
     clock: h.clock,
-    policy: { ringTimeoutMs: 30_000, setupTimeoutMs: 30_000, maxCandidatesPerCall: 100 },
+    policy: { ringTimeoutMs: 30_000, setupTimeoutMs: 30_000, maxCandidatesPerCall: 100, relayMaxBitrateBps: 0 },
     store,
     notifier: stack.notifier,
     hub,
