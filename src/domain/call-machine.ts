@@ -3,6 +3,18 @@
  * to the next state and the effects to run. No I/O, no clock, no randomness.
  * Illegal transitions throw a DomainError; they never assign state silently.
  */
+
+import {
+  type Answered,
+  device,
+  isAnsweredParticipant,
+  isCallerDevice,
+  otherParticipant,
+  requireAnsweredParticipant,
+  requireCallee,
+  requireCaller,
+  requireParticipantUser,
+} from "./call-guards.ts";
 import type {
   CallEnd,
   CallEvent,
@@ -124,7 +136,6 @@ export function transition(
 }
 
 type Ringing = Extract<CallState, { phase: "ringing" }>;
-type Answered = Extract<CallState, { phase: "connecting" | "connected" }>;
 
 function fromRinging(state: Ringing, event: CallEvent, nowMs: number, policy: CallPolicy): Transition {
   const { call } = state;
@@ -376,49 +387,4 @@ function stopRinging(state: Ringing, outcome: Outcome): Effect[] {
 
 function unchanged(state: CallState): Transition {
   return { state, effects: [] };
-}
-
-function device(userId: string, deviceId: string): DeviceRef {
-  return { userId, deviceId };
-}
-
-function isCallerDevice(call: CallInfo, d: DeviceRef): boolean {
-  return d.userId === call.caller.userId && d.deviceId === call.caller.deviceId;
-}
-
-function isAnsweredParticipant(state: Answered, d: DeviceRef): boolean {
-  return (
-    isCallerDevice(state.call, d) || (d.userId === state.call.calleeUserId && d.deviceId === state.answeredDeviceId)
-  );
-}
-
-function otherParticipant(state: Answered, from: DeviceRef): DeviceRef {
-  return isCallerDevice(state.call, from) ? device(state.call.calleeUserId, state.answeredDeviceId) : state.call.caller;
-}
-
-function requireParticipantUser(call: CallInfo, d: DeviceRef): void {
-  if (d.userId !== call.caller.userId && d.userId !== call.calleeUserId) {
-    throw new DomainError("not_participant", "you are not a participant of this call");
-  }
-}
-
-function requireCallee(call: CallInfo, by: DeviceRef, action: string): void {
-  requireParticipantUser(call, by);
-  if (by.userId !== call.calleeUserId) {
-    throw new DomainError("illegal_transition", `only the callee can ${action} a call`);
-  }
-}
-
-function requireCaller(call: CallInfo, by: DeviceRef, action: string): void {
-  requireParticipantUser(call, by);
-  if (!isCallerDevice(call, by)) {
-    throw new DomainError("illegal_transition", `only the calling device can ${action} a call`);
-  }
-}
-
-function requireAnsweredParticipant(state: Answered, by: DeviceRef): void {
-  requireParticipantUser(state.call, by);
-  if (!isAnsweredParticipant(state, by)) {
-    throw new DomainError("not_participant", "this device is not in the call (it was answered on another device)");
-  }
 }
