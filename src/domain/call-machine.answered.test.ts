@@ -1,3 +1,4 @@
+/** Connecting, connected and ended phases: every event, every illegal one, the ICE candidate limit. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {

@@ -1,8 +1,4 @@
 /** Builders shared by the call state machine tests: devices, inputs, states reached through real transitions, events, effects. */
-/**
- * Unit tests of the call state machine (PRODUCT.md §3): every phase × event pair,
- * every illegal transition, stale timers, and a seeded random-walk property test.
- */
 import assert from "node:assert/strict";
 import { type StartInput, startCall, transition } from "./call-machine.ts";
 import type {

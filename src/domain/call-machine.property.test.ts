@@ -1,3 +1,4 @@
+/** Seeded random walks through many calls: one end record per call, ended is terminal, only DomainErrors. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
