@@ -141,7 +141,14 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     config.server.http2Engine === "grpc-js" ? createGrpcJsEngine(config, services, interceptors) : undefined;
   let ready = false;
   const http = createHttpServer(
-    createRouter({ rpc, registry, auth, isReady: () => ready, devTokenTtlS: config.auth.devTokenTtlS }),
+    createRouter({
+      rpc,
+      registry,
+      auth,
+      isReady: () => ready,
+      devTokenTtlS: config.auth.devTokenTtlS,
+      webPushPublicKey: config.notifications.webPush?.publicKey,
+    }),
     logger,
     grpcServer,
   );

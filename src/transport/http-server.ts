@@ -30,6 +30,8 @@ export interface HttpServerDeps {
   readonly isReady: () => boolean;
   readonly auth: Authenticator;
   readonly devTokenTtlS: number;
+  /** The VAPID public key (base64url) the web client subscribes with; absent when Web Push is off. */
+  readonly webPushPublicKey?: string | undefined;
 }
 
 /** A listening server. */
@@ -59,6 +61,9 @@ export function createRouter(deps: HttpServerDeps): Handler {
         (err: unknown) => text(res, 500, String(err)),
       );
       return;
+    }
+    if (req.method === "GET" && url.pathname === "/client-config") {
+      return text(res, 200, JSON.stringify({ webPushPublicKey: deps.webPushPublicKey ?? null }), "application/json");
     }
     if (req.method === "GET" && url.pathname === "/dev/token") {
       const issue = deps.auth.issueDevToken;

@@ -8,6 +8,15 @@ import { type CallFlow, type CallView, createCallFlow } from "./call-flow.ts";
 import { createHistoryView, type HistoryView } from "./history-view.ts";
 import { captureHeight, openMedia } from "./media.ts";
 import { type Notice, serverErrorNotice } from "./messages.ts";
+import {
+  type CallPick,
+  loadPushDevice,
+  pickFromMessage,
+  pickFromUrl,
+  savePushDevice,
+  withoutPick,
+} from "./push/call-pick.ts";
+import { createWebPush, type WebPush } from "./push/web-push.ts";
 import { badgeText } from "./quality/badge.ts";
 import { createRingtone } from "./ringtone.ts";
 import { openSession, type Session, type SessionStatus } from "./session.ts";
@@ -29,6 +38,9 @@ let session: Session | undefined;
 let flow: CallFlow | undefined;
 let history: HistoryView | undefined;
 let historyTimer: ReturnType<typeof setTimeout> | undefined;
+let push: WebPush | undefined;
+/** A call picked in a notification, answered as chosen once it rings here. */
+let pick: CallPick | undefined = pickFromUrl(new URL(window.location.href));
 const notices: Notice[] = [];
 
 function notify(n: Notice): void {
@@ -64,6 +76,7 @@ function render(v: CallView): void {
   if (v.phase === "incoming") {
     $("incoming-title").textContent = `${v.peerUser} is calling…`;
     showOnly("incoming");
+    applyPick(v);
     return;
   }
   showOnly("call");
@@ -78,6 +91,20 @@ function render(v: CallView): void {
     badge.textContent = badgeText(v.quality, v.path);
     badge.className = `badge ${v.path ?? ""}`;
   }
+}
+
+function applyPick(v: CallView): void {
+  if (!pick || v.phase !== "incoming" || v.callId !== pick.callId) return;
+  const { action } = pick;
+  pick = undefined;
+  if (action === "accept") queueMicrotask(() => void flow?.accept());
+  if (action === "decline") queueMicrotask(() => void flow?.decline());
+}
+
+function pushNote(text: string | undefined): void {
+  const note = $("push-note");
+  note.textContent = text ?? "";
+  note.hidden = !text;
 }
 
 function historyChanged(): void {
@@ -142,9 +169,21 @@ function start(id: Identity): void {
   );
   void history.refresh();
   render(flow.view());
+  push = createWebPush({
+    baseUrl: origin,
+    token: id.token,
+    userId: id.userId,
+    deviceId: id.deviceId,
+    note: pushNote,
+    registered: () => savePushDevice(localStorage, { userId: id.userId, deviceId: id.deviceId }),
+  });
+  void push.enable();
 }
 
 function signOut(): void {
+  void push?.disable();
+  push = undefined;
+  if (loadPushDevice(localStorage)?.deviceId === identity?.deviceId) savePushDevice(localStorage, undefined);
   session?.close();
   session = undefined;
   flow = undefined;
@@ -156,18 +195,21 @@ function signOut(): void {
   showOnly("signin");
 }
 
-$("signin-form").onsubmit = async (e) => {
-  e.preventDefault();
-  const userId = $<HTMLInputElement>("signin-user").value.trim();
+async function signIn(userId: string, deviceId = `web-${crypto.randomUUID().slice(0, 8)}`): Promise<void> {
   try {
     const token = await fetchDevToken(origin, userId);
-    const id = { userId, token, deviceId: `web-${crypto.randomUUID().slice(0, 8)}` };
+    const id = { userId, token, deviceId };
     saveIdentity(sessionStorage, id);
     $("banner").hidden = true;
     start(id);
   } catch (err) {
     notify(serverErrorNotice(err));
   }
+}
+
+$("signin-form").onsubmit = (e) => {
+  e.preventDefault();
+  void signIn($<HTMLInputElement>("signin-user").value.trim());
 };
 $("signout").onclick = signOut;
 $("dial-form").onsubmit = (e) => {
@@ -188,8 +230,26 @@ Object.assign(window, {
     view: () => flow?.view(),
     notices: () => [...notices],
     signedIn: () => identity?.userId,
+    deviceId: () => identity?.deviceId,
+    pushStatus: () => push?.status() ?? "off",
   },
 });
 
+// A notification click on an open page: answer as chosen once the call rings here.
+navigator.serviceWorker?.addEventListener("message", (e) => {
+  const picked = pickFromMessage(e.data);
+  if (!picked) return;
+  pick = picked;
+  const v = flow?.view();
+  if (v) applyPick(v);
+});
+
+if (pick) window.history.replaceState(null, "", withoutPick(new URL(window.location.href)));
+const notified = pick && !identity ? loadPushDevice(localStorage) : undefined;
 if (identity) start(identity);
-else showOnly("signin");
+else if (notified) {
+  // Opened from a notification with no tab left: sign in as the notified device, so the ring reaches it.
+  $<HTMLInputElement>("signin-user").value = notified.userId;
+  showOnly("signin");
+  void signIn(notified.userId, notified.deviceId);
+} else showOnly("signin");
