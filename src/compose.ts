@@ -5,7 +5,9 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import * as grpc from "@grpc/grpc-js";
 import { type Logger, pino } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { DeviceService } from "../gen/calldrop/v1/device_pb.js";
@@ -15,6 +17,7 @@ import { createSystemClock } from "./adapters/clock/system-clock.ts";
 import { createLogNotifier } from "./adapters/notify/log-notifier.ts";
 import { createSqliteCallStore } from "./adapters/store/sqlite-call-store.ts";
 import type { CallService } from "./app/call-service.ts";
+import { buildIceServers } from "./app/ice-servers.ts";
 import { createMetrics } from "./app/metrics.ts";
 import { createNotificationMetrics } from "./app/notification-metrics.ts";
 import type { CallStore } from "./app/ports/call-store.ts";
@@ -28,6 +31,7 @@ import { DomainError } from "./domain/errors.ts";
 import { createPushStack } from "./push-stack.ts";
 import { createAuthenticator, createAuthInterceptor } from "./transport/auth.ts";
 import { createDeviceService } from "./transport/device-service.ts";
+import { addServices, type GrpcJsService } from "./transport/grpc-js-adapter.ts";
 import { createHistoryService } from "./transport/history-service.ts";
 import { createFallback, createHttpServer, createRouter } from "./transport/http-server.ts";
 import { createRpcInterceptor } from "./transport/rpc-interceptor.ts";
@@ -107,26 +111,36 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     metrics,
     maxQueuedEvents: config.sessions.maxQueuedEvents,
     maxConnectionAgeMs: config.server.maxConnectionAgeMs,
-    iceServers: () => ({
-      iceServers: config.ice.stunUrls.length > 0 ? [{ urls: config.ice.stunUrls, username: "", credential: "" }] : [],
-      ttlSeconds: 0,
-      relayOnly: false,
-    }),
+    iceServers: (userId, callId) => buildIceServers(config.ice, { userId, callId }, clock.now()),
   });
+  const services: GrpcJsService[] = [
+    { service: SignalService, impl: signalService },
+    { service: CallHistoryService, impl: createHistoryService(store) },
+    { service: DeviceService, impl: createDeviceService(push.devices) },
+  ];
+  const interceptors = [createRpcInterceptor(metrics, logger), createAuthInterceptor(auth)];
   const rpc = connectNodeAdapter({
     routes: (router) => {
-      router.service(SignalService, signalService);
-      router.service(CallHistoryService, createHistoryService(store));
-      router.service(DeviceService, createDeviceService(push.devices));
+      for (const { service, impl } of services) router.service(service, impl);
     },
-    interceptors: [createRpcInterceptor(metrics, logger), createAuthInterceptor(auth)],
+    interceptors,
     readMaxBytes: config.server.maxMessageBytes,
     fallback: createFallback(config.server.staticDir),
   });
+  const grpcServer =
+    config.server.http2Engine === "grpc-js" ? createGrpcJsEngine(config, services, interceptors) : undefined;
   let ready = false;
   const http = createHttpServer(
-    createRouter({ rpc, registry, auth, isReady: () => ready, devTokenTtlS: config.auth.devTokenTtlS }),
+    createRouter({
+      rpc,
+      registry,
+      auth,
+      isReady: () => ready,
+      devTokenTtlS: config.auth.devTokenTtlS,
+      webPushPublicKey: config.notifications.webPush?.publicKey,
+    }),
     logger,
+    grpcServer,
   );
 
   return {
@@ -153,5 +167,22 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
       await push.close();
       await store.close();
     },
+  };
+}
+
+/** The grpc-js engine for HTTP/2 connections, with the same services and interceptors. */
+function createGrpcJsEngine(config: Config, services: readonly GrpcJsService[], interceptors: readonly Interceptor[]) {
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": config.server.maxMessageBytes,
+    "grpc.max_connection_age_ms": config.server.maxConnectionAgeMs,
+    "grpc.max_connection_age_grace_ms": config.server.drainTimeoutMs,
+    "grpc.keepalive_time_ms": 60_000,
+    "grpc.keepalive_timeout_ms": 20_000,
+  });
+  addServices(server, services, interceptors);
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  return {
+    inject: (socket: import("node:net").Socket) => injector.injectConnection(socket),
+    drain: (graceMs: number) => injector.drain(graceMs),
   };
 }

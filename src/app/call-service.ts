@@ -194,7 +194,12 @@ export function createCallService(deps: CallServiceDeps): CallService {
     finalize?.then(
       (won) => {
         if (!won) return logger.info({ callId }, "call already finalized elsewhere");
-        if (e.state.phase === "ended") metrics.callsEnded.inc({ outcome: e.state.end.outcome });
+        if (e.state.phase === "ended") {
+          const { outcome, reason, answeredAtMs, endedAtMs } = e.state.end;
+          metrics.callsEnded.inc({ outcome });
+          const durationMs = answeredAtMs === undefined ? 0 : endedAtMs - answeredAtMs;
+          logger.info({ callId, outcome, reason, durationMs }, "call ended");
+        }
         for (const effect of afterFinalize) runDeferred(effect);
       },
       () => {},

@@ -120,6 +120,7 @@ export function createSessionHub(options: SessionHubOptions): SessionHub {
     if (old) {
       remove(old);
       old.sink?.close(new DomainError("unavailable", "replaced by a newer session of this device"));
+      byUser.set(s.userId, devices); // remove() drops the user's map when it empties
     }
     byId.set(s.id, s);
     byToken.set(s.resumeToken, s);

@@ -57,7 +57,13 @@ async function world(): Promise<World> {
   const config = loadConfig(
     {},
     {
-      calls: { ringTimeoutMs: 30_000, setupTimeoutMs: 30_000, maxCandidatesPerCall: 100, maxSamplesPerCall: 10 },
+      calls: {
+        ringTimeoutMs: 30_000,
+        setupTimeoutMs: 30_000,
+        maxCandidatesPerCall: 100,
+        maxSamplesPerCall: 10,
+        relayMaxBitrateBps: 0,
+      },
       sessions: { resumeGraceMs: 30_000, bufferSize: 64 },
     },
   );
