@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { it } from "node:test";
+import { pino } from "pino";
+import { Registry } from "prom-client";
+import { peersContract } from "./peers.contract.ts";
+import { type RelayPeers, startRelayPeers } from "./relay-peers.ts";
+
+const secret = "peers-test-secret-0123456789";
+const logger = pino({ level: "silent" });
+
+async function node(nodeId: string, addresses: Map<string, string>): Promise<RelayPeers> {
+  const peers = await startRelayPeers({
+    nodeId,
+    host: "127.0.0.1",
+    port: 0,
+    secret,
+    resolveAddress: async (id) => addresses.get(id),
+    clock: { now: () => Date.now() },
+    logger,
+    registry: new Registry(),
+  });
+  addresses.set(nodeId, `127.0.0.1:${peers.port}`);
+  return peers;
+}
+
+peersContract("node relay (grpc-js, authenticated)", async () => {
+  const addresses = new Map<string, string>();
+  const a = await node("a", addresses);
+  const b = await node("b", addresses);
+  return {
+    a,
+    b,
+    async close() {
+      await a.close();
+      await b.close();
+    },
+  };
+});
+
+it("relay peers: messages a node that left never acknowledged come back from forget, decoded", async () => {
+  const addresses = new Map<string, string>();
+  const a = await node("a", addresses);
+  addresses.set("gone", "127.0.0.1:1"); // nothing listens there
+  const message = { kind: "replaced", userId: "u", deviceId: "d", sessionId: "s" } as const;
+  a.send("gone", message);
+  a.send("gone", { ...message, sessionId: "s2" });
+  assert.deepEqual(a.forget("gone"), [message, { ...message, sessionId: "s2" }]);
+  assert.deepEqual(a.forget("gone"), []);
+  await a.close();
+});
