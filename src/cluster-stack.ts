@@ -135,6 +135,7 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
     clock,
     logger,
     movedTtlMs: config.sessions.resumeGraceMs,
+    congestedBacklog: 5_000,
     onUndeliverable: (to, body) => {
       clusterMetrics.undeliverable.inc();
       if ("callId" in body) calls?.undeliverable(to, body);

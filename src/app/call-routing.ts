@@ -14,7 +14,13 @@ import type { ClusterMetrics } from "./cluster-metrics.ts";
 import type { CommandCache } from "./command-cache.ts";
 import type { CallDirectory } from "./ports/call-directory.ts";
 import type { Clock, TimerHandle } from "./ports/clock.ts";
-import type { CallCommand, DeviceNoticeKind, PeerMessage, Peers } from "./ports/peers.ts";
+import {
+  type CallCommand,
+  type DeviceNoticeKind,
+  type PeerMessage,
+  PeerOverloadedError,
+  type Peers,
+} from "./ports/peers.ts";
 import type { Presence } from "./ports/presence.ts";
 import type { CommandResult } from "./session-events.ts";
 
@@ -115,7 +121,11 @@ export function createCallRouting(deps: CallRoutingDeps): CallRouting {
       } catch (err) {
         clock.clearTimer(timer);
         pending.delete(requestId);
-        reject(err);
+        reject(
+          err instanceof PeerOverloadedError
+            ? new DomainError("unavailable", "the node running the call is overloaded; retry", { cause: err })
+            : err,
+        );
       }
     });
   }

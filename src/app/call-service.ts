@@ -230,6 +230,18 @@ export function createCallService(deps: CallServiceDeps): CallService {
     return write(e, "update", () => directory.update(now), "directory");
   }
 
+  /** Backpressure: signaling towards a participant whose node's link is far behind is refused, not queued. */
+  function refuseWhenCongested(e: Entry, from: DeviceRef): void {
+    const { state } = e;
+    if (state.phase !== "connecting" && state.phase !== "connected") return;
+    const caller = state.call.caller;
+    const to = from.userId === caller.userId && from.deviceId === caller.deviceId ? answered(state) : caller;
+    const where = e.parts.where(to);
+    if (where !== undefined && where !== "absent" && delivery.congested(where)) {
+      throw new DomainError("unavailable", "the other participant's node is overloaded; retry");
+    }
+  }
+
   function safely(e: Entry, make: () => Transition): void {
     try {
       run(e, make()).catch(() => {});
@@ -350,6 +362,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
     },
     async apply(callId, event, at) {
       const e = await entryOf(callId);
+      if (event.type === "relay") refuseWhenCongested(e, event.from);
       const t = transition(e.state, event, clock.now(), deps.policy);
       const by = "by" in event ? event.by : "from" in event ? event.from : undefined;
       // A device speaks from where its session is now; one that was absent is back.

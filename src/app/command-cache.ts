@@ -3,6 +3,8 @@
  * remembered for `ttlMs`, so a retried command gets the first attempt's result or
  * error and has no second effect. Concurrent retries share the same promise.
  */
+import { isDomainError } from "../domain/errors.ts";
+
 export interface CommandCache {
   /** Runs `fn` once per key within the TTL; later calls get the same settled promise. */
   once<T>(key: string, nowMs: number, fn: () => Promise<T>): Promise<T>;
@@ -16,9 +18,14 @@ export function createCommandCache(ttlMs: number, maxEntries = 500_000): Command
       const hit = entries.get(key);
       if (hit && nowMs - hit.atMs < ttlMs) return hit.outcome as Promise<T>;
       const outcome = fn();
-      outcome.catch(() => {}); // the caller observes the rejection; the cache must not leak an unhandled one
+      const entry = { atMs: nowMs, outcome };
+      // The caller observes the rejection (the cache must not leak an unhandled one). A
+      // transient failure (unavailable: nothing happened) is forgotten, so a retry runs again.
+      outcome.catch((err: unknown) => {
+        if (isDomainError(err, "unavailable") && entries.get(key) === entry) entries.delete(key);
+      });
       entries.delete(key);
-      entries.set(key, { atMs: nowMs, outcome });
+      entries.set(key, entry);
       for (const [k, v] of entries) {
         if (entries.size <= maxEntries && nowMs - v.atMs < ttlMs) break;
         entries.delete(k);

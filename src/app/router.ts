@@ -8,7 +8,7 @@
 import type { Logger } from "pino";
 import type { DeviceRef } from "../domain/call-types.ts";
 import type { Clock } from "./ports/clock.ts";
-import type { PeerMessage, Peers } from "./ports/peers.ts";
+import { type PeerMessage, PeerOverloadedError, type Peers } from "./ports/peers.ts";
 import type { Presence } from "./ports/presence.ts";
 import type { SessionEventBody } from "./session-events.ts";
 import type { SessionHub } from "./session-hub.ts";
@@ -27,6 +27,8 @@ export interface Delivery {
   liveDevices(userId: string): Promise<string[]>;
   /** The node holding the device's session, or undefined. */
   whereIs(device: DeviceRef): Promise<string | undefined>;
+  /** Whether the link to `nodeId` is too far behind to take more signaling (backpressure). */
+  congested(nodeId: string): boolean;
 }
 
 type DeliverMessage = Extract<PeerMessage, { kind: "deliver" }>;
@@ -46,11 +48,13 @@ export interface RouterOptions {
   readonly nodeId: string;
   readonly hub: Pick<SessionHub, "deliver" | "deliverToUser">;
   readonly presence: Presence;
-  readonly peers: Pick<Peers, "send">;
+  readonly peers: Pick<Peers, "send" | "backlog">;
   readonly clock: Pick<Clock, "now">;
   readonly logger: Logger;
   /** How long events for a session that moved away are passed on. */
   readonly movedTtlMs: number;
+  /** Unacknowledged messages to one node beyond which new signaling to it is refused. */
+  readonly congestedBacklog: number;
   /** A call event found no session for its device. */
   readonly onUndeliverable: (to: DeviceRef, body: SessionEventBody) => void;
   /** A call event arrived from the node that produced it (which runs the call). */
@@ -72,14 +76,16 @@ export function createRouter(options: RouterOptions): Router {
     if ("callId" in body) options.onUndeliverable(to, body);
   }
 
+  /** Sends to a node; false only when the node is gone (an overloaded link drops the event, loudly). */
   function send(nodeId: string, message: DeliverMessage): boolean {
     if (left.has(nodeId)) return false;
     try {
       peers.send(nodeId, message);
       return true;
     } catch (err) {
-      logger.warn({ err, nodeId }, "delivery to node failed");
-      return false;
+      if (!(err instanceof PeerOverloadedError)) return false;
+      logger.warn({ nodeId, type: message.body.type }, "link to node full: event dropped");
+      return true;
     }
   }
 
@@ -142,6 +148,7 @@ export function createRouter(options: RouterOptions): Router {
       const location = (await presence.locate(device.userId)).find((l) => l.deviceId === device.deviceId);
       return location?.nodeId;
     },
+    congested: (nodeId) => nodeId !== self && peers.backlog(nodeId) > options.congestedBacklog,
     receive(fromNodeId, message) {
       const { userId, deviceId, body } = message;
       if ("callId" in body) options.onCallEvent(body.callId, message.origin);

@@ -24,6 +24,8 @@ export interface ServerProcess {
   /** Stops the process (SIGTERM, then SIGKILL) and removes its data unless `keepData`. */
   stop(options?: { keepData?: boolean; signal?: NodeJS.Signals }): Promise<void>;
   readonly dataDir: string;
+  /** The process id (for CPU accounting in benches). */
+  readonly pid: number;
 }
 
 /** Starts a server; `env` adds CALLDROP_* overrides. */
@@ -72,6 +74,7 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
     port,
     logs,
     dataDir: dir,
+    pid: child.pid ?? 0,
     token: (userId, expiresInS = 600) =>
       new SignJWT({})
         .setProtectedHeader({ alg: "HS256" })

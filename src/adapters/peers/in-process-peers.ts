@@ -33,6 +33,7 @@ export function createInProcessPeers(nodeId: string, bus: InProcessBus = createI
     onMessage(h) {
       handler = h;
     },
+    backlog: (to) => queue.filter((q) => q.to === to).length,
     forget(to) {
       const kept = queue.filter((q) => q.to !== to);
       const dropped = queue.filter((q) => q.to === to).map((q) => q.message);

@@ -1,8 +1,7 @@
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Clock } from "../../app/ports/clock.ts";
-import type { PeerMessage, Peers } from "../../app/ports/peers.ts";
-import { DomainError } from "../../domain/errors.ts";
+import { type PeerMessage, PeerOverloadedError, type Peers } from "../../app/ports/peers.ts";
 import { RelayQueueFullError } from "../relay/relay-link.ts";
 import { createRelayLinks } from "../relay/relay-links.ts";
 import { createRelayMetrics } from "../relay/relay-metrics.ts";
@@ -71,14 +70,14 @@ export async function startRelayPeers(options: RelayPeersOptions): Promise<Relay
       try {
         links.send(to, messageToBody(message));
       } catch (err) {
-        if (err instanceof RelayQueueFullError)
-          throw new DomainError("unavailable", "cluster link overloaded", { cause: err });
+        if (err instanceof RelayQueueFullError) throw new PeerOverloadedError(to, { cause: err });
         throw err;
       }
     },
     onMessage(h) {
       handler = h;
     },
+    backlog: (to) => links.get(to)?.unacked() ?? 0,
     forget: (to) => decode(links.drop(to)),
     async close() {
       links.close();

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { Client, type ClientDuplexStream, credentials, Metadata, type StatusObject, status } from "@grpc/grpc-js";
 import type { Logger } from "pino";
-import type { RelayRequest, RelayResponse } from "../../../gen/calldrop/internal/v1/relay_pb.js";
+import type { RelayFrame, RelayRequest, RelayResponse } from "../../../gen/calldrop/internal/v1/relay_pb.js";
 import type { Clock } from "../../app/ports/clock.ts";
 import { assertRelaySecret, RELAY_HEADERS, signRelayToken } from "./relay-auth.ts";
-import { type RelayBody, relayChannelOptions, relayFrame, relayMethod } from "./relay-grpc.ts";
+import { frameOf, type RelayBody, relayBatch, relayChannelOptions, relayMethod } from "./relay-grpc.ts";
 import type { RelayMetrics } from "./relay-metrics.ts";
 
 /** Thrown by `send` when the link already holds its maximum of unacknowledged frames. */
@@ -51,9 +51,15 @@ export interface RelayLinkOptions {
   readonly metrics: RelayMetrics;
 }
 
+/** Bounds of one batch (one gRPC message) of frames. */
+const MAX_BATCH_FRAMES = 512;
+const MAX_BATCH_BYTES = 256 * 1024;
+
 interface Pending {
   readonly seq: number;
-  readonly frame: RelayRequest;
+  readonly frame: RelayFrame;
+  /** Rough encoded size, for the batch bound. */
+  readonly bytes: number;
   readonly queuedAt: number;
   /** Written on some stream already: sending it again counts as a resend. */
   written: boolean;
@@ -73,6 +79,8 @@ export function createRelayLink(options: RelayLinkOptions): RelayLink {
   const log = logger.child({ peerNodeId, linkId });
   const queue: Pending[] = [];
   let head = 0; // queue[head..] are unacknowledged
+  let nextWrite = 0; // queue[nextWrite..] are not yet written on the current stream
+  let blocked = false; // the current stream's buffer is full: wait for 'drain'
   let nextSeq = 1;
   let client: Client | undefined;
   let clientAddress: string | undefined;
@@ -89,15 +97,38 @@ export function createRelayLink(options: RelayLinkOptions): RelayLink {
     waiters = [];
     for (const w of done) w();
   };
-  const writeAll = (stream: ClientDuplexStream<RelayRequest, RelayResponse>) => {
+  /**
+   * Writes queued frames from `nextWrite` on while the stream takes them: once grpc-js
+   * reports its buffer full, the rest waits here for 'drain' (grpc-js's own buffer of a
+   * stream costs O(n) per message sent, so it must stay short).
+   */
+  const pump = (stream: ClientDuplexStream<RelayRequest, RelayResponse>) => {
     let resent = 0;
-    for (let i = head; i < queue.length; i++) {
-      const pending = queue[i] as Pending;
-      if (pending.written) resent++;
-      pending.written = true;
-      stream.write(pending.frame);
+    while (call === stream && !blocked && nextWrite < queue.length) {
+      // Everything queued goes out together (up to a bound), in one message.
+      const frames: RelayFrame[] = [];
+      for (let bytes = 0; nextWrite < queue.length && frames.length < MAX_BATCH_FRAMES && bytes < MAX_BATCH_BYTES; ) {
+        const pending = queue[nextWrite++] as Pending;
+        if (pending.written) resent++;
+        pending.written = true;
+        frames.push(pending.frame);
+        bytes += pending.bytes;
+      }
+      if (!stream.write(relayBatch(frames))) {
+        blocked = true;
+        stream.once("drain", () => {
+          if (call !== stream) return;
+          blocked = false;
+          pump(stream);
+        });
+      }
     }
     if (resent > 0) metrics.framesResent.inc(resent);
+  };
+  const writeAll = (stream: ClientDuplexStream<RelayRequest, RelayResponse>) => {
+    nextWrite = head;
+    blocked = false;
+    pump(stream);
   };
   const onAck = (acked: number) => {
     const now = clock.now();
@@ -112,6 +143,7 @@ export function createRelayLink(options: RelayLinkOptions): RelayLink {
     failures = 0;
     if (head > 1_024 && head * 2 > queue.length) {
       queue.splice(0, head);
+      nextWrite -= head;
       head = 0;
     }
     if (unacked() === 0) release();
@@ -187,14 +219,18 @@ export function createRelayLink(options: RelayLinkOptions): RelayLink {
         throw new RelayQueueFullError(peerNodeId, maxUnacked);
       }
       const seq = nextSeq++;
-      const pending: Pending = { seq, frame: relayFrame(seq, body), queuedAt: clock.now(), written: false };
+      const pending: Pending = {
+        seq,
+        frame: frameOf(seq, body),
+        bytes: sizeOf(body),
+        queuedAt: clock.now(),
+        written: false,
+      };
       queue.push(pending);
       metrics.framesSent.inc();
       metrics.unacked.inc();
-      if (call) {
-        pending.written = true;
-        call.write(pending.frame);
-      } else connect();
+      if (call) pump(call);
+      else connect();
       return seq;
     },
     unacked,
@@ -214,4 +250,16 @@ export function createRelayLink(options: RelayLinkOptions): RelayLink {
       return discarded;
     },
   };
+}
+
+/** A cheap upper-bound guess of a body's encoded size (SDPs dominate; everything else is small). */
+function sizeOf(body: RelayBody): number {
+  if (body.case === "commandForward" && body.value.message?.kind.case === "description") {
+    return 256 + body.value.message.kind.value.sdp.length * 3;
+  }
+  if (body.case === "deliver" && body.value.event?.kind.case === "description") {
+    return 256 + body.value.event.kind.value.sdp.length * 3;
+  }
+  if (body.case === "sessionHandoffReply") return 64 * 1024;
+  return 256;
 }

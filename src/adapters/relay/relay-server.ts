@@ -1,6 +1,6 @@
 import { Server, ServerCredentials, type ServerDuplexStream, status } from "@grpc/grpc-js";
 import type { Logger } from "pino";
-import type { RelayRequest, RelayResponse } from "../../../gen/calldrop/internal/v1/relay_pb.js";
+import type { RelayFrame, RelayRequest, RelayResponse } from "../../../gen/calldrop/internal/v1/relay_pb.js";
 import type { Clock } from "../../app/ports/clock.ts";
 import { assertRelaySecret, RELAY_HEADERS, verifyRelayToken } from "./relay-auth.ts";
 import { type RelayBody, relayAck, relayChannelOptions, relayService } from "./relay-grpc.ts";
@@ -65,7 +65,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
       ackTimer = undefined;
       if (!stream.cancelled && stream.writable) stream.write(relayAck(sequencer.acked(from, link)));
     };
-    stream.on("data", (frame: RelayRequest) => {
+    const receive = (frame: RelayFrame) => {
       const seq = Number(frame.seq);
       const arrival = sequencer.accept(from, link, seq);
       if (arrival.kind === "duplicate") metrics.framesReceived.inc({ result: "duplicate" });
@@ -84,6 +84,9 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
           }
         }
       }
+    };
+    stream.on("data", (request: RelayRequest) => {
+      for (const frame of request.frames) receive(frame);
       if (!ackTimer) {
         ackTimer = setTimeout(ack, ackDelayMs);
         ackTimer.unref();

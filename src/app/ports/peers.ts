@@ -84,12 +84,27 @@ export type PeerMessage =
  * while both nodes live.
  */
 export interface Peers {
-  /** Queues a message for `nodeId`; throws DomainError "unavailable" when that node's queue is full. */
+  /**
+   * Queues a message for `nodeId`; throws PeerOverloadedError when that node's queue is
+   * full, DomainError "unavailable" when the node is unknown.
+   */
   send(nodeId: string, message: PeerMessage): void;
   /** Sets the handler of inbound messages (called in arrival order, must not block). */
   onMessage(handler: (fromNodeId: string, message: PeerMessage) => void): void;
+  /** Messages to `nodeId` not yet acknowledged (0 when there is no link). */
+  backlog(nodeId: string): number;
   /** Forgets a node that left; returns the messages it never acknowledged, oldest first. */
   forget(nodeId: string): PeerMessage[];
   /** Stops sending and receiving. */
   close(): Promise<void>;
+}
+
+/** The queue to a node is full: the message was not queued (the node is alive but behind). */
+export class PeerOverloadedError extends Error {
+  readonly nodeId: string;
+  constructor(nodeId: string, options?: { cause?: unknown }) {
+    super(`the link to node ${nodeId} is full`, options);
+    this.name = "PeerOverloadedError";
+    this.nodeId = nodeId;
+  }
 }

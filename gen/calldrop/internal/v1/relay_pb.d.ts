@@ -12,11 +12,30 @@ import type { ClientMessage, CommandResult, ServerEvent } from "../../v1/signal_
 export declare const file_calldrop_internal_v1_relay: GenFile;
 
 /**
- * RelayRequest is one frame on a link.
+ * RelayRequest carries consecutive frames of a link: frames that queued up while the
+ * stream was busy go out together in one message (a per-message cost, not a per-frame one).
  *
  * @generated from message calldrop.internal.v1.RelayRequest
  */
 export declare type RelayRequest = Message<"calldrop.internal.v1.RelayRequest"> & {
+  /**
+   * @generated from field: repeated calldrop.internal.v1.RelayFrame frames = 1;
+   */
+  frames: RelayFrame[];
+};
+
+/**
+ * Describes the message calldrop.internal.v1.RelayRequest.
+ * Use `create(RelayRequestSchema)` to create a new message.
+ */
+export declare const RelayRequestSchema: GenMessage<RelayRequest>;
+
+/**
+ * RelayFrame is one frame on a link.
+ *
+ * @generated from message calldrop.internal.v1.RelayFrame
+ */
+export declare type RelayFrame = Message<"calldrop.internal.v1.RelayFrame"> & {
   /**
    * Position on the link: 1 for the first frame of a link id, then +1 per frame.
    *
@@ -25,7 +44,7 @@ export declare type RelayRequest = Message<"calldrop.internal.v1.RelayRequest"> 
   seq: bigint;
 
   /**
-   * @generated from oneof calldrop.internal.v1.RelayRequest.body
+   * @generated from oneof calldrop.internal.v1.RelayFrame.body
    */
   body: {
     /**
@@ -73,10 +92,10 @@ export declare type RelayRequest = Message<"calldrop.internal.v1.RelayRequest"> 
 };
 
 /**
- * Describes the message calldrop.internal.v1.RelayRequest.
- * Use `create(RelayRequestSchema)` to create a new message.
+ * Describes the message calldrop.internal.v1.RelayFrame.
+ * Use `create(RelayFrameSchema)` to create a new message.
  */
-export declare const RelayRequestSchema: GenMessage<RelayRequest>;
+export declare const RelayFrameSchema: GenMessage<RelayFrame>;
 
 /**
  * Deliver hands a server event to a user's device session(s) on the receiving node.
@@ -474,7 +493,7 @@ export declare const DeviceNoticeKindSchema: GenEnum<DeviceNoticeKind>;
  * It is served on each node's internal port and is never exposed to clients.
  *
  * Each node keeps ONE outbound `Relay` stream per peer node and sends every frame
- * for that peer on it. Frames carry a per-link sequence number (1, 2, 3, ... with
+ * for that peer on it (several per message when they queue up). Frames carry a per-link sequence number (1, 2, 3, ... with
  * no holes); the receiver answers with cumulative acknowledgements. When the
  * stream breaks, the sender opens a new one and resends every unacknowledged
  * frame in order; the receiver drops frames it already delivered (duplicates) and

@@ -9,7 +9,7 @@ import { file_calldrop_v1_signal } from "../../v1/signal_pb.js";
  * Describes the file calldrop/internal/v1/relay.proto.
  */
 export const file_calldrop_internal_v1_relay = /*@__PURE__*/
-  fileDesc("CiBjYWxsZHJvcC9pbnRlcm5hbC92MS9yZWxheS5wcm90bxIUY2FsbGRyb3AuaW50ZXJuYWwudjEi4AMKDFJlbGF5UmVxdWVzdBILCgNzZXEYASABKAQSMAoHZGVsaXZlchgKIAEoCzIdLmNhbGxkcm9wLmludGVybmFsLnYxLkRlbGl2ZXJIABI/Cg9jb21tYW5kX2ZvcndhcmQYCyABKAsyJC5jYWxsZHJvcC5pbnRlcm5hbC52MS5Db21tYW5kRm9yd2FyZEgAEjsKDWNvbW1hbmRfcmVwbHkYDCABKAsyIi5jYWxsZHJvcC5pbnRlcm5hbC52MS5Db21tYW5kUmVwbHlIABI7Cg1kZXZpY2Vfbm90aWNlGA0gASgLMiIuY2FsbGRyb3AuaW50ZXJuYWwudjEuRGV2aWNlTm90aWNlSAASPwoPc2Vzc2lvbl9oYW5kb2ZmGA4gASgLMiQuY2FsbGRyb3AuaW50ZXJuYWwudjEuU2Vzc2lvbkhhbmRvZmZIABJKChVzZXNzaW9uX2hhbmRvZmZfcmVwbHkYDyABKAsyKS5jYWxsZHJvcC5pbnRlcm5hbC52MS5TZXNzaW9uSGFuZG9mZlJlcGx5SAASQQoQc2Vzc2lvbl9yZXBsYWNlZBgQIAEoCzIlLmNhbGxkcm9wLmludGVybmFsLnYxLlNlc3Npb25SZXBsYWNlZEgAQgYKBGJvZHkibgoHRGVsaXZlchIPCgd1c2VyX2lkGAEgASgJEhEKCWRldmljZV9pZBgCIAEoCRInCgVldmVudBgDIAEoCzIYLmNhbGxkcm9wLnYxLlNlcnZlckV2ZW50EhYKDm9yaWdpbl9ub2RlX2lkGAQgASgJInUKDkNvbW1hbmRGb3J3YXJkEhIKCnJlcXVlc3RfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIRCglkZXZpY2VfaWQYAyABKAkSKwoHbWVzc2FnZRgEIAEoCzIaLmNhbGxkcm9wLnYxLkNsaWVudE1lc3NhZ2UilAEKDENvbW1hbmRSZXBseRISCgpyZXF1ZXN0X2lkGAEgASgJEiwKBnJlc3VsdBgCIAEoCzIaLmNhbGxkcm9wLnYxLkNvbW1hbmRSZXN1bHRIABI3CgdmYWlsdXJlGAMgASgLMiQuY2FsbGRyb3AuaW50ZXJuYWwudjEuQ29tbWFuZEZhaWx1cmVIAEIJCgdvdXRjb21lIi8KDkNvbW1hbmRGYWlsdXJlEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCSKhAQoMRGV2aWNlTm90aWNlEhIKCnJlcXVlc3RfaWQYASABKAkSDwoHY2FsbF9pZBgCIAEoCRIPCgd1c2VyX2lkGAMgASgJEhEKCWRldmljZV9pZBgEIAEoCRISCgpzZXNzaW9uX2lkGAUgASgJEjQKBGtpbmQYBiABKA4yJi5jYWxsZHJvcC5pbnRlcm5hbC52MS5EZXZpY2VOb3RpY2VLaW5kInAKDlNlc3Npb25IYW5kb2ZmEhIKCnJlcXVlc3RfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIRCglkZXZpY2VfaWQYAyABKAkSFAoMcmVzdW1lX3Rva2VuGAQgASgJEhAKCGxhc3Rfc2VxGAUgASgEIqcBChNTZXNzaW9uSGFuZG9mZlJlcGx5EhIKCnJlcXVlc3RfaWQYASABKAkSOAoHc2Vzc2lvbhgCIAEoCzIlLmNhbGxkcm9wLmludGVybmFsLnYxLlNlc3Npb25TbmFwc2hvdEgAEjcKB2ZhaWx1cmUYAyABKAsyJC5jYWxsZHJvcC5pbnRlcm5hbC52MS5Db21tYW5kRmFpbHVyZUgAQgkKB291dGNvbWUimwEKD1Nlc3Npb25TbmFwc2hvdBISCgpzZXNzaW9uX2lkGAEgASgJEhQKDHJlc3VtZV90b2tlbhgCIAEoCRIQCghuZXh0X3NlcRgDIAEoBBIoCgZldmVudHMYBCADKAsyGC5jYWxsZHJvcC52MS5TZXJ2ZXJFdmVudBIPCgd1c2VyX2lkGAUgASgJEhEKCWRldmljZV9pZBgGIAEoCSJJCg9TZXNzaW9uUmVwbGFjZWQSDwoHdXNlcl9pZBgBIAEoCRIRCglkZXZpY2VfaWQYAiABKAkSEgoKc2Vzc2lvbl9pZBgDIAEoCSIiCg1SZWxheVJlc3BvbnNlEhEKCWFja2VkX3NlcRgBIAEoBCqSAQoQRGV2aWNlTm90aWNlS2luZBIiCh5ERVZJQ0VfTk9USUNFX0tJTkRfVU5TUEVDSUZJRUQQABIdChlERVZJQ0VfTk9USUNFX0tJTkRfT05MSU5FEAESHgoaREVWSUNFX05PVElDRV9LSU5EX1JFU1VNRUQQAhIbChdERVZJQ0VfTk9USUNFX0tJTkRfTE9TVBADMmgKEE5vZGVSZWxheVNlcnZpY2USVAoFUmVsYXkSIi5jYWxsZHJvcC5pbnRlcm5hbC52MS5SZWxheVJlcXVlc3QaIy5jYWxsZHJvcC5pbnRlcm5hbC52MS5SZWxheVJlc3BvbnNlKAEwAWIGcHJvdG8z", [file_calldrop_v1_signal]);
+  fileDesc("CiBjYWxsZHJvcC9pbnRlcm5hbC92MS9yZWxheS5wcm90bxIUY2FsbGRyb3AuaW50ZXJuYWwudjEiQAoMUmVsYXlSZXF1ZXN0EjAKBmZyYW1lcxgBIAMoCzIgLmNhbGxkcm9wLmludGVybmFsLnYxLlJlbGF5RnJhbWUi3gMKClJlbGF5RnJhbWUSCwoDc2VxGAEgASgEEjAKB2RlbGl2ZXIYCiABKAsyHS5jYWxsZHJvcC5pbnRlcm5hbC52MS5EZWxpdmVySAASPwoPY29tbWFuZF9mb3J3YXJkGAsgASgLMiQuY2FsbGRyb3AuaW50ZXJuYWwudjEuQ29tbWFuZEZvcndhcmRIABI7Cg1jb21tYW5kX3JlcGx5GAwgASgLMiIuY2FsbGRyb3AuaW50ZXJuYWwudjEuQ29tbWFuZFJlcGx5SAASOwoNZGV2aWNlX25vdGljZRgNIAEoCzIiLmNhbGxkcm9wLmludGVybmFsLnYxLkRldmljZU5vdGljZUgAEj8KD3Nlc3Npb25faGFuZG9mZhgOIAEoCzIkLmNhbGxkcm9wLmludGVybmFsLnYxLlNlc3Npb25IYW5kb2ZmSAASSgoVc2Vzc2lvbl9oYW5kb2ZmX3JlcGx5GA8gASgLMikuY2FsbGRyb3AuaW50ZXJuYWwudjEuU2Vzc2lvbkhhbmRvZmZSZXBseUgAEkEKEHNlc3Npb25fcmVwbGFjZWQYECABKAsyJS5jYWxsZHJvcC5pbnRlcm5hbC52MS5TZXNzaW9uUmVwbGFjZWRIAEIGCgRib2R5Im4KB0RlbGl2ZXISDwoHdXNlcl9pZBgBIAEoCRIRCglkZXZpY2VfaWQYAiABKAkSJwoFZXZlbnQYAyABKAsyGC5jYWxsZHJvcC52MS5TZXJ2ZXJFdmVudBIWCg5vcmlnaW5fbm9kZV9pZBgEIAEoCSJ1Cg5Db21tYW5kRm9yd2FyZBISCgpyZXF1ZXN0X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEQoJZGV2aWNlX2lkGAMgASgJEisKB21lc3NhZ2UYBCABKAsyGi5jYWxsZHJvcC52MS5DbGllbnRNZXNzYWdlIpQBCgxDb21tYW5kUmVwbHkSEgoKcmVxdWVzdF9pZBgBIAEoCRIsCgZyZXN1bHQYAiABKAsyGi5jYWxsZHJvcC52MS5Db21tYW5kUmVzdWx0SAASNwoHZmFpbHVyZRgDIAEoCzIkLmNhbGxkcm9wLmludGVybmFsLnYxLkNvbW1hbmRGYWlsdXJlSABCCQoHb3V0Y29tZSIvCg5Db21tYW5kRmFpbHVyZRIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkioQEKDERldmljZU5vdGljZRISCgpyZXF1ZXN0X2lkGAEgASgJEg8KB2NhbGxfaWQYAiABKAkSDwoHdXNlcl9pZBgDIAEoCRIRCglkZXZpY2VfaWQYBCABKAkSEgoKc2Vzc2lvbl9pZBgFIAEoCRI0CgRraW5kGAYgASgOMiYuY2FsbGRyb3AuaW50ZXJuYWwudjEuRGV2aWNlTm90aWNlS2luZCJwCg5TZXNzaW9uSGFuZG9mZhISCgpyZXF1ZXN0X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEQoJZGV2aWNlX2lkGAMgASgJEhQKDHJlc3VtZV90b2tlbhgEIAEoCRIQCghsYXN0X3NlcRgFIAEoBCKnAQoTU2Vzc2lvbkhhbmRvZmZSZXBseRISCgpyZXF1ZXN0X2lkGAEgASgJEjgKB3Nlc3Npb24YAiABKAsyJS5jYWxsZHJvcC5pbnRlcm5hbC52MS5TZXNzaW9uU25hcHNob3RIABI3CgdmYWlsdXJlGAMgASgLMiQuY2FsbGRyb3AuaW50ZXJuYWwudjEuQ29tbWFuZEZhaWx1cmVIAEIJCgdvdXRjb21lIpsBCg9TZXNzaW9uU25hcHNob3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIUCgxyZXN1bWVfdG9rZW4YAiABKAkSEAoIbmV4dF9zZXEYAyABKAQSKAoGZXZlbnRzGAQgAygLMhguY2FsbGRyb3AudjEuU2VydmVyRXZlbnQSDwoHdXNlcl9pZBgFIAEoCRIRCglkZXZpY2VfaWQYBiABKAkiSQoPU2Vzc2lvblJlcGxhY2VkEg8KB3VzZXJfaWQYASABKAkSEQoJZGV2aWNlX2lkGAIgASgJEhIKCnNlc3Npb25faWQYAyABKAkiIgoNUmVsYXlSZXNwb25zZRIRCglhY2tlZF9zZXEYASABKAQqkgEKEERldmljZU5vdGljZUtpbmQSIgoeREVWSUNFX05PVElDRV9LSU5EX1VOU1BFQ0lGSUVEEAASHQoZREVWSUNFX05PVElDRV9LSU5EX09OTElORRABEh4KGkRFVklDRV9OT1RJQ0VfS0lORF9SRVNVTUVEEAISGwoXREVWSUNFX05PVElDRV9LSU5EX0xPU1QQAzJoChBOb2RlUmVsYXlTZXJ2aWNlElQKBVJlbGF5EiIuY2FsbGRyb3AuaW50ZXJuYWwudjEuUmVsYXlSZXF1ZXN0GiMuY2FsbGRyb3AuaW50ZXJuYWwudjEuUmVsYXlSZXNwb25zZSgBMAFiBnByb3RvMw", [file_calldrop_v1_signal]);
 
 /**
  * Describes the message calldrop.internal.v1.RelayRequest.
@@ -19,74 +19,81 @@ export const RelayRequestSchema = /*@__PURE__*/
   messageDesc(file_calldrop_internal_v1_relay, 0);
 
 /**
+ * Describes the message calldrop.internal.v1.RelayFrame.
+ * Use `create(RelayFrameSchema)` to create a new message.
+ */
+export const RelayFrameSchema = /*@__PURE__*/
+  messageDesc(file_calldrop_internal_v1_relay, 1);
+
+/**
  * Describes the message calldrop.internal.v1.Deliver.
  * Use `create(DeliverSchema)` to create a new message.
  */
 export const DeliverSchema = /*@__PURE__*/
-  messageDesc(file_calldrop_internal_v1_relay, 1);
+  messageDesc(file_calldrop_internal_v1_relay, 2);
 
 /**
  * Describes the message calldrop.internal.v1.CommandForward.
  * Use `create(CommandForwardSchema)` to create a new message.
  */
 export const CommandForwardSchema = /*@__PURE__*/
-  messageDesc(file_calldrop_internal_v1_relay, 2);
+  messageDesc(file_calldrop_internal_v1_relay, 3);
 
 /**
  * Describes the message calldrop.internal.v1.CommandReply.
  * Use `create(CommandReplySchema)` to create a new message.
  */
 export const CommandReplySchema = /*@__PURE__*/
-  messageDesc(file_calldrop_internal_v1_relay, 3);
+  messageDesc(file_calldrop_internal_v1_relay, 4);
 
 /**
  * Describes the message calldrop.internal.v1.CommandFailure.
  * Use `create(CommandFailureSchema)` to create a new message.
  */
 export const CommandFailureSchema = /*@__PURE__*/
-  messageDesc(file_calldrop_internal_v1_relay, 4);
+  messageDesc(file_calldrop_internal_v1_relay, 5);
 
 /**
  * Describes the message calldrop.internal.v1.DeviceNotice.
  * Use `create(DeviceNoticeSchema)` to create a new message.
  */
 export const DeviceNoticeSchema = /*@__PURE__*/
-  messageDesc(file_calldrop_internal_v1_relay, 5);
+  messageDesc(file_calldrop_internal_v1_relay, 6);
 
 /**
  * Describes the message calldrop.internal.v1.SessionHandoff.
  * Use `create(SessionHandoffSchema)` to create a new message.
  */
 export const SessionHandoffSchema = /*@__PURE__*/
-  messageDesc(file_calldrop_internal_v1_relay, 6);
+  messageDesc(file_calldrop_internal_v1_relay, 7);
 
 /**
  * Describes the message calldrop.internal.v1.SessionHandoffReply.
  * Use `create(SessionHandoffReplySchema)` to create a new message.
  */
 export const SessionHandoffReplySchema = /*@__PURE__*/
-  messageDesc(file_calldrop_internal_v1_relay, 7);
+  messageDesc(file_calldrop_internal_v1_relay, 8);
 
 /**
  * Describes the message calldrop.internal.v1.SessionSnapshot.
  * Use `create(SessionSnapshotSchema)` to create a new message.
  */
 export const SessionSnapshotSchema = /*@__PURE__*/
-  messageDesc(file_calldrop_internal_v1_relay, 8);
+  messageDesc(file_calldrop_internal_v1_relay, 9);
 
 /**
  * Describes the message calldrop.internal.v1.SessionReplaced.
  * Use `create(SessionReplacedSchema)` to create a new message.
  */
 export const SessionReplacedSchema = /*@__PURE__*/
-  messageDesc(file_calldrop_internal_v1_relay, 9);
+  messageDesc(file_calldrop_internal_v1_relay, 10);
 
 /**
  * Describes the message calldrop.internal.v1.RelayResponse.
  * Use `create(RelayResponseSchema)` to create a new message.
  */
 export const RelayResponseSchema = /*@__PURE__*/
-  messageDesc(file_calldrop_internal_v1_relay, 10);
+  messageDesc(file_calldrop_internal_v1_relay, 11);
 
 /**
  * Describes the enum calldrop.internal.v1.DeviceNoticeKind.
@@ -107,7 +114,7 @@ export const DeviceNoticeKind = /*@__PURE__*/
  * It is served on each node's internal port and is never exposed to clients.
  *
  * Each node keeps ONE outbound `Relay` stream per peer node and sends every frame
- * for that peer on it. Frames carry a per-link sequence number (1, 2, 3, ... with
+ * for that peer on it (several per message when they queue up). Frames carry a per-link sequence number (1, 2, 3, ... with
  * no holes); the receiver answers with cumulative acknowledgements. When the
  * stream breaks, the sender opens a new one and resends every unacknowledged
  * frame in order; the receiver drops frames it already delivered (duplicates) and
