@@ -117,7 +117,12 @@ async function throughput(nodes: ServerProcess[], placement: Placement) {
   if (process.env.BENCH_DEBUG) {
     for (const n of nodes) {
       const text = await (await fetch(`${n.baseUrl}/metrics`)).text();
-      log(text.split("\n").filter((l) => /^calldrop_(relay_(unacked|frames|queue|ack_seconds_(sum|count))|forward)/.test(l)).join("\n"));
+      log(
+        text
+          .split("\n")
+          .filter((l) => /^calldrop_(relay_(unacked|frames|queue|ack_seconds_(sum|count))|forward)/.test(l))
+          .join("\n"),
+      );
     }
   }
   if (refused > 0) log(`${placement}: ${refused} commands refused (backpressure)`);
