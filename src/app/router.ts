@@ -7,6 +7,7 @@
  */
 import type { Logger } from "pino";
 import type { DeviceRef } from "../domain/call-types.ts";
+import { DomainError } from "../domain/errors.ts";
 import type { Clock } from "./ports/clock.ts";
 import { type PeerMessage, PeerOverloadedError, type Peers } from "./ports/peers.ts";
 import type { Presence } from "./ports/presence.ts";
@@ -89,6 +90,15 @@ export function createRouter(options: RouterOptions): Router {
     }
   }
 
+  /** The user's devices; a presence failure (e.g. etcd unreachable and not cached) is `unavailable`. */
+  async function locate(userId: string) {
+    try {
+      return await presence.locate(userId);
+    } catch (err) {
+      throw new DomainError("unavailable", "presence is unavailable; retry", { cause: err });
+    }
+  }
+
   /** Runs `then` with the user's locations, after earlier lookups for that user. */
   function withLocations(userId: string, then: (locations: Awaited<ReturnType<Presence["locate"]>>) => void): void {
     const next = (chains.get(userId) ?? Promise.resolve())
@@ -142,11 +152,10 @@ export function createRouter(options: RouterOptions): Router {
       toRemoteDevices(userId, body);
     },
     async liveDevices(userId) {
-      return [...new Set((await presence.locate(userId)).map((l) => l.deviceId))];
+      return [...new Set((await locate(userId)).map((l) => l.deviceId))];
     },
     async whereIs(device) {
-      const location = (await presence.locate(device.userId)).find((l) => l.deviceId === device.deviceId);
-      return location?.nodeId;
+      return (await locate(device.userId)).find((l) => l.deviceId === device.deviceId)?.nodeId;
     },
     congested: (nodeId) => nodeId !== self && peers.backlog(nodeId) > options.congestedBacklog,
     receive(fromNodeId, message) {

@@ -42,14 +42,19 @@ export interface SessionPresence {
 export function createSessionPresence(deps: SessionPresenceDeps): SessionPresence {
   const { nodeId: self, presence, peers, routing, logger } = deps;
   const announcing = new Map<string, Promise<void>>();
+  /** This node's current session of each device. */
   const held = new Map<string, Pick<Session, "id" | "userId" | "deviceId">>();
+  const keyOf = (s: Pick<Session, "userId" | "deviceId">) => `${s.userId}\u0000${s.deviceId}`;
+  const release = (s: Pick<Session, "id" | "userId" | "deviceId">) => {
+    if (held.get(keyOf(s))?.id === s.id) held.delete(keyOf(s));
+  };
 
   const withdraw = (s: Pick<Session, "id" | "userId" | "deviceId">) =>
     presence.withdraw(s.userId, s.deviceId, s.id).catch((err: unknown) => logger.warn({ err }, "withdraw failed"));
 
   return {
     arrived(session, kind) {
-      held.set(session.id, session);
+      held.set(keyOf(session), { id: session.id, userId: session.userId, deviceId: session.deviceId });
       const { userId, deviceId } = session;
       const announce = (async () => {
         if (kind === "online") {
@@ -81,14 +86,14 @@ export function createSessionPresence(deps: SessionPresenceDeps): SessionPresenc
       if (timer) deps.clock.clearTimer(timer);
     },
     lost(session) {
-      held.delete(session.id);
+      release(session);
       void withdraw(session);
       routing
         .deviceNotice(session, "lost")
         .catch((err: unknown) => logger.warn({ err, userId: session.userId }, "device loss not propagated"));
     },
     gone(session) {
-      held.delete(session.id);
+      release(session);
       void withdraw(session);
     },
     async withdrawAll() {
