@@ -76,6 +76,10 @@ export interface CallService {
   undeliverable(to: DeviceRef, event: OutboundEvent): void;
   /** Node `nodeId` left: its devices in this node's calls are absent until they come back. */
   nodeLeft(nodeId: string): void;
+  /** Ids of the calls this node runs that have not ended. */
+  running(): string[];
+  /** Another node runs the call now (this node was taken for dead): forgets it without any effect. */
+  forfeit(callId: string): void;
   /** Calls ringing or in progress on this node. */
   activeCount(): number;
   /** Waits for pending store writes (for graceful shutdown and tests). */
@@ -438,6 +442,16 @@ export function createCallService(deps: CallServiceDeps): CallService {
         if (e.state.phase === "ended") continue;
         for (const device of e.parts.nodeLeft(left)) if (isParticipantDevice(e.state, device)) e.parts.away(device);
       }
+    },
+    running: () => [...calls].flatMap(([id, e]) => (e.state.phase === "ended" ? [] : [id])),
+    forfeit(callId) {
+      const e = calls.get(callId);
+      if (!e || e.state.phase === "ended") return;
+      for (const handle of e.timers.values()) clock.clearTimer(handle);
+      e.parts.dispose();
+      calls.delete(callId);
+      metrics.callsActive.set(--live);
+      logger.warn({ callId }, "call runs on another node now; dropped here");
     },
     activeCount: () => live,
     async flush() {

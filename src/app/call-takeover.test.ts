@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
-import { chooseNode } from "./call-takeover.ts";
+import { describe, it, test } from "node:test";
+import { pino } from "pino";
+import { createManualClock } from "../adapters/clock/manual-clock.ts";
+import { ringing } from "../adapters/directory/call-directory.contract.ts";
+import { createMemoryCallDirectory } from "../adapters/directory/memory-call-directory.ts";
+import { chooseNode, createCallTakeover } from "./call-takeover.ts";
+import type { LiveCall } from "./ports/call-directory.ts";
+import type { CallRecord } from "./ports/call-store.ts";
 
 test("chooseNode: deterministic, spreads calls, and only moves the calls of a node that left", () => {
   const nodes = ["n1", "n2", "n3"];
@@ -20,4 +26,95 @@ test("chooseNode: deterministic, spreads calls, and only moves the calls of a no
     if (before[i] !== "n2") assert.equal(after[i], before[i], "a call of a surviving node stays put");
   });
   assert.equal(chooseNode("x", []), undefined);
+});
+
+describe("call takeover", () => {
+  function setup(nodes: string[]) {
+    const directory = createMemoryCallDirectory();
+    const clock = createManualClock(100_000);
+    const adopted: LiveCall[] = [];
+    const running = new Set<string>();
+    const forfeited: string[] = [];
+    const overdue: CallRecord[] = [];
+    const takeover = createCallTakeover({
+      nodeId: "me",
+      presence: { nodes: async () => nodes.map((nodeId) => ({ nodeId, address: "" })) },
+      directory,
+      store: { listOverdueRinging: async (before) => overdue.filter((r) => r.ringDeadlineMs < before) },
+      calls: {
+        adopt: async (live) => {
+          adopted.push(live);
+          running.add(live.callId);
+        },
+        runs: (id) => running.has(id),
+        running: () => [...running],
+        forfeit: (id) => {
+          forfeited.push(id);
+          running.delete(id);
+        },
+      },
+      clock,
+      logger: pino({ level: "silent" }),
+      sweepIntervalMs: 1_000,
+      overdueGraceMs: 500,
+      secondPassMs: 2_000,
+      orphanScanIntervalMs: 10_000,
+    });
+    return { directory, clock, adopted, running, forfeited, overdue, takeover };
+  }
+  const record = (s: ReturnType<typeof ringing>): CallRecord => ({ ...s.call });
+
+  it("sweeps overdue ringing calls nobody live runs, once, and leaves those of live owners alone", async () => {
+    const w = setup(["me", "alive"]);
+    const dead = ringing("a1", "b1");
+    const live = ringing("a2", "b2");
+    const answered = ringing("a3", "b3");
+    await w.directory.claim(dead, "dead");
+    await w.directory.claim(live, "alive");
+    w.overdue.push(record(dead), record(live), { ...record(answered), answeredDeviceId: "p" });
+    w.clock.advance(0);
+    assert.equal(await w.takeover.sweep(), 1);
+    assert.deepEqual(
+      w.adopted.map((l) => [l.callId, l.ownerNodeId]),
+      [[dead.call.callId, "me"]],
+    );
+    assert.equal((await w.directory.find(dead.call.callId))?.ownerNodeId, "me");
+    assert.equal(await w.takeover.sweep(), 0, "already running here");
+  });
+
+  it("rings out an overdue call that was never claimed (its node died before)", async () => {
+    const w = setup(["me"]);
+    const orphan = ringing("a4", "b4");
+    w.overdue.push(record(orphan));
+    assert.equal(await w.takeover.sweep(), 1);
+    assert.equal(w.adopted[0]?.state.phase, "ringing");
+    assert.equal(w.adopted[0]?.callId, orphan.call.callId);
+  });
+
+  it("takes over the calls of a node that left: its share first, the rest after the second pass", async () => {
+    const w = setup(["me", "other"]);
+    const calls = Array.from({ length: 20 }, (_, i) => ringing(`x${i}`, `y${i}`));
+    for (const c of calls) await w.directory.claim(c, "gone");
+    w.takeover.nodeLeft("gone");
+    w.clock.advance(0);
+    await new Promise((r) => setImmediate(r));
+    const share = w.adopted.length;
+    assert.ok(share > 0 && share < 20, `took ${share} of 20 first`);
+    w.clock.advance(2_000);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(w.adopted.length, 20);
+    w.takeover.stop();
+  });
+
+  it("fencing: drops calls the directory now gives to another node", async () => {
+    const w = setup(["me", "other"]);
+    const mine = ringing("a5", "b5");
+    const lost = ringing("a6", "b6");
+    await w.directory.claim(mine, "me");
+    await w.directory.claim(lost, "me");
+    w.running.add(mine.call.callId).add(lost.call.callId);
+    await w.directory.takeOver(lost.call.callId, "me", "other");
+    assert.equal(await w.takeover.fence(), 1);
+    assert.deepEqual(w.forfeited, [lost.call.callId]);
+  });
 });

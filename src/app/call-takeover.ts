@@ -24,7 +24,7 @@ export interface CallTakeoverDeps {
   readonly presence: Pick<Presence, "nodes">;
   readonly directory: CallDirectory;
   readonly store: Pick<CallStore, "listOverdueRinging">;
-  readonly calls: Pick<CallService, "adopt" | "runs">;
+  readonly calls: Pick<CallService, "adopt" | "runs" | "running" | "forfeit">;
   readonly clock: Clock;
   readonly logger: Logger;
   /** How often the overdue sweep runs. */
@@ -45,6 +45,12 @@ export interface CallTakeover {
   sweep(): Promise<number>;
   /** One scan of all live calls for owners that are gone; resolves with the number taken over. */
   scanOrphans(): Promise<number>;
+  /**
+   * Fencing: drops the calls this node runs that the directory gives to another node (this
+   * node was taken for dead, e.g. cut off from etcd, and they were taken over); resolves with
+   * the number dropped.
+   */
+  fence(): Promise<number>;
   /** Starts the periodic sweep. */
   start(): void;
   /** Stops timers. */
@@ -150,6 +156,17 @@ export function createCallTakeover(deps: CallTakeoverDeps): CallTakeover {
       if (taken > 0) logger.info({ taken }, "orphaned calls taken over");
       return taken;
     },
+    async fence() {
+      let dropped = 0;
+      for (const callId of deps.calls.running()) {
+        const live = await directory.find(callId);
+        if (live && live.ownerNodeId !== self) {
+          deps.calls.forfeit(callId);
+          dropped++;
+        }
+      }
+      return dropped;
+    },
     start() {
       let lastScan = clock.now();
       const tick = () => {
@@ -159,7 +176,7 @@ export function createCallTakeover(deps: CallTakeoverDeps): CallTakeover {
           if (scan) lastScan = clock.now();
           takeover
             .sweep()
-            .then(() => (scan ? takeover.scanOrphans() : 0))
+            .then(() => (scan ? takeover.scanOrphans().then(() => takeover.fence()) : 0))
             .catch((err: unknown) => logger.warn({ err }, "takeover sweep failed"))
             .finally(() => !stopped && tick());
         });

@@ -2,4 +2,4 @@
 import { scenarios } from "./scenarios.ts";
 import { threeNodes } from "./topology.ts";
 
-scenarios("scenarios: 3-node cluster", threeNodes);
+scenarios("scenarios: 3-node cluster", threeNodes, { etcd: true });
