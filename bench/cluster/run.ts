@@ -125,7 +125,6 @@ async function throughput(nodes: ServerProcess[], placement: Placement) {
       );
     }
   }
-  if (refused > 0) log(`${placement}: ${refused} commands refused (backpressure)`);
   const rate = count / ((performance.now() - t0) / 1_000);
   running = false;
   await new Promise((r) => setTimeout(r, 300));
@@ -133,7 +132,7 @@ async function throughput(nodes: ServerProcess[], placement: Placement) {
     c.caller.close();
     c.callee.close();
   }
-  return { rate, cpuUsPerMessage: (cpu / count) * 1e6 };
+  return { rate, refusedPerSecond: refused / seconds, cpuUsPerMessage: (cpu / count) * 1e6 };
 }
 
 const etcd = await launchEtcd(ensureEtcdInstalled(log));
@@ -157,9 +156,11 @@ try {
     log(`${placement}: latency (${roundTrips} round trips)`);
     const [there, back] = await latency(nodes, placement);
     log(`${placement}: throughput (${pairs} calls, window ${window}, ${seconds} s)`);
-    const { rate, cpuUsPerMessage } = await throughput(nodes, placement);
+    const { rate, refusedPerSecond, cpuUsPerMessage } = await throughput(nodes, placement);
     const lat = (l: number[]) => `${ms(pct(l, 0.5))} / ${ms(pct(l, 0.99))}`;
-    rows.push(`| ${placement} | ${lat(there)} | ${lat(back)} | ${Math.round(rate)} | ${Math.round(cpuUsPerMessage)} |`);
+    rows.push(
+      `| ${placement} | ${lat(there)} | ${lat(back)} | ${Math.round(rate)} | ${Math.round(refusedPerSecond)} | ${Math.round(cpuUsPerMessage)} |`,
+    );
   }
   const warnings = new Map<string, number>();
   for (const line of nodes.flatMap((n) => n.logs)) {
@@ -170,8 +171,8 @@ try {
     [
       `Signaling relay, ${pairs} calls × 2 directions, window ${window}, ${seconds} s; latency over ${roundTrips} round trips (ms).`,
       "",
-      "| placement | caller→callee p50 / p99 | callee→caller p50 / p99 | relayed msgs/s | server CPU µs/msg |",
-      "| --- | --- | --- | --- | --- |",
+      "| placement | caller→callee p50 / p99 | callee→caller p50 / p99 | relayed msgs/s | refused/s | server CPU µs/msg |",
+      "| --- | --- | --- | --- | --- | --- |",
       ...rows,
       "",
     ].join("\n"),
