@@ -10,23 +10,15 @@ import type { Logger } from "pino";
 import { v7 as uuidv7 } from "uuid";
 import { type CallPolicy, startCall, transition } from "../domain/call-machine.ts";
 import { isParticipantDevice, rejoinEvents } from "../domain/call-rejoin.ts";
-import type {
-  CallEvent,
-  CallState,
-  DeviceRef,
-  Effect,
-  OutboundEvent,
-  TimerName,
-  Transition,
-} from "../domain/call-types.ts";
+import type { CallEvent, CallState, DeviceRef, OutboundEvent, TimerName, Transition } from "../domain/call-types.ts";
 import { DomainError } from "../domain/errors.ts";
-import { type QualitySample, summarizeQuality } from "../domain/quality.ts";
-import { type CallParticipants, createCallParticipants } from "./call-participants.ts";
+import { type CallEntry, createCallEffects } from "./call-effects.ts";
+import { createCallParticipants } from "./call-participants.ts";
 import type { ClusterMetrics } from "./cluster-metrics.ts";
 import type { Metrics } from "./metrics.ts";
 import type { CallDirectory, ClaimResult, LiveCall } from "./ports/call-directory.ts";
 import type { CallStore } from "./ports/call-store.ts";
-import type { Clock, TimerHandle } from "./ports/clock.ts";
+import type { Clock } from "./ports/clock.ts";
 import type { Notifier } from "./ports/notifier.ts";
 import type { CallCommand, DeviceNoticeKind } from "./ports/peers.ts";
 import type { Delivery } from "./router.ts";
@@ -86,13 +78,7 @@ export interface CallService {
   flush(): Promise<void>;
 }
 
-interface Entry {
-  state: CallState;
-  readonly timers: Map<TimerName, TimerHandle>;
-  writes: Promise<unknown>;
-  readonly samples: (QualitySample & { userId: string })[];
-  readonly parts: CallParticipants;
-}
+type Entry = CallEntry;
 
 /** Creates the call service. */
 export function createCallService(deps: CallServiceDeps): CallService {
@@ -129,95 +115,17 @@ export function createCallService(deps: CallServiceDeps): CallService {
     return e;
   }
 
-  function write<T>(e: Entry, operation: string, fn: () => Promise<T>, storeName = "calls"): Promise<T> {
-    const started = performance.now();
-    const p = e.writes.then(fn);
-    e.writes = p.then(
-      () => metrics.storeDuration.observe({ store: storeName, operation }, (performance.now() - started) / 1000),
-      (err: unknown) => {
-        metrics.storeErrors.inc({ store: storeName, operation });
-        logger.error({ err, callId: e.state.call.callId, operation }, "call store write failed");
-      },
-    );
-    return p;
-  }
-
-  function send(e: Entry, to: DeviceRef, event: OutboundEvent): void {
-    const where = e.parts.where(to);
-    if (where === "absent") e.parts.queue(to, event);
-    else delivery.deliver(to, event, where);
-  }
-
-  function execute(e: Entry, effects: readonly Effect[]): void {
-    const { callId } = e.state.call;
-    // Notifications and missed-call events of an ending call go out only from the
-    // writer whose finalize set the outcome, so each is sent exactly once cluster-wide.
-    const afterFinalize: Effect[] = [];
-    let finalize: Promise<boolean> | undefined;
-    for (const effect of effects) {
-      switch (effect.kind) {
-        case "send":
-          send(e, effect.to, effect.event);
-          break;
-        case "send_user":
-        case "notify":
-          if (effects.some((x) => x.kind === "record_end")) afterFinalize.push(effect);
-          else runDeferred(effect);
-          break;
-        case "record_start":
-          write(e, "record_start", () => store.recordStart(effect.call)).catch(() => {});
-          break;
-        case "record_answer":
-          write(e, "record_answer", () => store.recordAnswer(callId, effect.deviceId, effect.answeredAtMs)).catch(
-            () => {},
-          );
-          break;
-        case "record_end": {
-          const quality = e.samples.length > 0 ? summarizeQuality(e.samples) : undefined;
-          finalize = write(e, "finalize", () => store.finalize(effect.call, effect.end, quality));
-          // Only after the outcome is durable may the users count as free again.
-          write(e, "release", () => directory.release(callId), "directory").catch(() => {});
-          break;
-        }
-        case "set_timer": {
-          const timer = effect.timer;
-          e.timers.set(
-            timer,
-            clock.setTimer(effect.atMs - clock.now(), () => fire(callId, timer)),
-          );
-          break;
-        }
-        case "clear_timer": {
-          const handle = e.timers.get(effect.timer);
-          if (handle) clock.clearTimer(handle);
-          e.timers.delete(effect.timer);
-          break;
-        }
-      }
-    }
-    finalize?.then(
-      (won) => {
-        if (!won) return logger.info({ callId }, "call already finalized elsewhere");
-        if (e.state.phase === "ended") {
-          const { outcome, reason, answeredAtMs, endedAtMs } = e.state.end;
-          metrics.callsEnded.inc({ outcome });
-          const durationMs = answeredAtMs === undefined ? 0 : endedAtMs - answeredAtMs;
-          logger.info({ callId, outcome, reason, durationMs }, "call ended");
-        }
-        for (const effect of afterFinalize) runDeferred(effect);
-      },
-      () => {},
-    );
-  }
-
-  function runDeferred(effect: Effect): void {
-    if (effect.kind === "send_user") delivery.deliverToUser(effect.userId, effect.event);
-    if (effect.kind === "notify") {
-      notifier
-        .notify(effect.notification)
-        .catch((err: unknown) => logger.error({ err, callId: effect.notification.callId }, "notify failed"));
-    }
-  }
+  const effects = createCallEffects({
+    clock,
+    store,
+    directory,
+    notifier,
+    delivery,
+    metrics,
+    logger,
+    onTimer: (callId, timer) => fire(callId, timer),
+  });
+  const { write, send, execute } = effects;
 
   /** Applies a transition; resolves once a phase change is durable in the directory. */
   function run(e: Entry, t: Transition): Promise<void> {
