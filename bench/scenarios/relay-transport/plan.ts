@@ -26,6 +26,15 @@ export function planPhases(quick: boolean): Phase[] {
   ];
 }
 
+/**
+ * Rounds of the load phases. Each round runs every phase against every server back to back
+ * (alternating the server order), so that load from other users of the shared machine hits
+ * the servers alike; the report keeps the least contended round per cell.
+ */
+export function planRounds(quick: boolean): number {
+  return quick ? 1 : 2;
+}
+
 /** Rough wall time of one phase in seconds (for the progress bar). */
 export function phaseSeconds(phase: Phase): number {
   const open = phase.load.pairs >= 100 ? 2 : 0.5;
