@@ -28,7 +28,7 @@ const selected = scenarios.filter((s) => args.scenarios.includes(s.name));
 const outDir = args.outDir ?? join(import.meta.dirname, "results");
 const started = new Date();
 const info: Omit<RunInfo, "durationS"> = {
-  command: `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim(),
+  command: ["npm run bench", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(" "),
   startedAt: started.toISOString(),
   node: process.version,
   cpus: `${cpus().length} x ${cpus()[0]?.model ?? "?"}`,
