@@ -39,9 +39,9 @@ const totalSeconds = selected.reduce((s, sc) => s + sc.estimateSeconds(args.quic
 const progress = createProgressBar(totalSeconds);
 const children = createChildren((line) => progress.log(line));
 const abort = async (why: string, code: number) => {
-  progress.log(`bench: ${why}, stopping children`);
+  progress.stop(false);
+  process.stderr.write(`\nbench: ${why}, stopping children\n`);
   await children.stopAll();
-  progress.stop();
   process.exit(code);
 };
 process.once("SIGINT", () => void abort("interrupted", 130));
@@ -50,11 +50,13 @@ process.once("SIGTERM", () => void abort("terminated", 143));
 setTimeout(() => void abort("over time budget", 124), Math.max(120, totalSeconds * 3) * 1000).unref();
 
 const results: ScenarioResult[] = [];
+let completed = false;
 try {
   for (const scenario of selected) results.push(await scenario.run({ quick: args.quick, progress, children }));
+  completed = true;
 } finally {
   await children.stopAll();
-  progress.stop();
+  progress.stop(completed);
 }
 
 mkdirSync(outDir, { recursive: true });
