@@ -1,5 +1,6 @@
 import type { Scenario } from "../lib/scenario.ts";
+import clusterForwarding from "./cluster-forwarding/index.ts";
 import relayTransport from "./relay-transport/index.ts";
 
 /** Every scenario `npm run bench` knows, in default run order. Add new ones here. */
-export const scenarios: Scenario[] = [relayTransport];
+export const scenarios: Scenario[] = [relayTransport, clusterForwarding];
