@@ -173,7 +173,10 @@ export function createCallService(deps: CallServiceDeps): CallService {
     if (!e) return;
     e.timers.delete(timer);
     try {
-      run(e, transition(e.state, { type: timer === "ring" ? "ring_timeout" : "setup_timeout" }, clock.now(), deps.policy));
+      run(
+        e,
+        transition(e.state, { type: timer === "ring" ? "ring_timeout" : "setup_timeout" }, clock.now(), deps.policy),
+      );
     } catch (err) {
       logger.error({ err, callId, timer }, "timer transition failed");
     }

@@ -60,7 +60,11 @@ export function createMetrics(registry: Registry, build: { version: string }) {
       labelNames: ["outcome"] as const,
       registers,
     }),
-    callsActive: new Gauge({ name: "calldrop_calls_active", help: "Calls ringing or in progress on this node.", registers }),
+    callsActive: new Gauge({
+      name: "calldrop_calls_active",
+      help: "Calls ringing or in progress on this node.",
+      registers,
+    }),
     sessionsConnected: new Gauge({
       name: "calldrop_sessions_connected",
       help: "Device sessions with an attached stream, by transport.",

@@ -15,7 +15,12 @@ export type SessionEventBody =
       readonly deviceId: string;
     }
   | { readonly type: "command_result"; readonly commandId: string; readonly result: CommandResult }
-  | { readonly type: "command_error"; readonly commandId: string; readonly code: DomainErrorCode; readonly message: string }
+  | {
+      readonly type: "command_error";
+      readonly commandId: string;
+      readonly code: DomainErrorCode;
+      readonly message: string;
+    }
   | { readonly type: "pong"; readonly nonce: bigint };
 
 /** One event with its per-session sequence number (0 for session_ready, which is never replayed). */
