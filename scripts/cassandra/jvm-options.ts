@@ -62,7 +62,6 @@ export function jvmOptions(o: { lib: string; dir: string; heapMb: number; quickS
     `-Dcassandra.storagedir=${join(o.dir, "data")}`,
     `-Dcassandra.logdir=${o.dir}`,
     "-Dcassandra.skip_wait_for_gossip_to_settle=0",
-    "-Dcassandra.unsafesystem=true",
     "-Dcassandra.superuser_setup_delay_ms=0",
     "-Dcassandra.ring_delay_ms=1000",
   ];

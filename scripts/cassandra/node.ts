@@ -85,6 +85,12 @@ export interface NodeOptions {
   readonly heapMb?: number;
   /** C1 only: starts faster, runs slower (tests yes, benches no). */
   readonly quickStart?: boolean;
+  /**
+   * "group" (default): a write is acknowledged once its commit log is on disk, so a single node
+   * keeps acknowledged writes through kill -9. "periodic": Cassandra's production default
+   * (fsync every 10 s; durability comes from replicas), for benches.
+   */
+  readonly commitlogSync?: "group" | "periodic";
   /** Give up waiting for CQL after this long. */
   readonly startTimeoutMs?: number;
 }
@@ -113,7 +119,11 @@ export async function startNode(options: NodeOptions): Promise<CassandraNode> {
   const yaml = readFileSync(join(here, "cassandra.yaml"), "utf8")
     .replace(/^storage_port: \d+$/m, `storage_port: ${storagePort}`)
     .replace(/^native_transport_port: \d+$/m, `native_transport_port: ${nativePort}`)
-    .replace(/seeds: "127\.0\.0\.1:\d+"/, `seeds: "127.0.0.1:${storagePort}"`);
+    .replace(/seeds: "127\.0\.0\.1:\d+"/, `seeds: "127.0.0.1:${storagePort}"`)
+    .replace(
+      /^commitlog_sync: group\ncommitlog_sync_group_window: .*$/m,
+      options.commitlogSync === "periodic" ? "commitlog_sync: periodic\ncommitlog_sync_period: 10000ms" : "$&",
+    );
   writeFileSync(join(dir, "cassandra.yaml"), yaml);
   const args = [
     ...jvmOptions({ lib, dir, heapMb: options.heapMb ?? 512, quickStart: options.quickStart ?? true }),

@@ -47,19 +47,31 @@ export async function createTestKeyspace(
 ): Promise<TestKeyspace> {
   const keyspace = `calldrop_test_${randomBytes(4).toString("hex")}`;
   const config = testConfig(contactPoint, keyspace, over);
-  const admin = createCassandraClient(config);
-  await migrate(admin, keyspace, { class: "SimpleStrategy", replication_factor: 1 });
-  const tables = (
-    await admin.execute("SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?", [keyspace])
-  ).rows.map((r) => String(r.table_name));
+  const setup = createCassandraClient(config);
+  let tables: string[];
+  try {
+    await migrate(setup, keyspace, { class: "SimpleStrategy", replication_factor: 1 });
+    tables = (
+      await setup.execute("SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?", [keyspace])
+    ).rows.map((r) => String(r.table_name));
+  } finally {
+    await setup.shutdown();
+  }
+  let admin: ReturnType<typeof createCassandraClient> | undefined;
   return {
     config,
     async reset() {
+      admin ??= createCassandraClient(config);
       for (const t of tables.filter((t) => t !== "schema_migrations")) await admin.execute(`TRUNCATE ${keyspace}.${t}`);
     },
     async drop() {
-      await admin.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`);
-      await admin.shutdown();
+      admin ??= createCassandraClient(config);
+      try {
+        await admin.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`);
+      } finally {
+        await admin.shutdown();
+        admin = undefined;
+      }
     },
   };
 }
