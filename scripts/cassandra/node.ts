@@ -15,11 +15,10 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import cassandra from "cassandra-driver";
 import { jvmOptions } from "./jvm-options.ts";
 
 const here = import.meta.dirname;
@@ -210,26 +209,42 @@ export async function startNode(options: NodeOptions): Promise<CassandraNode> {
   };
 }
 
-/** Polls until CQL answers on `contactPoint`, or throws after `timeoutMs`. */
+/**
+ * Polls until the node answers a CQL OPTIONS request with SUPPORTED on `contactPoint`, or throws
+ * after `timeoutMs`. A raw frame, not the driver: a driver client whose connect fails half-way
+ * keeps timers alive after shutdown (and so would keep this process from exiting).
+ */
 async function waitForCql(contactPoint: string, timeoutMs: number): Promise<void> {
+  const [host = "127.0.0.1", port = "9042"] = contactPoint.split(":");
   const deadline = Date.now() + timeoutMs;
-  let last: unknown;
+  let last = "no answer";
   while (Date.now() < deadline) {
-    const client = new cassandra.Client({
-      contactPoints: [contactPoint],
-      localDataCenter: "datacenter1",
-      socketOptions: { connectTimeout: 2000, readTimeout: 5000 },
-    });
     try {
-      await client.connect();
-      await client.execute("SELECT release_version FROM system.local");
-      return;
+      if (await cqlOptions(host, Number(port))) return;
+      last = "unexpected answer to OPTIONS";
     } catch (e) {
-      last = e;
-    } finally {
-      await client.shutdown().catch(() => {});
+      last = String(e);
     }
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error(`Cassandra did not answer CQL on ${contactPoint} within ${timeoutMs} ms: ${String(last)}`);
+  throw new Error(`Cassandra did not answer CQL on ${contactPoint} within ${timeoutMs} ms: ${last}`);
+}
+
+/** Sends a protocol v4 OPTIONS frame; true when the reply is a SUPPORTED frame. */
+function cqlOptions(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port, timeout: 2000 });
+    let reply = Buffer.alloc(0);
+    socket.once("connect", () => socket.write(Buffer.from([0x04, 0, 0, 0, 0x05, 0, 0, 0, 0])));
+    socket.on("data", (chunk: Buffer) => {
+      reply = Buffer.concat([reply, chunk]);
+      if (reply.length >= 9) {
+        socket.destroy();
+        resolve(reply[0] === 0x84 && reply[4] === 0x06);
+      }
+    });
+    socket.once("timeout", () => socket.destroy(new Error("timeout")));
+    socket.once("error", reject);
+    socket.once("close", () => resolve(false));
+  });
 }
