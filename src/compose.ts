@@ -5,9 +5,12 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import * as grpc from "@grpc/grpc-js";
 import { type Logger, pino } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
+import { DeviceService } from "../gen/calldrop/v1/device_pb.js";
 import { CallHistoryService } from "../gen/calldrop/v1/history_pb.js";
 import { SignalService } from "../gen/calldrop/v1/signal_pb.js";
 import { createSystemClock } from "./adapters/clock/system-clock.ts";
@@ -15,7 +18,9 @@ import { createLogNotifier } from "./adapters/notify/log-notifier.ts";
 import { createSqliteCallStore } from "./adapters/store/sqlite-call-store.ts";
 import { type CallService, createCallService } from "./app/call-service.ts";
 import { createCommandCache } from "./app/command-cache.ts";
+import { buildIceServers } from "./app/ice-servers.ts";
 import { createMetrics } from "./app/metrics.ts";
+import { createNotificationMetrics } from "./app/notification-metrics.ts";
 import type { CallStore } from "./app/ports/call-store.ts";
 import type { Clock } from "./app/ports/clock.ts";
 import type { Notifier } from "./app/ports/notifier.ts";
@@ -24,7 +29,10 @@ import { createSessionHub } from "./app/session-hub.ts";
 import { createSignaling } from "./app/signaling.ts";
 import type { Config } from "./config.ts";
 import { DomainError } from "./domain/errors.ts";
+import { createPushStack } from "./push-stack.ts";
 import { createAuthenticator, createAuthInterceptor } from "./transport/auth.ts";
+import { createDeviceService } from "./transport/device-service.ts";
+import { addServices, type GrpcJsService } from "./transport/grpc-js-adapter.ts";
 import { createHistoryService } from "./transport/history-service.ts";
 import { createFallback, createHttpServer, createRouter } from "./transport/http-server.ts";
 import { createRpcInterceptor } from "./transport/rpc-interceptor.ts";
@@ -61,7 +69,6 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
   const metrics = createMetrics(registry, { version });
   const clock = ports.clock ?? createSystemClock();
   const store = ports.store ?? createSqliteCallStore(config.store.sqlitePath);
-  const notifier = ports.notifier ?? createLogNotifier(logger);
   const local = config.mode === "local";
   const auth = await createAuthenticator(
     {
@@ -79,6 +86,9 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     onDeviceLost: (device) => calls?.deviceLost(device),
     onDeviceOnline: (device) => calls?.deviceOnline(device),
   });
+  const push = createPushStack(config, { clock, logger, registry, isLive: (u, d) => hub.isAttached(u, d) });
+  const notifier =
+    ports.notifier ?? push.notifier ?? createLogNotifier(logger, 1000, createNotificationMetrics(registry));
   calls = createCallService({
     clock,
     policy: config.calls,
@@ -111,25 +121,36 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     metrics,
     maxQueuedEvents: config.sessions.maxQueuedEvents,
     maxConnectionAgeMs: config.server.maxConnectionAgeMs,
-    iceServers: () => ({
-      iceServers: config.ice.stunUrls.length > 0 ? [{ urls: config.ice.stunUrls, username: "", credential: "" }] : [],
-      ttlSeconds: 0,
-      relayOnly: false,
-    }),
+    iceServers: (userId, callId) => buildIceServers(config.ice, { userId, callId }, clock.now()),
   });
+  const services: GrpcJsService[] = [
+    { service: SignalService, impl: signalService },
+    { service: CallHistoryService, impl: createHistoryService(store) },
+    { service: DeviceService, impl: createDeviceService(push.devices) },
+  ];
+  const interceptors = [createRpcInterceptor(metrics, logger), createAuthInterceptor(auth)];
   const rpc = connectNodeAdapter({
     routes: (router) => {
-      router.service(SignalService, signalService);
-      router.service(CallHistoryService, createHistoryService(store));
+      for (const { service, impl } of services) router.service(service, impl);
     },
-    interceptors: [createRpcInterceptor(metrics, logger), createAuthInterceptor(auth)],
+    interceptors,
     readMaxBytes: config.server.maxMessageBytes,
     fallback: createFallback(config.server.staticDir),
   });
+  const grpcServer =
+    config.server.http2Engine === "grpc-js" ? createGrpcJsEngine(config, services, interceptors) : undefined;
   let ready = false;
   const http = createHttpServer(
-    createRouter({ rpc, registry, auth, isReady: () => ready, devTokenTtlS: config.auth.devTokenTtlS }),
+    createRouter({
+      rpc,
+      registry,
+      auth,
+      isReady: () => ready,
+      devTokenTtlS: config.auth.devTokenTtlS,
+      webPushPublicKey: config.notifications.webPush?.publicKey,
+    }),
     logger,
+    grpcServer,
   );
 
   return {
@@ -138,6 +159,7 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     calls,
     async start() {
       const address = await http.listen(config.server.port, config.server.host);
+      push.notifier?.start();
       ready = true;
       logger.info({ port: address.port, host: config.server.host, mode: config.mode }, "listening");
       return { port: address.port };
@@ -147,7 +169,25 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
       hub.drain(new DomainError("unavailable", "server is shutting down; reconnect and resume"));
       await http.close(config.server.drainTimeoutMs);
       await calls?.flush();
+      await push.close();
       await store.close();
     },
+  };
+}
+
+/** The grpc-js engine for HTTP/2 connections, with the same services and interceptors. */
+function createGrpcJsEngine(config: Config, services: readonly GrpcJsService[], interceptors: readonly Interceptor[]) {
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": config.server.maxMessageBytes,
+    "grpc.max_connection_age_ms": config.server.maxConnectionAgeMs,
+    "grpc.max_connection_age_grace_ms": config.server.drainTimeoutMs,
+    "grpc.keepalive_time_ms": 60_000,
+    "grpc.keepalive_timeout_ms": 20_000,
+  });
+  addServices(server, services, interceptors);
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  return {
+    inject: (socket: import("node:net").Socket) => injector.injectConnection(socket),
+    drain: (graceMs: number) => injector.drain(graceMs),
   };
 }

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { validateIceConfig } from "./app/ice-servers.ts";
 
 const ms = z.number().int().positive();
 
@@ -24,6 +25,12 @@ const schema = z.strictObject({
         .int()
         .positive()
         .default(256 * 1024),
+      /**
+       * Who serves HTTP/2 (gRPC) connections: grpc-js (the measured faster path for mobile
+       * bidi streams, gRPC only) or connect-node (gRPC, gRPC-Web and Connect). HTTP/1.1 is
+       * always connect-node (Connect and gRPC-Web for browsers).
+       */
+      http2Engine: z.enum(["grpc-js", "connect-node"]).default("grpc-js"),
       /** Streams are closed after this age so clients reconnect (and rebalance) elsewhere. */
       maxConnectionAgeMs: ms.default(30 * 60_000),
       /** On SIGTERM: how long to wait for streams to move before exiting. */
@@ -38,6 +45,8 @@ const schema = z.strictObject({
       publicKeyPem: z.string().optional(),
       /** JWKS URL of the messaging app's issuer. */
       jwksUrl: z.url().optional(),
+      /** A JWKS JSON file (e.g. mounted from a ConfigMap), read at boot. */
+      jwksFile: z.string().optional(),
       issuer: z.string().default("calldrop-dev"),
       audience: z.string().default("calldrop-calling"),
       /** Lifetime of dev tokens (local mode only). */
@@ -49,6 +58,8 @@ const schema = z.strictObject({
       ringTimeoutMs: ms.default(30_000),
       setupTimeoutMs: ms.default(30_000),
       maxCandidatesPerCall: z.number().int().positive().default(200),
+      /** Bitrate cap hinted to clients whose media is relayed (keep under coturn's max-bps); 0 = none. */
+      relayMaxBitrateBps: z.number().int().min(0).default(1_500_000),
       lingerMs: ms.default(60_000),
       maxSamplesPerCall: z.number().int().positive().default(5000),
     })
@@ -83,6 +94,22 @@ const schema = z.strictObject({
       /** coturn static-auth-secret (use-auth-secret). */
       turnSecret: z.string().optional(),
       credentialTtlS: z.number().int().positive().default(3600),
+      /** Every client relay-only (privacy, or exercising the relay path). */
+      forceRelay: z.boolean().default(false),
+    })
+    .prefault({}),
+  notifications: z
+    .strictObject({
+      /** VAPID keys (`npx web-push generate-vapid-keys`); the private key comes from a secret. */
+      webPush: z.strictObject({ subject: z.string(), publicKey: z.string(), privateKey: z.string() }).optional(),
+      /** The mobile push gateway (FCM/APNs) webhook; the secret signs each request. */
+      gateway: z.strictObject({ url: z.url(), secret: z.string().min(16) }).optional(),
+      sendTimeoutMs: ms.default(10_000),
+      stopRingingTtlMs: ms.default(60_000),
+      missedCallTtlMs: ms.default(86_400_000),
+      maxDevicesPerUser: z.number().int().positive().default(20),
+      /** Accept http:// and private-address push endpoints (local testing only). */
+      allowInsecureEndpoints: z.boolean().default(false),
     })
     .prefault({}),
   log: z
@@ -100,9 +127,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: obje
   const parsed = schema.safeParse(merged);
   if (!parsed.success) throw new Error(`invalid configuration:\n${z.prettifyError(parsed.error)}`);
   const config = parsed.data;
-  if (config.mode === "production" && !config.auth.hmacSecret && !config.auth.publicKeyPem && !config.auth.jwksUrl) {
-    throw new Error("invalid configuration: production mode needs auth.hmacSecret, auth.publicKeyPem or auth.jwksUrl");
+  if (
+    config.mode === "production" &&
+    !config.auth.hmacSecret &&
+    !config.auth.publicKeyPem &&
+    !config.auth.jwksUrl &&
+    !config.auth.jwksFile
+  ) {
+    throw new Error(
+      "invalid configuration: production mode needs auth.hmacSecret, auth.publicKeyPem, auth.jwksUrl or auth.jwksFile",
+    );
   }
+  const iceProblems = validateIceConfig(config.ice);
+  if (iceProblems.length > 0) throw new Error(`invalid configuration: ${iceProblems.join("; ")}`);
   return config;
 }
 

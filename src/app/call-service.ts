@@ -3,8 +3,9 @@
  * and executes the effects it returns (deliver, persist, notify, timers).
  * Busy and glare are decided here because they look across calls.
  */
-import { randomUUID } from "node:crypto";
+
 import type { Logger } from "pino";
+import { v7 as uuidv7 } from "uuid";
 import { type CallPolicy, startCall, transition } from "../domain/call-machine.ts";
 import type { CallEvent, CallState, DeviceRef, Effect, TimerName, Transition } from "../domain/call-types.ts";
 import { DomainError } from "../domain/errors.ts";
@@ -130,7 +131,12 @@ export function createCallService(deps: CallServiceDeps): CallService {
     finalize?.then(
       (won) => {
         if (!won) return logger.info({ callId }, "call already finalized elsewhere");
-        if (e.state.phase === "ended") metrics.callsEnded.inc({ outcome: e.state.end.outcome });
+        if (e.state.phase === "ended") {
+          const { outcome, reason, answeredAtMs, endedAtMs } = e.state.end;
+          metrics.callsEnded.inc({ outcome });
+          const durationMs = answeredAtMs === undefined ? 0 : endedAtMs - answeredAtMs;
+          logger.info({ callId, outcome, reason, durationMs }, "call ended");
+        }
         for (const effect of afterFinalize) runDeferred(effect);
       },
       () => {},
@@ -197,7 +203,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
         }
         throw new DomainError("illegal_transition", "you are already in a call");
       }
-      const callId = randomUUID();
+      const callId = uuidv7(); // time-ordered, so history ties on start time keep creation order
       const t = startCall(
         {
           callId,

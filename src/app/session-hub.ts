@@ -68,6 +68,8 @@ export interface SessionHub {
   deliverToUser(userId: string, body: SessionEventBody): void;
   /** Devices of the user with a session (attached or within grace). */
   liveDevices(userId: string): string[];
+  /** Whether the device has a session with an attached stream (not merely within its grace period). */
+  isAttached(userId: string, deviceId: string): boolean;
   /** Number of sessions, and of those with an attached stream. */
   stats(): { sessions: number; attached: number };
   /** Ends every attached stream (graceful drain); sessions stay resumable elsewhere. */
@@ -154,6 +156,7 @@ export function createSessionHub(options: SessionHubOptions): SessionHub {
       if (old) {
         remove(old);
         old.sink?.close(new DomainError("unavailable", "replaced by a newer session of this device"));
+        byUser.set(request.userId, devices); // remove() drops the user's map when it empties
       }
       byId.set(s.id, s);
       byToken.set(s.resumeToken, s);
@@ -189,6 +192,9 @@ export function createSessionHub(options: SessionHubOptions): SessionHub {
     },
     liveDevices(userId) {
       return [...(byUser.get(userId)?.keys() ?? [])];
+    },
+    isAttached(userId, deviceId) {
+      return byUser.get(userId)?.get(deviceId)?.sink !== undefined;
     },
     stats() {
       let attached = 0;

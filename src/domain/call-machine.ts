@@ -3,6 +3,18 @@
  * to the next state and the effects to run. No I/O, no clock, no randomness.
  * Illegal transitions throw a DomainError; they never assign state silently.
  */
+
+import {
+  type Answered,
+  device,
+  isAnsweredParticipant,
+  isCallerDevice,
+  otherParticipant,
+  requireAnsweredParticipant,
+  requireCallee,
+  requireCaller,
+  requireParticipantUser,
+} from "./call-guards.ts";
 import type {
   CallEnd,
   CallEvent,
@@ -25,6 +37,11 @@ export interface CallPolicy {
   readonly setupTimeoutMs: number;
   /** Trickled ICE candidates allowed per call (both sides together). */
   readonly maxCandidatesPerCall: number;
+  /**
+   * Sending bitrate cap hinted to both participants when their media goes through
+   * TURN (the relay's per-session budget, PRODUCT.md §5, §6); 0 sends no hint.
+   */
+  readonly relayMaxBitrateBps: number;
 }
 
 /** The policy of PRODUCT.md §3: 30 s to answer. */
@@ -32,6 +49,7 @@ export const defaultCallPolicy: CallPolicy = {
   ringTimeoutMs: 30_000,
   setupTimeoutMs: 30_000,
   maxCandidatesPerCall: 200,
+  relayMaxBitrateBps: 0,
 };
 
 /** What the application knows about the callee when a call starts. */
@@ -118,7 +136,6 @@ export function transition(
 }
 
 type Ringing = Extract<CallState, { phase: "ringing" }>;
-type Answered = Extract<CallState, { phase: "connecting" | "connected" }>;
 
 function fromRinging(state: Ringing, event: CallEvent, nowMs: number, policy: CallPolicy): Transition {
   const { call } = state;
@@ -241,7 +258,7 @@ function fromAnswered(state: Answered, event: CallEvent, nowMs: number, policy: 
     }
     case "media":
       requireAnsweredParticipant(state, event.from);
-      return onMedia(state, event, nowMs);
+      return onMedia(state, event, nowMs, policy);
     case "setup_timeout":
       if (state.phase === "connected") return unchanged(state);
       return endAnswered(state, "failed", "setup_timeout", nowMs);
@@ -251,7 +268,12 @@ function fromAnswered(state: Answered, event: CallEvent, nowMs: number, policy: 
   }
 }
 
-function onMedia(state: Answered, event: Extract<CallEvent, { type: "media" }>, nowMs: number): Transition {
+function onMedia(
+  state: Answered,
+  event: Extract<CallEvent, { type: "media" }>,
+  nowMs: number,
+  policy: CallPolicy,
+): Transition {
   switch (event.state) {
     case "failed":
       return endAnswered(state, "failed", "media_failed", nowMs);
@@ -263,7 +285,9 @@ function onMedia(state: Answered, event: Extract<CallEvent, { type: "media" }>, 
       if (state.phase === "connected") {
         // Either side seeing a relay means the media is relayed.
         const path: PathType = state.path === "relay" || reported === "relay" ? "relay" : "p2p";
-        return path === state.path ? unchanged(state) : { state: { ...state, path }, effects: [] };
+        return path === state.path
+          ? unchanged(state)
+          : { state: { ...state, path }, effects: relayHint(state, policy) };
       }
       const setupMs = event.setupMs && event.setupMs > 0 ? event.setupMs : nowMs - state.answeredAtMs;
       return {
@@ -277,10 +301,21 @@ function onMedia(state: Answered, event: Extract<CallEvent, { type: "media" }>, 
           setupMs,
           candidates: state.candidates,
         },
-        effects: [{ kind: "clear_timer", timer: "setup" }],
+        effects: [{ kind: "clear_timer", timer: "setup" }, ...(reported === "relay" ? relayHint(state, policy) : [])],
       };
     }
   }
+}
+
+/** The relay bitrate cap, sent to both participants when their media starts going through TURN. */
+function relayHint(state: Answered, policy: CallPolicy): Effect[] {
+  if (policy.relayMaxBitrateBps <= 0) return [];
+  const event = { type: "quality_hint", callId: state.call.callId, maxBitrateBps: policy.relayMaxBitrateBps } as const;
+  const callee = device(state.call.calleeUserId, state.answeredDeviceId);
+  return [
+    { kind: "send", to: state.call.caller, event },
+    { kind: "send", to: callee, event },
+  ];
 }
 
 function fromEnded(state: Extract<CallState, { phase: "ended" }>, event: CallEvent): Transition {
@@ -352,49 +387,4 @@ function stopRinging(state: Ringing, outcome: Outcome): Effect[] {
 
 function unchanged(state: CallState): Transition {
   return { state, effects: [] };
-}
-
-function device(userId: string, deviceId: string): DeviceRef {
-  return { userId, deviceId };
-}
-
-function isCallerDevice(call: CallInfo, d: DeviceRef): boolean {
-  return d.userId === call.caller.userId && d.deviceId === call.caller.deviceId;
-}
-
-function isAnsweredParticipant(state: Answered, d: DeviceRef): boolean {
-  return (
-    isCallerDevice(state.call, d) || (d.userId === state.call.calleeUserId && d.deviceId === state.answeredDeviceId)
-  );
-}
-
-function otherParticipant(state: Answered, from: DeviceRef): DeviceRef {
-  return isCallerDevice(state.call, from) ? device(state.call.calleeUserId, state.answeredDeviceId) : state.call.caller;
-}
-
-function requireParticipantUser(call: CallInfo, d: DeviceRef): void {
-  if (d.userId !== call.caller.userId && d.userId !== call.calleeUserId) {
-    throw new DomainError("not_participant", "you are not a participant of this call");
-  }
-}
-
-function requireCallee(call: CallInfo, by: DeviceRef, action: string): void {
-  requireParticipantUser(call, by);
-  if (by.userId !== call.calleeUserId) {
-    throw new DomainError("illegal_transition", `only the callee can ${action} a call`);
-  }
-}
-
-function requireCaller(call: CallInfo, by: DeviceRef, action: string): void {
-  requireParticipantUser(call, by);
-  if (!isCallerDevice(call, by)) {
-    throw new DomainError("illegal_transition", `only the calling device can ${action} a call`);
-  }
-}
-
-function requireAnsweredParticipant(state: Answered, by: DeviceRef): void {
-  requireParticipantUser(state.call, by);
-  if (!isAnsweredParticipant(state, by)) {
-    throw new DomainError("not_participant", "this device is not in the call (it was answered on another device)");
-  }
 }

@@ -1,10 +1,21 @@
 /**
  * Authentication (PRODUCT.md §9): short-lived JWTs from the messaging app, verified
- * with jose against the configured key (HS256 secret, SPKI public key or JWKS URL).
+ * with jose against the configured key (HS256 secret, SPKI public key, JWKS URL or file).
  * The user id is the `sub` claim; `exp` is required.
  */
+
+import { readFileSync } from "node:fs";
 import { createContextKey, type Interceptor } from "@connectrpc/connect";
-import { createRemoteJWKSet, importSPKI, type JWTPayload, type JWTVerifyGetKey, jwtVerify, SignJWT } from "jose";
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  importSPKI,
+  type JSONWebKeySet,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  jwtVerify,
+  SignJWT,
+} from "jose";
 import { DomainError } from "../domain/errors.ts";
 import { checkUserId } from "../domain/limits.ts";
 
@@ -23,6 +34,7 @@ export interface AuthOptions {
   readonly hmacSecret?: string;
   readonly publicKeyPem?: string;
   readonly jwksUrl?: string;
+  readonly jwksFile?: string;
   readonly issuer: string;
   readonly audience: string;
 }
@@ -42,7 +54,9 @@ export async function createAuthenticator(options: AuthOptions, devIssuer: boole
     : secret;
   const getKey: JWTVerifyGetKey | undefined = options.jwksUrl
     ? createRemoteJWKSet(new URL(options.jwksUrl))
-    : key && (async () => key);
+    : options.jwksFile
+      ? createLocalJWKSet(JSON.parse(readFileSync(options.jwksFile, "utf8")) as JSONWebKeySet)
+      : key && (async () => key);
   if (!getKey) throw new Error("auth: no verification key configured");
   const claims = { issuer: options.issuer, audience: options.audience, requiredClaims: ["exp", "sub"] };
   return {
@@ -55,7 +69,11 @@ export async function createAuthenticator(options: AuthOptions, devIssuer: boole
         throw new DomainError("unauthenticated", expired ? "token expired" : "invalid token", { cause: err });
       }
       const userId = payload.sub ?? "";
-      checkUserId(userId, "token subject");
+      try {
+        checkUserId(userId, "token subject");
+      } catch (err) {
+        throw new DomainError("unauthenticated", "invalid token subject", { cause: err });
+      }
       return { userId, expiresAtMs: (payload.exp ?? 0) * 1000 };
     },
     ...(devIssuer && secret

@@ -3,6 +3,7 @@
  * HTTP/2 (h2c) and HTTP/1.1, plus /healthz, /readyz, /metrics, the dev token
  * issuer and the static web client. Plain-text HTTP/2 and HTTP/1.1 are told apart
  * by the HTTP/2 connection preface ("PRI * HTTP/2.0…") at the start of the socket.
+ * Plain-text HTTP/2 is what gRPC clients speak (browsers use HTTP/1.1 or TLS).
  */
 
 import { existsSync } from "node:fs";
@@ -29,6 +30,8 @@ export interface HttpServerDeps {
   readonly isReady: () => boolean;
   readonly auth: Authenticator;
   readonly devTokenTtlS: number;
+  /** The VAPID public key (base64url) the web client subscribes with; absent when Web Push is off. */
+  readonly webPushPublicKey?: string | undefined;
 }
 
 /** A listening server. */
@@ -59,6 +62,9 @@ export function createRouter(deps: HttpServerDeps): Handler {
       );
       return;
     }
+    if (req.method === "GET" && url.pathname === "/client-config") {
+      return text(res, 200, JSON.stringify({ webPushPublicKey: deps.webPushPublicKey ?? null }), "application/json");
+    }
     if (req.method === "GET" && url.pathname === "/dev/token") {
       const issue = deps.auth.issueDevToken;
       if (!issue) return text(res, 404, "dev tokens are only issued in local mode\n");
@@ -86,8 +92,15 @@ export function createFallback(staticDir: string): NonNullable<ConnectNodeAdapte
   };
 }
 
-/** Creates the single-port server around `handler`. */
-export function createHttpServer(handler: Handler, logger: Logger): HttpServer {
+/**
+ * Creates the single-port server around `handler`. HTTP/2 connections go to
+ * `http2Connection` when given (the grpc-js engine), else to the same handler.
+ */
+export function createHttpServer(
+  handler: Handler,
+  logger: Logger,
+  http2Connection?: { inject(socket: net.Socket): void; drain(graceMs: number): void },
+): HttpServer {
   const h2 = http2.createServer({ settings: { maxConcurrentStreams: 1000 } }, handler);
   const h1 = http.createServer(handler);
   h1.keepAliveTimeout = 65_000;
@@ -100,8 +113,14 @@ export function createHttpServer(handler: Handler, logger: Logger): HttpServer {
       socket.pause();
       socket.unshift(chunk);
       const isHttp2 = chunk.subarray(0, 3).toString("latin1") === "PRI";
-      (isHttp2 ? h2 : h1).emit("connection", socket);
-      socket.resume();
+      if (isHttp2) {
+        // The http2 session reads the buffered bytes itself; resuming would flow them away.
+        if (http2Connection) http2Connection.inject(socket);
+        else h2.emit("connection", socket);
+      } else {
+        h1.emit("connection", socket);
+        socket.resume();
+      }
     });
   });
   const sessions = new Set<http2.Http2Session>();
@@ -121,6 +140,7 @@ export function createHttpServer(handler: Handler, logger: Logger): HttpServer {
       const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
       h1.closeIdleConnections();
       for (const session of sessions) session.close(); // GOAWAY: finish open streams, accept no new ones
+      http2Connection?.drain(graceMs);
       const deadline = setTimeout(() => {
         for (const s of sockets) s.destroy();
       }, graceMs);

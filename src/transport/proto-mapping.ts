@@ -1,7 +1,6 @@
 /** Protobuf ↔ domain mapping for signaling and history (the transport stays thin: STYLE.md 8). */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { Code } from "@connectrpc/connect";
 import {
   CallOutcome,
   type CallRecord as CallRecordPb,
@@ -25,6 +24,7 @@ import type { Command } from "../domain/commands.ts";
 import { DomainError } from "../domain/errors.ts";
 import type { QualitySample } from "../domain/quality.ts";
 import { codeOf } from "./error-codes.ts";
+import { codeName } from "./rpc-interceptor.ts";
 
 const outcomes: Record<Outcome, CallOutcome> = {
   completed: CallOutcome.COMPLETED,
@@ -181,7 +181,7 @@ function kindToProto({ body: b }: SessionEvent): ServerEvent["kind"] {
         value: {
           $typeName: "calldrop.v1.CommandError",
           commandId: b.commandId,
-          code: codeName(b.code),
+          code: domainCodeName(b.code),
           message: b.message,
         },
       };
@@ -246,8 +246,8 @@ function stripType<T extends { type: string }>(b: T): Omit<T, "type"> {
 }
 
 /** The snake_case Connect code name clients see in CommandError.code, e.g. "permission_denied". */
-function codeName(code: DomainError["code"]): string {
-  return Code[codeOf(code)].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
+function domainCodeName(code: DomainError["code"]): string {
+  return codeName(codeOf(code));
 }
 
 /** Encodes a stored call for the history API. */

@@ -4,6 +4,7 @@
  */
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { Hello, SignalService } from "../../gen/calldrop/v1/signal_pb.js";
+import type { IceServersAnswer } from "../app/ice-servers.ts";
 import type { Metrics } from "../app/metrics.ts";
 import type { Clock } from "../app/ports/clock.ts";
 import type { SessionEvent } from "../app/session-events.ts";
@@ -13,13 +14,6 @@ import { DomainError, isDomainError } from "../domain/errors.ts";
 import { type Identity, identityKey } from "./auth.ts";
 import { createEventQueue } from "./event-queue.ts";
 import { commandFromProto, eventToProto } from "./proto-mapping.ts";
-
-/** What GetIceServers answers for one user (built by src/app/ice-servers.ts). */
-export interface IceServersAnswer {
-  readonly iceServers: readonly { urls: readonly string[]; username: string; credential: string }[];
-  readonly ttlSeconds: number;
-  readonly relayOnly: boolean;
-}
 
 /** Collaborators of the handlers. */
 export interface SignalServiceDeps {

@@ -1,0 +1,28 @@
+import { parseArgs } from "node:util";
+
+/** Parsed command line of `npm run bench -- [scenario...] [--quick] [--out dir]`. */
+export type BenchArgs = { scenarios: string[]; quick: boolean; outDir: string | undefined; help: boolean };
+
+/**
+ * Parses the harness arguments and checks scenario names against `known`; no names means all.
+ * Throws with a usage hint on unknown names or options.
+ */
+export function parseBenchArgs(argv: string[], known: string[]): BenchArgs {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      quick: { type: "boolean", default: false },
+      out: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  const unknown = positionals.filter((p) => !known.includes(p));
+  if (unknown.length) throw new Error(`unknown scenario ${unknown.join(", ")}; known: ${known.join(", ")}`);
+  return {
+    scenarios: positionals.length ? [...new Set(positionals)] : known,
+    quick: values.quick ?? false,
+    outDir: values.out,
+    help: values.help ?? false,
+  };
+}
