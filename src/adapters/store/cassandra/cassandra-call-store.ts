@@ -201,8 +201,15 @@ export function createCassandraCallStore(config: CassandraConfig, client?: cassa
       guarded("finalize", async () => {
         // Sets the start columns too, so a call whose start write was lost still gets its record.
         const rs = await exec(q.finalize, [...callValues(call, { end, quality }), call.callId], lwt);
-        await propagate(call.callId);
-        return rs.first()?.["[applied]"] === true;
+        const applied = rs.first()?.["[applied]"] === true;
+        if (applied) {
+          // What was just written is the row's end state; an earlier answer's columns stay (unset, not null).
+          const ringing = [minuteOf(call.ringDeadlineMs), call.ringDeadlineMs, call.callId];
+          await writeAll([...historyRows(call, { end, quality }), { query: q.deleteRinging, params: ringing }], true);
+        } else {
+          await propagate(call.callId); // repairs copies that a failed earlier attempt left behind
+        }
+        return applied;
       }),
     get: (callId) => guarded("get", () => row(callId)),
     listForUser: (query) => guarded("listForUser", () => listPage(query)),
