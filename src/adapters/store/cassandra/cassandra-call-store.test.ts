@@ -7,7 +7,7 @@ import { isDomainError } from "../../../domain/errors.ts";
 import { callStoreContract } from "../call-store.contract.ts";
 import { createCassandraCallStore } from "./cassandra-call-store.ts";
 import { createCassandraClient } from "./cassandra-config.ts";
-import { checkSchema, migrate } from "./migrate.ts";
+import { checkSchema, ddlTimeoutMs, migrate } from "./migrate.ts";
 import { createTestKeyspace, type TestKeyspace, testConfig, testContactPoint } from "./test-support.ts";
 
 const contactPoint = testContactPoint();
@@ -87,7 +87,7 @@ test("`npm run migrate` creates a keyspace with the given replication, and a re-
     assert.equal(rs.first()?.replication.class, "org.apache.cassandra.locator.NetworkTopologyStrategy");
     await checkSchema(client, ks);
   } finally {
-    await client.execute(`DROP KEYSPACE IF EXISTS ${ks}`);
+    await client.execute(`DROP KEYSPACE IF EXISTS ${ks}`, [], { readTimeout: ddlTimeoutMs });
     await client.shutdown();
   }
 });

@@ -66,7 +66,7 @@ export function consistencyCode(level: Consistency | SerialConsistency): number 
  * (for migrations). Fails fast: short connect/read timeouts, reconnect attempts every ≤ 2 s.
  */
 export function createCassandraClient(config: CassandraConfig, keyspace?: string): cassandra.Client {
-  return new cassandra.Client({
+  const client = new cassandra.Client({
     contactPoints: [...config.contactPoints],
     localDataCenter: config.localDataCenter,
     ...(keyspace ? { keyspace } : {}),
@@ -81,4 +81,11 @@ export function createCassandraClient(config: CassandraConfig, keyspace?: string
       prepare: true,
     },
   });
+  // cassandra-driver 4.10: when the control connection re-initialises after every node was down,
+  // it replaces the Host object but leaves the old one's health-check interval running, which
+  // then keeps the process alive for ever. Stop replaced (or removed) hosts.
+  client.on("hostRemove", (host: { shutdown?: (waitForPending: boolean) => Promise<void> }) => {
+    host.shutdown?.(true).catch(() => {});
+  });
+  return client;
 }

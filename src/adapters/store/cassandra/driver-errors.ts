@@ -28,10 +28,17 @@ export function isTransient(e: unknown): boolean {
   if (e instanceof errors.OperationTimedOutError) return true;
   if (e instanceof errors.BusyConnectionError) return true;
   if (e instanceof errors.ResponseError) return transientCodes.has(e.code) || e.code === 0x1700; // CAS write unknown
-  // Socket-level failures surface as plain Errors (ECONNREFUSED, ECONNRESET, "Connection closed").
-  if (e instanceof errors.DriverError)
-    return !(e instanceof errors.ArgumentError || e instanceof errors.NotSupportedError);
-  return e instanceof Error && "code" in e && typeof e.code === "string" && e.code.startsWith("E");
+  // Bad credentials will not fix themselves; other driver errors are connection trouble.
+  if (e instanceof errors.DriverError) {
+    return !(
+      e instanceof errors.ArgumentError ||
+      e instanceof errors.NotSupportedError ||
+      e instanceof errors.AuthenticationError
+    );
+  }
+  // Socket errors surface as plain Errors with a POSIX code (ECONNREFUSED, ECONNRESET, EPIPE, …),
+  // unlike Node's own ERR_* programming errors.
+  return e instanceof Error && "code" in e && typeof e.code === "string" && /^E[A-Z]+$/.test(e.code);
 }
 
 /** Runs `op`, turning transient driver failures into `unavailable` DomainErrors. */

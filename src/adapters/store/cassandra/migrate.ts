@@ -11,6 +11,9 @@ export type Replication = Readonly<Record<string, string | number>>;
 
 const identifier = /^[a-z][a-z0-9_]{0,47}$/;
 
+/** Client-side timeout of schema statements (CREATE/DROP/TRUNCATE), as Cassandra's own truncate timeout. */
+export const ddlTimeoutMs = 60_000;
+
 /** Rejects keyspace names that would need quoting (they go into CQL text). */
 export function checkKeyspaceName(keyspace: string): string {
   if (!identifier.test(keyspace)) throw new Error(`invalid keyspace name ${JSON.stringify(keyspace)}`);
@@ -28,7 +31,8 @@ export async function migrate(
   log: (line: string) => void = () => {},
 ): Promise<number[]> {
   const ks = checkKeyspaceName(keyspace);
-  const options = { prepare: false };
+  // Schema changes wait for every node to agree: far slower than a write, so no request timeout.
+  const options = { prepare: false, readTimeout: ddlTimeoutMs };
   await client.execute(
     `CREATE KEYSPACE IF NOT EXISTS ${ks} WITH replication = ${cqlMap(replication)} AND durable_writes = true`,
     [],

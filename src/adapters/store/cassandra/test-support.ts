@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { type CassandraConfig, cassandraDefaults, createCassandraClient } from "./cassandra-config.ts";
-import { migrate } from "./migrate.ts";
+import { ddlTimeoutMs, migrate } from "./migrate.ts";
 
 /** The test node's address; throws (never skips) when `npm test` did not start one. */
 export function testContactPoint(): string {
@@ -62,12 +62,13 @@ export async function createTestKeyspace(
     config,
     async reset() {
       admin ??= createCassandraClient(config);
-      for (const t of tables.filter((t) => t !== "schema_migrations")) await admin.execute(`TRUNCATE ${keyspace}.${t}`);
+      for (const t of tables.filter((t) => t !== "schema_migrations"))
+        await admin.execute(`TRUNCATE ${keyspace}.${t}`, [], { readTimeout: ddlTimeoutMs });
     },
     async drop() {
       admin ??= createCassandraClient(config);
       try {
-        await admin.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`);
+        await admin.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`, [], { readTimeout: ddlTimeoutMs });
       } finally {
         await admin.shutdown();
         admin = undefined;
