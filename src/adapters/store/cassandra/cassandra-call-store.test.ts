@@ -7,7 +7,7 @@ import { isDomainError } from "../../../domain/errors.ts";
 import { callStoreContract } from "../call-store.contract.ts";
 import { createCassandraCallStore } from "./cassandra-call-store.ts";
 import { createCassandraClient } from "./cassandra-config.ts";
-import { checkSchema, ddlTimeoutMs, migrate } from "./migrate.ts";
+import { checkSchema, ddlTimeoutMs, migrate, verifySchema } from "./migrate.ts";
 import { createTestKeyspace, type TestKeyspace, testConfig, testContactPoint } from "./test-support.ts";
 
 const contactPoint = testContactPoint();
@@ -42,6 +42,7 @@ test("migrate is idempotent and checkSchema accepts the migrated keyspace", asyn
       [],
     );
     await checkSchema(client, keyspace.config.keyspace);
+    await verifySchema(keyspace.config);
   } finally {
     await client.shutdown();
   }

@@ -4,6 +4,7 @@
  */
 import type cassandra from "cassandra-driver";
 import { DomainError } from "../../../domain/errors.ts";
+import { type CassandraConfig, createCassandraClient } from "./cassandra-config.ts";
 import { migrations, schemaVersion } from "./schema.ts";
 
 /** Keyspace replication, e.g. { class: "NetworkTopologyStrategy", dc1: 3, dc2: 3 }. */
@@ -91,4 +92,14 @@ function cqlMap(r: Replication): string {
     return `'${k}': '${v}'`;
   });
   return `{${entries.join(", ")}}`;
+}
+
+/** For startup: connects with `config`, runs `checkSchema` on its keyspace, disconnects. */
+export async function verifySchema(config: CassandraConfig): Promise<void> {
+  const client = createCassandraClient(config);
+  try {
+    await checkSchema(client, config.keyspace);
+  } finally {
+    await client.shutdown();
+  }
 }
