@@ -15,7 +15,6 @@ import { CallHistoryService } from "../gen/calldrop/v1/history_pb.js";
 import { SignalService } from "../gen/calldrop/v1/signal_pb.js";
 import { createSystemClock } from "./adapters/clock/system-clock.ts";
 import { createLogNotifier } from "./adapters/notify/log-notifier.ts";
-import { createSqliteCallStore } from "./adapters/store/sqlite-call-store.ts";
 import type { CallService } from "./app/call-service.ts";
 import { buildIceServers } from "./app/ice-servers.ts";
 import { createMetrics } from "./app/metrics.ts";
@@ -29,6 +28,7 @@ import { type ClusterStack, createClusterStack } from "./cluster-stack.ts";
 import type { Config } from "./config.ts";
 import { DomainError } from "./domain/errors.ts";
 import { createPushStack } from "./push-stack.ts";
+import { createCallStore } from "./store-stack.ts";
 import { createAuthenticator, createAuthInterceptor } from "./transport/auth.ts";
 import { createDeviceService } from "./transport/device-service.ts";
 import { addServices, type GrpcJsService } from "./transport/grpc-js-adapter.ts";
@@ -67,7 +67,7 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
   collectDefaultMetrics({ register: registry, prefix: "calldrop_" });
   const metrics = createMetrics(registry, { version });
   const clock = ports.clock ?? createSystemClock();
-  const store = ports.store ?? createSqliteCallStore(config.store.sqlitePath);
+  const store = ports.store ?? (await createCallStore(config, { clock, logger, registry }));
   const local = config.mode === "local";
   const auth = await createAuthenticator(
     {

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { cassandraConfigSchema } from "./adapters/store/cassandra/cassandra-config-schema.ts";
 import { validateIceConfig } from "./app/ice-servers.ts";
 
 const ms = z.number().int().positive();
@@ -83,8 +84,12 @@ const schema = z.strictObject({
     .prefault({}),
   store: z
     .strictObject({
-      kind: z.enum(["sqlite"]).default("sqlite"),
+      /** sqlite: the embedded single-node store. cassandra: the production cluster (see k8s/cassandra). */
+      kind: z.enum(["sqlite", "cassandra"]).default("sqlite"),
       sqlitePath: z.string().default(".data/calldrop.db"),
+      cassandra: cassandraConfigSchema.optional(),
+      /** Durable queue of writes made while Cassandra is unreachable (on a volume that outlives the pod). */
+      outboxPath: z.string().default(".data/call-store-outbox.db"),
     })
     .prefault({}),
   ice: z
@@ -178,6 +183,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: obje
   ) {
     throw new Error(
       "invalid configuration: production mode needs auth.hmacSecret, auth.publicKeyPem, auth.jwksUrl or auth.jwksFile",
+    );
+  }
+  if (config.store.kind === "cassandra" && !config.store.cassandra) {
+    throw new Error("invalid configuration: store.kind cassandra needs store.cassandra");
+  }
+  if (config.cluster && config.store.kind !== "sqlite") {
+    // The call directory (busy/glare claims, call ownership) must be shared by all nodes; only its
+    // embedded adapter exists, shared by the nodes of one machine through the sqlite file.
+    throw new Error(
+      "invalid configuration: cluster mode needs store.kind sqlite until a Cassandra CallDirectory exists",
     );
   }
   const iceProblems = validateIceConfig(config.ice);

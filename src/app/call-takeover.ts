@@ -114,7 +114,8 @@ export function createCallTakeover(deps: CallTakeoverDeps): CallTakeover {
       later(deps.secondPassMs, () => adoptFrom(dead, true));
     },
     async sweep() {
-      const overdue = await deps.store.listOverdueRinging(clock.now() - deps.overdueGraceMs, 100);
+      // The store lists answered calls without an outcome too (skipped below), so the page is generous.
+      const overdue = await deps.store.listOverdueRinging(clock.now() - deps.overdueGraceMs, 1_000);
       if (overdue.length === 0) return 0;
       const nodes = await liveNodes();
       let taken = 0;

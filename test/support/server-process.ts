@@ -38,6 +38,7 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
       CALLDROP_SERVER__PORT: "0",
       CALLDROP_AUTH__HMAC_SECRET: testJwtSecret,
       CALLDROP_STORE__SQLITE_PATH: join(dir, "calls.db"),
+      CALLDROP_STORE__OUTBOX_PATH: join(dir, "outbox.db"),
       CALLDROP_LOG__LEVEL: "info",
       CALLDROP_SERVER__DRAIN_TIMEOUT_MS: "1000",
       ...env,

@@ -39,6 +39,9 @@ const migrations: readonly string[] = [
      sample TEXT NOT NULL
    );
    CREATE INDEX call_samples_by_call ON call_samples (call_id, at_ms);`,
+  // A retried addSamples must not duplicate samples: one sample per (call, user, time), as in Cassandra.
+  `DELETE FROM call_samples WHERE rowid NOT IN (SELECT min(rowid) FROM call_samples GROUP BY call_id, user_id, at_ms);
+   CREATE UNIQUE INDEX call_samples_once ON call_samples (call_id, user_id, at_ms);`,
 ];
 
 type Row = Record<string, SQLInputValue>;
@@ -64,11 +67,12 @@ export function createSqliteCallStore(path: string): CallStore {
      WHERE call_id = ? AND outcome IS NULL`,
   );
   const byId = db.prepare("SELECT * FROM calls WHERE call_id = ?");
-  const insertSample = db.prepare("INSERT INTO call_samples (call_id, user_id, at_ms, sample) VALUES (?, ?, ?, ?)");
+  const insertSample = db.prepare(
+    "INSERT INTO call_samples (call_id, user_id, at_ms, sample) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+  );
   const samplesOf = db.prepare("SELECT user_id, sample FROM call_samples WHERE call_id = ? ORDER BY at_ms, rowid");
   const overdue = db.prepare(
-    `SELECT * FROM calls WHERE outcome IS NULL AND answered_device_id IS NULL AND ring_deadline_ms < ?
-     ORDER BY ring_deadline_ms LIMIT ?`,
+    "SELECT * FROM calls WHERE outcome IS NULL AND ring_deadline_ms < ? ORDER BY ring_deadline_ms LIMIT ?",
   );
 
   function start(call: CallInfo): void {

@@ -54,10 +54,7 @@ export interface CallStore {
   addSamples(callId: string, userId: string, samples: readonly QualitySample[]): Promise<void>;
   /** The raw samples of a call, oldest first. */
   listSamples(callId: string): Promise<readonly (QualitySample & { readonly userId: string })[]>;
-  /**
-   * Calls still ringing (no answer, no outcome) whose ring deadline is before `beforeMs`,
-   * oldest deadline first (for takeover sweeps: answered calls in progress are not listed).
-   */
+  /** Calls still without an outcome whose ring deadline is before `beforeMs` (for takeover sweeps). */
   listOverdueRinging(beforeMs: number, limit: number): Promise<readonly CallRecord[]>;
   /** Releases connections/files. */
   close(): Promise<void>;

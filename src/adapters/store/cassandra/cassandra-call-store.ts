@@ -1,0 +1,239 @@
+/**
+ * The call store on Apache Cassandra (schema in schema.ts).
+ *
+ * calls_by_id is the source of truth and the anchor of the lightweight transactions: the answer
+ * and the outcome are each set by one `UPDATE … IF` so a missed/answered race yields one outcome.
+ * The history tables are denormalised copies, rewritten from the calls_by_id row after every
+ * change. Every column is set at most once and a write never clears one (undefined = unset), so
+ * copies written in any order, or retried, converge on the same row.
+ *
+ * Transient failures surface as `unavailable` DomainErrors (the outbox decorator queues writes).
+ */
+import type cassandra from "cassandra-driver";
+import type { CallRecord, CallStore, HistoryPage, HistoryQuery } from "../../../app/ports/call-store.ts";
+import type { CallEnd, CallInfo } from "../../../domain/call-types.ts";
+import type { QualitySample, QualitySummary } from "../../../domain/quality.ts";
+import { decodeCursor, encodeCursor } from "../history-cursor.ts";
+import { type CassandraConfig, createCassandraClient } from "./cassandra-config.ts";
+import { guarded } from "./driver-errors.ts";
+import {
+  type CallFacts,
+  callColumnNames,
+  callValues,
+  minuteOf,
+  monthOf,
+  type Row,
+  sampleColumnNames,
+  sampleValues,
+  toRecord,
+  toSample,
+} from "./rows.ts";
+
+const cols = callColumnNames.join(", ");
+const marks = (n: number) => Array.from({ length: n }, () => "?").join(", ");
+const q = {
+  insertById: `INSERT INTO calls_by_id (call_id, ${cols}) VALUES (?, ${marks(callColumnNames.length)})`,
+  insertByUser: `INSERT INTO calls_by_user (user_id, month, call_id, ${cols}) VALUES (?, ?, ?, ${marks(callColumnNames.length)})`,
+  insertMissed: `INSERT INTO missed_calls_by_user (user_id, month, call_id, ${cols}) VALUES (?, ?, ?, ${marks(callColumnNames.length)})`,
+  insertMonth: "INSERT INTO call_months_by_user (user_id, month) VALUES (?, ?)",
+  insertRinging: "INSERT INTO ringing_by_deadline (minute, ring_deadline_ms, call_id) VALUES (?, ?, ?)",
+  deleteRinging: "DELETE FROM ringing_by_deadline WHERE minute = ? AND ring_deadline_ms = ? AND call_id = ?",
+  // `caller_user_id != null`: a call never started is left alone (a bare `= null` test would create it).
+  answer: `UPDATE calls_by_id SET answered_device_id = ?, answered_at_ms = ? WHERE call_id = ?
+           IF caller_user_id != null AND answered_device_id = null AND outcome = null`,
+  finalize: `UPDATE calls_by_id SET ${callColumnNames.map((c) => `${c} = ?`).join(", ")} WHERE call_id = ? IF outcome = null`,
+  byId: "SELECT * FROM calls_by_id WHERE call_id = ?",
+  months: "SELECT month FROM call_months_by_user WHERE user_id = ?",
+  monthsUpTo: "SELECT month FROM call_months_by_user WHERE user_id = ? AND month <= ?",
+  insertSample: `INSERT INTO call_samples (call_id, at_ms, user_id, ${sampleColumnNames.join(", ")})
+                 VALUES (?, ?, ?, ${marks(sampleColumnNames.length)})`,
+  samples: "SELECT * FROM call_samples WHERE call_id = ?",
+  ringing: "SELECT ring_deadline_ms, call_id FROM ringing_by_deadline WHERE minute = ? AND ring_deadline_ms < ?",
+};
+
+type Statement = { readonly query: string; readonly params: unknown[] };
+
+/**
+ * A Cassandra call store over `config.keyspace` (which `npm run migrate` created). Connects on
+ * first use; pass `client` to share one driver client (it is then not shut down by `close`).
+ */
+export function createCassandraCallStore(config: CassandraConfig, client?: cassandra.Client): CallStore {
+  const db = client ?? createCassandraClient(config, config.keyspace);
+  const idempotent = { prepare: true, isIdempotent: true };
+  const lwt = { prepare: true, isIdempotent: false };
+
+  async function exec(query: string, params: unknown[], options = idempotent): Promise<cassandra.types.ResultSet> {
+    return db.execute(query, params, options);
+  }
+
+  /** Runs independent idempotent writes: one batch (logged when it spans partitions) or in parallel. */
+  async function writeAll(statements: readonly Statement[], logged: boolean): Promise<void> {
+    if (statements.length === 0) return;
+    if (config.batchWrites && statements.length > 1) {
+      await db.batch([...statements], { ...idempotent, logged });
+    } else {
+      await Promise.all(statements.map((s) => exec(s.query, s.params)));
+    }
+  }
+
+  /** The history rows of a call: both participants' (and the callee's missed row once missed). */
+  function historyRows(call: CallInfo, facts: CallFacts = {}): Statement[] {
+    const month = monthOf(call.startedAtMs);
+    const values = callValues(call, facts);
+    const users = [...new Set([call.caller.userId, call.calleeUserId])];
+    const rows = users.flatMap((user) => [
+      { query: q.insertByUser, params: [user, month, call.callId, ...values] },
+      { query: q.insertMonth, params: [user, month] },
+    ]);
+    if (facts.end?.outcome === "missed") {
+      rows.push({ query: q.insertMissed, params: [call.calleeUserId, month, call.callId, ...values] });
+    }
+    return rows;
+  }
+
+  async function row(callId: string): Promise<CallRecord | undefined> {
+    const rs = await exec(q.byId, [callId]);
+    const r = rs.first() as Row | null;
+    return r && r.caller_user_id !== null ? toRecord(r) : undefined;
+  }
+
+  /** Copies the stored row to the history tables and drops it from the ringing index once ended. */
+  async function propagate(callId: string): Promise<void> {
+    const stored = await row(callId);
+    if (!stored) return;
+    const end: CallEnd | undefined =
+      stored.outcome && stored.endReason && stored.endedAtMs !== undefined
+        ? {
+            outcome: stored.outcome,
+            reason: stored.endReason,
+            endedAtMs: stored.endedAtMs,
+            path: stored.path,
+            setupMs: stored.setupMs,
+          }
+        : undefined;
+    const facts = {
+      answeredDeviceId: stored.answeredDeviceId,
+      answeredAtMs: stored.answeredAtMs,
+      end,
+      quality: stored.quality,
+    };
+    const writes = historyRows(stored, facts);
+    if (end) {
+      writes.push({
+        query: q.deleteRinging,
+        params: [minuteOf(stored.ringDeadlineMs), stored.ringDeadlineMs, stored.callId],
+      });
+    }
+    await writeAll(writes, true);
+  }
+
+  async function listPage(query: HistoryQuery): Promise<HistoryPage> {
+    const table = query.missedOnly ? "missed_calls_by_user" : "calls_by_user";
+    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const afterMonth = after ? monthOf(after.startedAtMs) : undefined;
+    const months = (
+      afterMonth === undefined
+        ? await exec(q.months, [query.userId])
+        : await exec(q.monthsUpTo, [query.userId, afterMonth])
+    ).rows.map((r) => Number(r.month));
+    const want = query.limit + 1;
+    const found: CallRecord[] = [];
+    for (const month of months) {
+      const rs =
+        after && month === afterMonth
+          ? await exec(
+              `SELECT * FROM ${table} WHERE user_id = ? AND month = ? AND (started_at_ms, call_id) < (?, ?) LIMIT ?`,
+              [query.userId, month, after.startedAtMs, after.callId, want - found.length],
+            )
+          : await exec(`SELECT * FROM ${table} WHERE user_id = ? AND month = ? LIMIT ?`, [
+              query.userId,
+              month,
+              want - found.length,
+            ]);
+      found.push(...rs.rows.map((r) => toRecord(r as Row)));
+      if (found.length >= want) break;
+    }
+    const calls = found.slice(0, query.limit);
+    const last = calls.at(-1);
+    return found.length > query.limit && last ? { calls, nextCursor: encodeCursor(last) } : { calls };
+  }
+
+  async function overdue(beforeMs: number, limit: number): Promise<CallRecord[]> {
+    const first = minuteOf(beforeMs - config.overdueLookbackMs);
+    const last = minuteOf(beforeMs - 1);
+    const result: CallRecord[] = [];
+    for (let from = first; from <= last && result.length < limit; from += 12) {
+      const minutes = Array.from({ length: Math.min(12, last - from + 1) }, (_, i) => from + i);
+      const pages = await Promise.all(minutes.map((m) => exec(q.ringing, [m, beforeMs])));
+      const candidates = pages.flatMap((p) => p.rows.map((r) => String(r.call_id)));
+      const records = await Promise.all(candidates.map((id) => row(id)));
+      for (const [i, record] of records.entries()) {
+        if (record && record.outcome === undefined) {
+          if (result.length < limit) result.push(record);
+        } else if (record) {
+          // A late or retried start re-added an ended call: drop the stale entry.
+          await exec(q.deleteRinging, [minuteOf(record.ringDeadlineMs), record.ringDeadlineMs, candidates[i]]);
+        }
+      }
+    }
+    return result;
+  }
+
+  return {
+    recordStart: (call) =>
+      guarded("recordStart", () =>
+        writeAll(
+          [
+            { query: q.insertById, params: [call.callId, ...callValues(call)] },
+            ...historyRows(call),
+            { query: q.insertRinging, params: [minuteOf(call.ringDeadlineMs), call.ringDeadlineMs, call.callId] },
+          ],
+          true,
+        ),
+      ),
+    recordAnswer: (callId, deviceId, answeredAtMs) =>
+      guarded("recordAnswer", async () => {
+        await exec(q.answer, [deviceId, answeredAtMs, callId], lwt);
+        // Also when not applied: repairs the copies after a write that failed half-way.
+        await propagate(callId);
+      }),
+    finalize: (call: CallInfo, end: CallEnd, quality?: QualitySummary) =>
+      guarded("finalize", async () => {
+        // Sets the start columns too, so a call whose start write was lost still gets its record.
+        const rs = await exec(q.finalize, [...callValues(call, { end, quality }), call.callId], lwt);
+        const applied = rs.first()?.["[applied]"] === true;
+        if (applied) {
+          // What was just written is the row's end state; an earlier answer's columns stay (unset, not null).
+          const ringing = [minuteOf(call.ringDeadlineMs), call.ringDeadlineMs, call.callId];
+          await writeAll([...historyRows(call, { end, quality }), { query: q.deleteRinging, params: ringing }], true);
+        } else {
+          await propagate(call.callId); // repairs copies that a failed earlier attempt left behind
+        }
+        return applied;
+      }),
+    get: (callId) => guarded("get", () => row(callId)),
+    listForUser: (query) => guarded("listForUser", () => listPage(query)),
+    addSamples: (callId: string, userId: string, samples: readonly QualitySample[]) =>
+      guarded("addSamples", () =>
+        writeAll(
+          samples.map((s) => ({ query: q.insertSample, params: [callId, s.atMs, userId, ...sampleValues(s)] })),
+          false,
+        ),
+      ),
+    listSamples: (callId) =>
+      guarded("listSamples", async () => {
+        const out: (QualitySample & { userId: string })[] = [];
+        let pageState: string | undefined;
+        do {
+          const rs = await db.execute(q.samples, [callId], { ...idempotent, fetchSize: 5000, pageState });
+          out.push(...rs.rows.map((r) => toSample(r as Row)));
+          pageState = rs.pageState ?? undefined;
+        } while (pageState);
+        return out;
+      }),
+    listOverdueRinging: (beforeMs, limit) => guarded("listOverdueRinging", () => overdue(beforeMs, limit)),
+    async close() {
+      if (!client) await db.shutdown();
+    },
+  };
+}

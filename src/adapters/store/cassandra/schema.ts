@@ -1,0 +1,70 @@
+/**
+ * The Cassandra schema of the call store as numbered migrations (applied in order by
+ * migrate.ts and recorded in `schema_migrations`). Never edit a released migration: add one.
+ *
+ * Tables, by query:
+ * - calls_by_id: GetCall, and the anchor of the lightweight transactions (answer, outcome).
+ * - calls_by_user / missed_calls_by_user: ListCalls, one partition per user and UTC month,
+ *   newest first; the missed table holds only the calls the user missed as callee.
+ * - call_months_by_user: the months a user has calls in, so pages cross month boundaries
+ *   without probing empty months.
+ * - call_samples: raw RTCP samples per call, time-ordered, expiring after 30 days.
+ * - ringing_by_deadline: calls without an outcome, by ring-deadline minute (takeover sweeps).
+ */
+
+/** One schema version. */
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  /** Idempotent statements (IF NOT EXISTS), run in order. */
+  readonly statements: readonly string[];
+}
+
+const callColumns = `
+  caller_user_id text, caller_device_id text, callee_user_id text, video boolean,
+  started_at_ms bigint, ring_deadline_ms bigint,
+  answered_device_id text, answered_at_ms bigint,
+  ended_at_ms bigint, outcome text, end_reason text, path text, setup_ms int,
+  quality frozen<quality_summary>`;
+
+/** All migrations, oldest first. */
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    description: "calls by id/user/month, missed calls, samples with TTL, ringing index",
+    statements: [
+      `CREATE TYPE IF NOT EXISTS quality_summary (
+         samples int, avg_fraction_lost double, avg_jitter_ms double, avg_rtt_ms double,
+         avg_bitrate_bps bigint, resolution_changes int)`,
+      `CREATE TABLE IF NOT EXISTS calls_by_id (call_id text PRIMARY KEY, ${callColumns})`,
+      `CREATE TABLE IF NOT EXISTS calls_by_user (
+         user_id text, month int, call_id text, ${callColumns},
+         PRIMARY KEY ((user_id, month), started_at_ms, call_id)
+       ) WITH CLUSTERING ORDER BY (started_at_ms DESC, call_id DESC)`,
+      `CREATE TABLE IF NOT EXISTS missed_calls_by_user (
+         user_id text, month int, call_id text, ${callColumns},
+         PRIMARY KEY ((user_id, month), started_at_ms, call_id)
+       ) WITH CLUSTERING ORDER BY (started_at_ms DESC, call_id DESC)`,
+      `CREATE TABLE IF NOT EXISTS call_months_by_user (
+         user_id text, month int, PRIMARY KEY (user_id, month)
+       ) WITH CLUSTERING ORDER BY (month DESC)`,
+      `CREATE TABLE IF NOT EXISTS call_samples (
+         call_id text, at_ms bigint, user_id text,
+         fraction_lost double, jitter_ms double, rtt_ms double,
+         available_outgoing_bitrate_bps double, sent_bitrate_bps double,
+         frame_width int, frame_height int, frames_per_second double,
+         quality_step int, quality_limitation_reason text, path text,
+         PRIMARY KEY ((call_id), at_ms, user_id)
+       ) WITH default_time_to_live = 2592000
+         AND compaction = {'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'DAYS', 'compaction_window_size': 1}`,
+      `CREATE TABLE IF NOT EXISTS ringing_by_deadline (
+         minute bigint, ring_deadline_ms bigint, call_id text,
+         PRIMARY KEY ((minute), ring_deadline_ms, call_id)
+       ) WITH default_time_to_live = 172800 AND gc_grace_seconds = 3600
+         AND compaction = {'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'HOURS', 'compaction_window_size': 1}`,
+    ],
+  },
+];
+
+/** The version this code reads and writes. */
+export const schemaVersion = migrations.length;

@@ -1,0 +1,159 @@
+/** The outbox decorator over the embedded store made to fail on demand. */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import type { CallStore } from "../../../app/ports/call-store.ts";
+import { DomainError, isDomainError } from "../../../domain/errors.ts";
+import { createSystemClock } from "../../clock/system-clock.ts";
+import { allPages, callOf, callStoreContract, completed, missed, sampleAt } from "../call-store.contract.ts";
+import { createSqliteCallStore } from "../sqlite-call-store.ts";
+import { createOutboxCallStore, type OutboxCallStore } from "./outbox-call-store.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "calldrop-outbox-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const clock = createSystemClock();
+const t0 = Date.UTC(2026, 2, 1, 12);
+let files = 0;
+
+/** A store that throws `unavailable` (or hangs, or rejects for good) on demand. */
+function flaky(inner: CallStore) {
+  const state = { down: false, hang: false, poison: new Set<string>() };
+  const guard = <T>(callId: string | undefined, fn: () => Promise<T>): Promise<T> => {
+    if (state.hang) return new Promise<T>(() => {});
+    if (state.down) return Promise.reject(new DomainError("unavailable", "down"));
+    if (callId && state.poison.has(callId)) return Promise.reject(new Error("bad row"));
+    return fn();
+  };
+  const store: CallStore = {
+    recordStart: (c) => guard(c.callId, () => inner.recordStart(c)),
+    recordAnswer: (id, d, at) => guard(id, () => inner.recordAnswer(id, d, at)),
+    finalize: (c, e, q) => guard(c.callId, () => inner.finalize(c, e, q)),
+    get: (id) => guard(undefined, () => inner.get(id)),
+    listForUser: (q) => guard(undefined, () => inner.listForUser(q)),
+    addSamples: (id, u, s) => guard(id, () => inner.addSamples(id, u, s)),
+    listSamples: (id) => guard(undefined, () => inner.listSamples(id)),
+    listOverdueRinging: (b, l) => guard(undefined, () => inner.listOverdueRinging(b, l)),
+    close: () => inner.close(),
+  };
+  return { store, state };
+}
+
+function outbox(inner: CallStore, path = join(dir, `q${files++}.db`), maxPending?: number): OutboxCallStore {
+  return createOutboxCallStore({
+    inner,
+    path,
+    clock,
+    retryMinMs: 5,
+    retryMaxMs: 20,
+    readTimeoutMs: 100,
+    ...(maxPending ? { maxPending } : {}),
+  });
+}
+
+// The decorator must not change what the store means.
+callStoreContract("outbox over sqlite", async () => outbox(createSqliteCallStore(":memory:")));
+
+test("writes during an outage are queued, replayed in order when the store returns, each once", async () => {
+  const { store: inner, state } = flaky(createSqliteCallStore(":memory:"));
+  const store = outbox(inner);
+  try {
+    const before = callOf("before", "alice", "bob", t0);
+    await store.recordStart(before);
+    state.down = true;
+    const calls = [0, 1, 2, 3].map((i) => callOf(`out-${i}`, "alice", "bob", t0 + (i + 1) * 60_000));
+    for (const call of calls) {
+      await store.recordStart(call);
+      await store.recordAnswer(call.callId, "bob-phone", call.startedAtMs + 1000);
+      await store.addSamples(call.callId, "alice", [sampleAt(call.startedAtMs + 2000)]);
+      assert.equal(await store.finalize(call, completed(call)), true);
+      assert.equal(await store.finalize(call, missed(call)), false, "second finalize while queued");
+    }
+    assert.equal(store.pending(), 20);
+    await assert.rejects(store.get("before"), (e: unknown) => isDomainError(e, "unavailable"));
+    await assert.rejects(store.listForUser({ userId: "bob", limit: 5, missedOnly: false }), (e: unknown) =>
+      isDomainError(e, "unavailable"),
+    );
+    state.down = false;
+    await store.drained();
+    assert.equal(store.pending(), 0);
+    assert.deepEqual(await allPages(store, "bob", 2), ["out-3", "out-2", "out-1", "out-0", "before"]);
+    for (const call of calls) {
+      const got = await store.get(call.callId);
+      assert.equal(got?.outcome, "completed");
+      assert.equal(got?.answeredAtMs, call.startedAtMs + 1000);
+      assert.equal((await store.listSamples(call.callId)).length, 1);
+    }
+  } finally {
+    await store.close();
+  }
+});
+
+test("a queue left by a closed process is replayed by the next one", async () => {
+  const path = join(dir, "restart.db");
+  const db = join(dir, "restart-store.db");
+  const first = flaky(createSqliteCallStore(db));
+  first.state.down = true;
+  const store1 = outbox(first.store, path);
+  const call = callOf("kept", "alice", "bob", t0);
+  await store1.recordStart(call);
+  await store1.finalize(call, missed(call));
+  assert.equal(store1.pending(), 2);
+  await store1.close();
+
+  const store2 = outbox(createSqliteCallStore(db), path);
+  try {
+    await store2.drained();
+    assert.equal((await store2.get("kept"))?.outcome, "missed");
+    assert.deepEqual(await allPages(store2, "bob", 5, true), ["kept"]);
+  } finally {
+    await store2.close();
+  }
+});
+
+test("an entry the store rejects for good is set aside; the rest still replay", async () => {
+  const { store: inner, state } = flaky(createSqliteCallStore(":memory:"));
+  const store = outbox(inner);
+  try {
+    state.down = true;
+    await store.recordStart(callOf("bad", "alice", "bob", t0));
+    await store.recordStart(callOf("good", "alice", "bob", t0 + 1));
+    state.poison.add("bad");
+    state.down = false;
+    await store.drained();
+    assert.equal(await store.get("bad"), undefined);
+    assert.ok(await store.get("good"));
+  } finally {
+    await store.close();
+  }
+});
+
+test("a full outbox fails writes loudly", async () => {
+  const { store: inner, state } = flaky(createSqliteCallStore(":memory:"));
+  const store = outbox(inner, undefined, 2);
+  try {
+    state.down = true;
+    await store.recordStart(callOf("a", "alice", "bob", t0));
+    await store.recordStart(callOf("b", "alice", "bob", t0));
+    await assert.rejects(store.recordStart(callOf("c", "alice", "bob", t0)), (e: unknown) =>
+      isDomainError(e, "unavailable"),
+    );
+    state.down = false;
+    await store.drained();
+  } finally {
+    await store.close();
+  }
+});
+
+test("a read the store never answers fails with unavailable instead of hanging", async () => {
+  const { store: inner, state } = flaky(createSqliteCallStore(":memory:"));
+  const store = outbox(inner);
+  try {
+    state.hang = true;
+    await assert.rejects(store.get("x"), (e: unknown) => isDomainError(e, "unavailable"));
+    state.hang = false;
+  } finally {
+    await store.close();
+  }
+});

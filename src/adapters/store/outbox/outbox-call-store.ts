@@ -1,0 +1,228 @@
+/**
+ * A CallStore decorator that loses no write while the real store is down (PRODUCT.md §7).
+ *
+ * Writes go straight to the inner store. When it answers `unavailable`, the write is appended to
+ * a durable local queue (outbox-queue.ts) and succeeds; from then on every write queues behind it
+ * (so per-call order holds) until a background replay has applied the whole queue in order.
+ * Replay relies on the inner store's idempotent writes: an entry applied twice changes nothing.
+ * A queue left by a crashed process is replayed when the next one opens the same file.
+ *
+ * While the inner store is known to be down, reads fail at once with `unavailable`; otherwise a
+ * read that takes longer than `readTimeoutMs` fails with `unavailable` instead of hanging.
+ *
+ * finalize during an outage answers true unless a finalize of the same call is already queued;
+ * the outcome then really is set on replay unless another node set one first (logged).
+ */
+import type { CallStore } from "../../../app/ports/call-store.ts";
+import type { Clock, TimerHandle } from "../../../app/ports/clock.ts";
+import type { CallEnd, CallInfo } from "../../../domain/call-types.ts";
+import { DomainError, isDomainError } from "../../../domain/errors.ts";
+import type { QualitySample, QualitySummary } from "../../../domain/quality.ts";
+import { type OutboxEntry, type OutboxOp, openOutboxQueue } from "./outbox-queue.ts";
+
+/** Where the decorator reports; a pino logger fits. */
+export interface OutboxLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** Options of `createOutboxCallStore`. */
+export interface OutboxOptions {
+  readonly inner: CallStore;
+  /** The queue file, on a volume that outlives the process; ":memory:" only in tests. */
+  readonly path: string;
+  readonly clock: Clock;
+  readonly logger?: OutboxLogger;
+  /** Beyond this many queued writes, writes fail with `unavailable` (default 1,000,000). */
+  readonly maxPending?: number;
+  /** Replay retry backoff bounds (defaults 200 ms and 5 s). */
+  readonly retryMinMs?: number;
+  readonly retryMaxMs?: number;
+  /** Reads slower than this fail with `unavailable` (default 3 s). */
+  readonly readTimeoutMs?: number;
+}
+
+/** The decorated store plus the outbox's state. */
+export interface OutboxCallStore extends CallStore {
+  /** Writes waiting for replay. */
+  pending(): number;
+  /** Resolves once the queue is empty. */
+  drained(): Promise<void>;
+}
+
+const replayChunk = 256;
+const silent: OutboxLogger = { info() {}, warn() {}, error() {} };
+
+/** Wraps `inner` with a durable outbox at `path`; starts replaying what an earlier run left. */
+export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
+  const { inner, clock } = o;
+  const log = o.logger ?? silent;
+  const maxPending = o.maxPending ?? 1_000_000;
+  const retryMinMs = o.retryMinMs ?? 200;
+  const retryMaxMs = o.retryMaxMs ?? 5000;
+  const readTimeoutMs = o.readTimeoutMs ?? 3000;
+  const queue = openOutboxQueue(o.path, () => clock.now());
+  let down = false;
+  let replaying: Promise<void> | undefined;
+  let retryTimer: TimerHandle | undefined;
+  let wakeRetry: (() => void) | undefined;
+  let closed = false;
+
+  async function apply(entry: OutboxOp): Promise<unknown> {
+    const a = entry.args;
+    switch (entry.op) {
+      case "recordStart":
+        return inner.recordStart(a[0] as CallInfo);
+      case "recordAnswer":
+        return inner.recordAnswer(a[0] as string, a[1] as string, a[2] as number);
+      case "finalize":
+        return inner.finalize(a[0] as CallInfo, a[1] as CallEnd, (a[2] ?? undefined) as QualitySummary | undefined);
+      case "addSamples":
+        return inner.addSamples(a[0] as string, a[1] as string, a[2] as QualitySample[]);
+    }
+  }
+
+  async function enqueue(entry: OutboxOp): Promise<void> {
+    if (queue.count() >= maxPending) {
+      throw new DomainError("unavailable", "call history store unavailable and its outbox is full");
+    }
+    await queue.append(entry);
+    startReplay();
+  }
+
+  /** Runs a write now, or queues it while the queue is non-empty or the store is down. */
+  async function write(entry: OutboxOp): Promise<unknown> {
+    if (closed) throw new DomainError("unavailable", "call store closed");
+    if (queue.count() === 0 && !replaying) {
+      try {
+        const result = await apply(entry);
+        down = false;
+        return result;
+      } catch (e) {
+        if (!isDomainError(e, "unavailable")) throw e;
+        if (!down) log.warn({ err: e }, "call store unavailable: queueing writes in the outbox");
+        down = true;
+      }
+    }
+    const queuedFinalize = entry.op === "finalize" && queue.hasFinalize(entry.callId);
+    await enqueue(entry);
+    return entry.op === "finalize" ? !queuedFinalize : undefined;
+  }
+
+  function startReplay(): void {
+    if (replaying || closed) return;
+    replaying = replay().finally(() => {
+      replaying = undefined;
+      // Entries appended after the last peek of the loop: go again.
+      if (queue.count() > 0 && !closed) startReplay();
+    });
+  }
+
+  async function replay(): Promise<void> {
+    let backoff = retryMinMs;
+    while (!closed && queue.count() > 0) {
+      queue.flush();
+      const batch = queue.peek(replayChunk);
+      if (batch.length === 0) break;
+      const failed = await replayBatch(batch);
+      if (!failed) {
+        if (down) log.info({ pending: queue.count() }, "call store reachable again: outbox replaying");
+        down = false;
+        backoff = retryMinMs;
+        continue;
+      }
+      down = true;
+      await new Promise<void>((resolve) => {
+        wakeRetry = resolve;
+        retryTimer = clock.setTimer(backoff, resolve);
+      });
+      backoff = Math.min(backoff * 2, retryMaxMs);
+    }
+  }
+
+  /** Applies a chunk, calls in parallel and each call's entries in order; true if the store was down. */
+  async function replayBatch(batch: readonly OutboxEntry[]): Promise<boolean> {
+    const byCall = new Map<string, OutboxEntry[]>();
+    for (const entry of batch) byCall.set(entry.callId, [...(byCall.get(entry.callId) ?? []), entry]);
+    const done: number[] = [];
+    let unavailable = false;
+    await Promise.all(
+      [...byCall.values()].map(async (entries) => {
+        for (const entry of entries) {
+          try {
+            const result = await apply(entry);
+            if (entry.op === "finalize" && result === false) {
+              log.warn({ callId: entry.callId }, "queued finalize not applied: outcome already set");
+            }
+            done.push(entry.seq);
+          } catch (e) {
+            if (isDomainError(e, "unavailable")) {
+              unavailable = true;
+              return;
+            }
+            log.error({ err: e, callId: entry.callId, op: entry.op }, "outbox entry rejected by the store");
+            queue.bury(entry.seq, String(e));
+          }
+        }
+      }),
+    );
+    queue.remove(done);
+    return unavailable;
+  }
+
+  /** A read: fails at once while the store is known down, and never waits past readTimeoutMs. */
+  async function read<T>(fn: () => Promise<T>): Promise<T> {
+    if (down || closed) throw new DomainError("unavailable", "call history store unavailable");
+    let timer: TimerHandle | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = clock.setTimer(readTimeoutMs, () =>
+        reject(new DomainError("unavailable", "call history store did not answer in time")),
+      );
+    });
+    try {
+      return await Promise.race([fn(), timeout]);
+    } finally {
+      if (timer) clock.clearTimer(timer);
+    }
+  }
+
+  if (queue.count() > 0) {
+    log.info({ pending: queue.count() }, "outbox has writes from an earlier run: replaying");
+    startReplay();
+  }
+
+  return {
+    recordStart: async (call) => {
+      await write({ op: "recordStart", callId: call.callId, args: [call] });
+    },
+    recordAnswer: async (callId, deviceId, answeredAtMs) => {
+      await write({ op: "recordAnswer", callId, args: [callId, deviceId, answeredAtMs] });
+    },
+    finalize: async (call, end, quality) =>
+      (await write({ op: "finalize", callId: call.callId, args: [call, end, quality ?? null] })) === true,
+    addSamples: async (callId, userId, samples) => {
+      if (samples.length === 0) return;
+      await write({ op: "addSamples", callId, args: [callId, userId, samples] });
+    },
+    get: (callId) => read(() => inner.get(callId)),
+    listForUser: (query) => read(() => inner.listForUser(query)),
+    listSamples: (callId) => read(() => inner.listSamples(callId)),
+    listOverdueRinging: (beforeMs, limit) => read(() => inner.listOverdueRinging(beforeMs, limit)),
+    pending: () => queue.count(),
+    async drained() {
+      while (queue.count() > 0 || replaying) {
+        if (closed) throw new DomainError("unavailable", "call store closed before its outbox drained");
+        await (replaying ?? Promise.resolve(startReplay()));
+      }
+    },
+    async close() {
+      closed = true;
+      if (retryTimer) clock.clearTimer(retryTimer);
+      wakeRetry?.();
+      await replaying;
+      queue.close();
+      await inner.close();
+    },
+  };
+}

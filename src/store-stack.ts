@@ -1,0 +1,40 @@
+/**
+ * Part of the composition root: the call store chosen by config — the embedded
+ * sqlite file for single-node use, or Cassandra behind a durable local outbox so
+ * no call record is lost while the cluster is unreachable (PRODUCT.md §7).
+ */
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import { Gauge } from "prom-client";
+import { createCassandraCallStore } from "./adapters/store/cassandra/cassandra-call-store.ts";
+import { verifySchema } from "./adapters/store/cassandra/migrate.ts";
+import { createOutboxCallStore } from "./adapters/store/outbox/outbox-call-store.ts";
+import { createSqliteCallStore } from "./adapters/store/sqlite-call-store.ts";
+import type { CallStore } from "./app/ports/call-store.ts";
+import type { Clock } from "./app/ports/clock.ts";
+import type { Config } from "./config.ts";
+
+/** Builds the configured call store (Cassandra: checks the schema version first). */
+export async function createCallStore(
+  config: Config,
+  deps: { clock: Clock; logger: Logger; registry: Registry },
+): Promise<CallStore> {
+  const cassandra = config.store.cassandra;
+  if (config.store.kind !== "cassandra" || !cassandra) return createSqliteCallStore(config.store.sqlitePath);
+  await verifySchema(cassandra);
+  const store = createOutboxCallStore({
+    inner: createCassandraCallStore(cassandra),
+    path: config.store.outboxPath,
+    clock: deps.clock,
+    logger: deps.logger,
+  });
+  new Gauge({
+    name: "calldrop_call_store_outbox_pending",
+    help: "Call store writes queued locally while Cassandra is unreachable.",
+    registers: [deps.registry],
+    collect() {
+      this.set(store.pending());
+    },
+  });
+  return store;
+}
