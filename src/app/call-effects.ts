@@ -21,6 +21,8 @@ export interface CallEntry {
   readonly timers: Map<TimerName, TimerHandle>;
   /** The call's store writes, chained so they land in order. */
   writes: Promise<unknown>;
+  /** The call's directory writes, chained apart (they must not wait for slower store writes). */
+  directoryWrites: Promise<unknown>;
   readonly samples: (QualitySample & { userId: string })[];
   readonly parts: CallParticipants;
 }
@@ -40,7 +42,10 @@ export interface CallEffectsDeps {
 
 /** The effect executor of one node. */
 export interface CallEffects {
-  /** Chains a write after the call's earlier ones (timed; a failure is counted and logged). */
+  /**
+   * Chains a write after the call's earlier ones of the same store ("directory", or the call
+   * store): timed; a failure is counted and logged.
+   */
   write<T>(e: CallEntry, operation: string, fn: () => Promise<T>, storeName?: string): Promise<T>;
   /** Sends an event to a device of the call (queued while the device is an absent participant). */
   send(e: CallEntry, to: DeviceRef, event: OutboundEvent): void;
@@ -54,8 +59,9 @@ export function createCallEffects(deps: CallEffectsDeps): CallEffects {
 
   function write<T>(e: CallEntry, operation: string, fn: () => Promise<T>, storeName = "calls"): Promise<T> {
     const started = performance.now();
-    const p = e.writes.then(fn);
-    e.writes = p.then(
+    const chain = storeName === "directory" ? "directoryWrites" : "writes";
+    const p = e[chain].then(fn);
+    e[chain] = p.then(
       () => metrics.storeDuration.observe({ store: storeName, operation }, (performance.now() - started) / 1000),
       (err: unknown) => {
         metrics.storeErrors.inc({ store: storeName, operation });
@@ -97,9 +103,11 @@ export function createCallEffects(deps: CallEffectsDeps): CallEffects {
           break;
         case "record_end": {
           const quality = e.samples.length > 0 ? summarizeQuality(e.samples) : undefined;
-          finalize = write(e, "finalize", () => store.finalize(effect.call, effect.end, quality));
-          // Only after the outcome is durable may the users count as free again.
-          write(e, "release", () => directory.release(callId), "directory").catch(() => {});
+          const done = write(e, "finalize", () => store.finalize(effect.call, effect.end, quality));
+          finalize = done;
+          // The directory keeps the (ended) call until its outcome is durable, for a takeover.
+          const release = () => write(e, "release", () => directory.release(callId), "directory");
+          done.then(release, release).catch(() => {});
           break;
         }
         case "set_timer": {

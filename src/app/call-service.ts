@@ -100,6 +100,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
       state,
       timers: new Map(),
       writes: Promise.resolve(),
+      directoryWrites: Promise.resolve(),
       samples: [],
       parts: createCallParticipants({
         clock,
@@ -138,7 +139,8 @@ export function createCallService(deps: CallServiceDeps): CallService {
       metrics.callSetup.observe({ phase: "accept_to_connected", path: t.state.path }, t.state.setupMs / 1000);
     }
     const now = t.state;
-    if (now.phase === before || now.phase === "ended") return Promise.resolve();
+    if (now.phase === before) return Promise.resolve();
+    // An ended call is written too: its users are free at once (a redial must not find them busy).
     return write(e, "update", () => directory.update(now), "directory");
   }
 
@@ -179,6 +181,23 @@ export function createCallService(deps: CallServiceDeps): CallService {
     safely(e, () => transition(e.state, { type }, clock.now(), deps.policy));
   }
 
+  /**
+   * Takes over a call that ended on a node that died before its outcome was durable:
+   * records it, and if this node set the outcome of a missed call, notifies it (the
+   * events of the end itself went out from the old owner). Stop-ringing pushes of other
+   * outcomes are not repeated.
+   */
+  async function finishEnded(state: Extract<CallState, { phase: "ended" }>): Promise<void> {
+    const { call, end } = state;
+    const won = await store.finalize(call, end);
+    await directory.release(call.callId);
+    logger.info({ callId: call.callId, outcome: end.outcome, won }, "took over an ended call");
+    if (!won || end.outcome !== "missed") return;
+    const missed = { callId: call.callId, callerUserId: call.caller.userId, startedAtMs: call.startedAtMs };
+    delivery.deliverToUser(call.calleeUserId, { type: "missed_call", ...missed });
+    await notifier.notify({ kind: "missed_call", userId: call.calleeUserId, ...missed });
+  }
+
   /** Registers `callId` as pending while `work` runs, so commands for it wait. */
   async function creating<T>(callId: string, work: () => Promise<T>): Promise<T> {
     const p = work();
@@ -209,7 +228,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
         if (t.state.phase === "ringing") conflict = await directory.claim(t.state, nodeId);
         else {
           const mine = await directory.findByUser(from.userId);
-          if (mine) conflict = { ok: false, caller: mine };
+          if (mine && mine.state.phase !== "ended") conflict = { ok: false, caller: mine };
         }
         if (!conflict.ok && conflict.caller) {
           const { state } = conflict.caller;
@@ -312,6 +331,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
           return;
         }
         let state = liveCall.state;
+        if (state.phase === "ended") return finishEnded(state);
         if (state.phase === "ringing") {
           state = { ...state, ringing: await delivery.liveDevices(state.call.calleeUserId) };
         }
@@ -363,7 +383,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
     },
     activeCount: () => live,
     async flush() {
-      await Promise.all([...calls.values()].map((e) => e.writes));
+      await Promise.all([...calls.values()].flatMap((e) => [e.writes, e.directoryWrites]));
     },
   };
   return service;

@@ -104,6 +104,22 @@ export function callDirectoryContract(title: string, createHarness: () => CallDi
       assert.equal(await dir.find("gone"), undefined);
     });
 
+    it("an ended call no longer makes its users busy, and its release leaves their new call alone", async () => {
+      const first = ringing("alice", "bob");
+      await dir.claim(first, "n1");
+      await dir.update({
+        phase: "ended",
+        call: first.call,
+        end: { outcome: "declined", reason: "declined", endedAtMs: 2_000 },
+      });
+      assert.equal((await dir.findByUser("alice"))?.state.phase, "ended");
+      const second = ringing("alice", "bob");
+      assert.deepEqual(await dir.claim(second, "n2"), { ok: true });
+      await dir.release(first.call.callId);
+      assert.equal((await dir.findByUser("alice"))?.callId, second.call.callId);
+      assert.equal((await dir.findByUser("bob"))?.callId, second.call.callId);
+    });
+
     it("lists every live call in pages", async () => {
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) {

@@ -11,12 +11,17 @@ export function createMemoryCallDirectory(): CallDirectory {
     const callId = byUser.get(userId);
     return callId === undefined ? undefined : calls.get(callId);
   };
+  /** The user's live call that keeps them busy (not ended). */
+  const busyWith = (userId: string) => {
+    const live = ofUser(userId);
+    return live?.state.phase === "ended" ? undefined : live;
+  };
 
   return {
     async claim(state, ownerNodeId) {
       const { call } = state;
-      const caller = ofUser(call.caller.userId);
-      const callee = ofUser(call.calleeUserId);
+      const caller = busyWith(call.caller.userId);
+      const callee = busyWith(call.calleeUserId);
       if (caller || callee) return { ok: false, ...(caller ? { caller } : {}), ...(callee ? { callee } : {}) };
       calls.set(call.callId, { callId: call.callId, ownerNodeId, state });
       byUser.set(call.caller.userId, call.callId);

@@ -76,8 +76,12 @@ export function createSqliteCallDirectory(path: string): CallDirectory {
     async claim(state, ownerNodeId) {
       const { call } = state;
       return transaction(() => {
-        const caller = find(call.caller.userId);
-        const callee = find(call.calleeUserId);
+        const busyWith = (userId: string) => {
+          const live = find(userId);
+          return live?.state.phase === "ended" ? undefined : live;
+        };
+        const caller = busyWith(call.caller.userId);
+        const callee = busyWith(call.calleeUserId);
         if (caller || callee) return { ok: false, ...(caller ? { caller } : {}), ...(callee ? { callee } : {}) };
         insertCall.run(call.callId, ownerNodeId, call.caller.userId, call.calleeUserId, JSON.stringify(state));
         insertUser.run(call.caller.userId, call.callId);

@@ -6,10 +6,12 @@ export interface LiveCall {
   /** The node running the call (holding its state in memory and its timers). */
   readonly ownerNodeId: string;
   /**
-   * The call's state as of its last phase change (ringing → connecting → connected),
-   * enough for another node to take the call over when the owner dies.
+   * The call's state as of its last phase change (ringing → connecting → connected →
+   * ended), enough for another node to take the call over when the owner dies. An ended
+   * call stays listed until its outcome is durable in the store, but no longer makes
+   * its users busy.
    */
-  readonly state: Exclude<CallState, { phase: "ended" }>;
+  readonly state: CallState;
 }
 
 /** The outcome of a claim. */
@@ -33,7 +35,8 @@ export type ClaimResult =
 export interface CallDirectory {
   /**
    * Registers `state`'s call as the live call of its caller and callee, run by
-   * `ownerNodeId`, unless either user already has a live call (then nothing is written).
+   * `ownerNodeId`, unless either user already has a live call that has not ended (then
+   * nothing is written).
    */
   claim(state: Extract<CallState, { phase: "ringing" }>, ownerNodeId: string): Promise<ClaimResult>;
   /** Stores the call's state after a phase change (no-op when the call is not live). */
@@ -42,7 +45,7 @@ export interface CallDirectory {
   release(callId: string): Promise<void>;
   /** The live call, or undefined. */
   find(callId: string): Promise<LiveCall | undefined>;
-  /** The live call a user is in (as caller or callee), or undefined. */
+  /** The live call a user is in (as caller or callee; possibly ended), or undefined. */
   findByUser(userId: string): Promise<LiveCall | undefined>;
   /** Up to `limit` live calls run by `nodeId`. */
   ownedBy(nodeId: string, limit: number): Promise<readonly LiveCall[]>;
