@@ -49,11 +49,11 @@ describe("signaling Deployment", () => {
   it("drains: preStop sleep, then the server's drain window, inside the grace period (>= 60 s)", () => {
     const grace = pod().terminationGracePeriodSeconds;
     const preStop = container().lifecycle.preStop.sleep.seconds;
-    const drainS = Number(config().CALLDROP_SHUTDOWN_DRAIN_MS) / 1000;
+    const drainS = Number(config().CALLDROP_SERVER__DRAIN_TIMEOUT_MS) / 1000;
     assert.ok(grace >= 60, `terminationGracePeriodSeconds ${grace}`);
     assert.ok(preStop >= 5, `preStop sleep ${preStop}`);
     assert.ok(preStop + drainS < grace, `preStop ${preStop} s + drain ${drainS} s must fit in ${grace} s`);
-    assert.ok(Number(config().CALLDROP_MAX_CONNECTION_AGE_MS) > 0, "max connection age is set");
+    assert.ok(Number(config().CALLDROP_SERVER__MAX_CONNECTION_AGE_MS) > 0, "max connection age is set");
   });
 
   it("is sized as a 2-core 4 GiB pod with Guaranteed QoS and a V8 heap below the limit", () => {
@@ -74,17 +74,21 @@ describe("signaling Deployment", () => {
 
   it("gets JWT keys, TURN secret, forward secret, etcd and Cassandra from ConfigMap / Secrets", () => {
     const env = Object.fromEntries(container().env.map((e: any) => [e.name, e]));
-    assert.equal(env.CALLDROP_TURN_SECRET.valueFrom.secretKeyRef.name, "calldrop-turn");
-    assert.equal(env.CALLDROP_FORWARD_SECRET.valueFrom.secretKeyRef.name, "calldrop-forward");
-    assert.equal(env.CALLDROP_NODE_ID.valueFrom.fieldRef.fieldPath, "metadata.name");
+    assert.equal(env.CALLDROP_ICE__TURN_SECRET.valueFrom.secretKeyRef.name, "calldrop-turn");
+    assert.equal(env.CALLDROP_CLUSTER__RELAY_SECRET.valueFrom.secretKeyRef.name, "calldrop-forward");
+    assert.equal(env.CALLDROP_CLUSTER__NODE_NAME.valueFrom.fieldRef.fieldPath, "metadata.name");
     assert.match(container().envFrom[0].configMapRef.name, /^calldrop-signaling-config-/);
-    assert.equal(config().CALLDROP_AUTH_JWKS_FILE, "/etc/calldrop/jwt/jwks.json");
+    assert.equal(config().CALLDROP_AUTH__JWKS_FILE, "/etc/calldrop/jwt/jwks.json");
     assert.equal(pod().volumes.find((v: any) => v.name === "jwt-keys").configMap.name, "calldrop-jwt-keys");
-    assert.ok(config().CALLDROP_CASSANDRA_CONTACT_POINTS, "Cassandra contact points");
+    assert.equal(config().CALLDROP_STORE__KIND, "cassandra");
     const etcd = get(prod, "StatefulSet", "etcd");
-    const members = Array.from({ length: etcd.spec.replicas }, (_, i) => `http://etcd-${i}.etcd:2379`);
-    assert.deepEqual(config().CALLDROP_ETCD_ENDPOINTS?.split(","), members, "one endpoint per etcd member");
-    assert.equal(config().CALLDROP_LISTEN_HOST, "0.0.0.0");
+    const members = Array.from({ length: etcd.spec.replicas }, (_, i) => `etcd-${i}.etcd:2379`);
+    assert.deepEqual(
+      JSON.parse(config().CALLDROP_CLUSTER__ETCD_ENDPOINTS ?? "[]"),
+      members,
+      "one endpoint per etcd member",
+    );
+    assert.equal(config().CALLDROP_SERVER__HOST, "0.0.0.0");
   });
 
   it("leaves the replica count to the HPA", () => {
