@@ -4,14 +4,16 @@
  * - Single node: in-process presence, no peers.
  * - Cluster: etcd presence (one lease per node) and the node relay (authenticated
  *   grpc-js streams) on the internal port.
- * The call directory lives on the embedded store's file (shared by the nodes of one
- * machine; a cluster across machines needs a shared engine behind the same port).
+ * The call directory lives in etcd in a cluster (or on the embedded store's file, for nodes
+ * on one machine), and on the store's file for a single node.
  * Both run the same router, call routing, session handoff and takeover code.
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import { createEtcdCallDirectory } from "./adapters/directory/etcd-call-directory.ts";
+import { createMemoryCallDirectory } from "./adapters/directory/memory-call-directory.ts";
 import { createSqliteCallDirectory } from "./adapters/directory/sqlite-call-directory.ts";
 import { createInProcessPeers } from "./adapters/peers/in-process-peers.ts";
 import { startRelayPeers } from "./adapters/peers/relay-peers.ts";
@@ -112,9 +114,7 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
     presence = createInProcessPresence({ nodeId, address: "in-process" });
     peers = createInProcessPeers(nodeId);
   }
-  // On the embedded store's file: shared by the nodes of one machine, and it lets a
-  // single node take its calls back after a restart.
-  const directory = deps.directory ?? createSqliteCallDirectory(config.store.sqlitePath);
+  const directory = deps.directory ?? createDirectory(config);
 
   let sessions: SessionPresence | undefined;
   let calls: CallService | undefined;
@@ -259,4 +259,21 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
       await directory.close();
     },
   };
+}
+
+/**
+ * The call directory: etcd in a cluster (unless configured onto the store file), else the
+ * embedded store's file, which lets a single node take its calls back after a restart.
+ */
+function createDirectory(config: Config): CallDirectory {
+  const c = config.cluster;
+  if (c?.callDirectory === "etcd") {
+    return createEtcdCallDirectory({
+      endpoints: c.etcdEndpoints,
+      keyPrefix: `${c.keyPrefix.replace(/\/$/, "")}-calls/`,
+    });
+  }
+  return config.store.kind === "sqlite"
+    ? createSqliteCallDirectory(config.store.sqlitePath)
+    : createMemoryCallDirectory();
 }

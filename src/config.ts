@@ -138,8 +138,13 @@ const schema = z.strictObject({
       relaySecret: z.string().min(16),
       /** Lease TTL: how long after a node dies its devices and calls are handed to the others. */
       leaseTtlS: z.number().int().min(1).default(10),
-      /** etcd key prefix of this cluster. */
+      /** etcd key prefix of this cluster's presence (the call directory uses `<prefix without />-calls/`). */
       keyPrefix: z.string().default("/calldrop/"),
+      /**
+       * Where the cluster-wide call directory (busy/glare claims, call owners) lives: etcd, or
+       * the embedded store's sqlite file (only for nodes sharing one machine, e.g. tests).
+       */
+      callDirectory: z.enum(["etcd", "sqlite"]).default("etcd"),
       /** How long a forwarded command waits for the node running the call. */
       forwardTimeoutMs: ms.default(10_000),
       /** How long a resume waits for the node holding the session to hand it over. */
@@ -188,12 +193,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: obje
   if (config.store.kind === "cassandra" && !config.store.cassandra) {
     throw new Error("invalid configuration: store.kind cassandra needs store.cassandra");
   }
-  if (config.cluster && config.store.kind !== "sqlite") {
-    // The call directory (busy/glare claims, call ownership) must be shared by all nodes; only its
-    // embedded adapter exists, shared by the nodes of one machine through the sqlite file.
-    throw new Error(
-      "invalid configuration: cluster mode needs store.kind sqlite until a Cassandra CallDirectory exists",
-    );
+  if (config.cluster?.callDirectory === "sqlite" && config.store.kind !== "sqlite") {
+    throw new Error("invalid configuration: cluster.callDirectory sqlite needs store.kind sqlite");
   }
   const iceProblems = validateIceConfig(config.ice);
   if (iceProblems.length > 0) throw new Error(`invalid configuration: ${iceProblems.join("; ")}`);

@@ -82,7 +82,7 @@ export async function singleNode(): Promise<Topology> {
   };
 }
 
-/** Starts three nodes on a private etcd (the suite restarts it) and one sqlite file. */
+/** Starts three nodes on a private etcd (presence and call directory; the suite restarts it) and one store file. */
 export async function threeNodes(): Promise<Topology> {
   const etcd: EtcdProcess = await startPrivateEtcd();
   const dir = mkdtempSync(join(tmpdir(), "calldrop-scn-"));
