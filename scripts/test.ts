@@ -21,6 +21,10 @@ function run(title: string, cmd: string, args: string[], env: NodeJS.ProcessEnv 
 
 run("generated code is fresh", "node", ["scripts/check-gen.ts"]);
 run("buf lint", "npx", ["buf", "lint"]);
+if (spawnSync("git", ["rev-parse", "--verify", "-q", "HEAD~1"], { cwd: root }).status === 0) {
+  // Wire compatibility with the previous commit: clients built from older protos keep working.
+  run("buf breaking", "npx", ["buf", "breaking", "--against", ".git#ref=HEAD~1"]);
+}
 run("typecheck", "npx", ["tsc", "--noEmit"]);
 run("lint", "npx", ["biome", "check", "."]);
 

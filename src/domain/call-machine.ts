@@ -63,10 +63,10 @@ export function startCall(input: StartInput, nowMs: number, policy: CallPolicy =
   };
   const record: Effect = { kind: "record_start", call };
   if (input.calleeBusy) {
-    return endNow(call, [record], { outcome: "busy", reason: "callee_busy", endedAtMs: nowMs }, []);
+    return endNow(call, [record], { outcome: "busy", reason: "callee_busy", endedAtMs: nowMs }, [call.caller]);
   }
   if (input.calleeDevices.length === 0 && !input.calleePushable) {
-    return endNow(call, [record], { outcome: "unreachable", reason: "no_devices", endedAtMs: nowMs }, []);
+    return endNow(call, [record], { outcome: "unreachable", reason: "no_devices", endedAtMs: nowMs }, [call.caller]);
   }
   const incoming = {
     type: "incoming_call",
@@ -206,10 +206,15 @@ function fromAnswered(state: Answered, event: CallEvent, nowMs: number, policy: 
         "illegal_transition",
         event.by.deviceId === state.answeredDeviceId ? "call already accepted" : "call was answered on another device",
       );
+    // A decline/busy/cancel that raced with the accept ends the call like a hangup,
+    // but only from the side that may send it.
     case "decline":
     case "busy":
-    case "cancel":
+      requireCallee(call, event.by, event.type === "busy" ? "report busy for" : "decline");
       requireAnsweredParticipant(state, event.by);
+      return endAnswered(state, "completed", "hangup", nowMs);
+    case "cancel":
+      requireCaller(call, event.by, "cancel");
       return endAnswered(state, "completed", "hangup", nowMs);
     case "hangup": {
       requireAnsweredParticipant(state, event.by);

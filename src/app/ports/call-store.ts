@@ -41,10 +41,11 @@ export interface CallStore {
   /** Records the answer (no-op when already answered or ended). */
   recordAnswer(callId: string, deviceId: string, answeredAtMs: number): Promise<void>;
   /**
-   * Sets the call's final outcome if it has none yet. Returns true when this
-   * call set it, false when an outcome was already recorded (nothing changes).
+   * Sets the call's final outcome if it has none yet (creating the record when
+   * its start was never written). Returns true when this call set it, false when
+   * an outcome was already recorded (nothing changes).
    */
-  finalize(callId: string, end: CallEnd, quality?: QualitySummary): Promise<boolean>;
+  finalize(call: CallInfo, end: CallEnd, quality?: QualitySummary): Promise<boolean>;
   /** The call, or undefined. */
   get(callId: string): Promise<CallRecord | undefined>;
   /** One page of a user's calls (as caller or callee), newest first. */

@@ -1,0 +1,207 @@
+/**
+ * coturn's configuration, checked with the real coturn: base/coturn/render-config.sh (the
+ * init container's script) renders the config as it would in a pod, Debian's `turnserver`
+ * (installed when missing) must start with it without rejecting a single option and answer
+ * a STUN binding request, and the peer deny-list must cover every private / reserved range
+ * while leaving public addresses relayable.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createSocket } from "node:dgram";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { BlockList, isIPv6 } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { debianBinaryInstalled } from "./tools/debian.ts";
+
+const dir = join(import.meta.dirname, "base/coturn");
+const template = join(dir, "turnserver.conf");
+let work = "";
+
+/** Runs render-config.sh with test paths; returns the rendered config. */
+function render(env: Record<string, string>): string {
+  const out = join(work, `turnserver-${randomBytes(4).toString("hex")}.conf`);
+  const r = spawnSync("sh", [join(dir, "render-config.sh")], {
+    encoding: "utf8",
+    env: {
+      PATH: process.env.PATH,
+      COTURN_TEMPLATE: template,
+      COTURN_SECRET_FILE: join(work, "secret"),
+      COTURN_TLS_DIR: join(work, "no-tls"),
+      COTURN_OUT: out,
+      ...env,
+    },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  return readFileSync(out, "utf8");
+}
+
+const option = (conf: string, name: string) =>
+  conf
+    .split("\n")
+    .filter((l) => l.startsWith(`${name}=`) || l === name)
+    .map((l) => l.slice(name.length + 1));
+
+/** Sends a STUN Binding request; resolves with the XOR-MAPPED-ADDRESS port of the reply. */
+async function stunBinding(port: number, timeoutMs: number): Promise<number> {
+  const sock = createSocket("udp4");
+  const txid = randomBytes(12);
+  const request = Buffer.concat([Buffer.from([0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42]), txid]);
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no STUN reply")), timeoutMs);
+      sock.on("message", (msg) => {
+        if (msg.readUInt16BE(0) !== 0x0101 || !msg.subarray(8, 20).equals(txid)) return;
+        for (let at = 20; at + 4 <= msg.length; at += 4 + Math.ceil(msg.readUInt16BE(at + 2) / 4) * 4) {
+          if (msg.readUInt16BE(at) === 0x0020) {
+            clearTimeout(timer);
+            resolve(msg.readUInt16BE(at + 6) ^ 0x2112);
+          }
+        }
+      });
+      sock.bind(0, "127.0.0.1", () => sock.send(request, port, "127.0.0.1"));
+    });
+  } finally {
+    sock.close();
+  }
+}
+
+async function freeUdpPort(): Promise<number> {
+  const s = createSocket("udp4");
+  await new Promise<void>((r) => s.bind(0, "127.0.0.1", r));
+  const { port } = s.address();
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+before(() => {
+  work = mkdtempSync(join(tmpdir(), "k8s-coturn-"));
+  writeFileSync(join(work, "secret"), "test-only-secret");
+});
+after(() => rmSync(work, { recursive: true, force: true }));
+
+describe("render-config.sh", () => {
+  it("appends node address, the secret from its file, and plain TURN when no certificate is mounted", () => {
+    const conf = render({ NODE_IP: "192.0.2.10" });
+    assert.ok(conf.startsWith(readFileSync(template, "utf8")));
+    assert.deepEqual(option(conf, "listening-ip"), ["192.0.2.10"]);
+    assert.deepEqual(option(conf, "relay-ip"), ["192.0.2.10"]);
+    assert.deepEqual(option(conf, "static-auth-secret"), ["test-only-secret"]);
+    assert.deepEqual(option(conf, "external-ip"), []);
+    assert.ok(conf.includes("\nno-tls\n") && conf.includes("\nno-dtls\n"));
+  });
+
+  it("enables TLS when a certificate is mounted, and maps a public address when given", () => {
+    const tls = join(work, "tls");
+    mkdirSync(tls, { recursive: true });
+    writeFileSync(join(tls, "tls.crt"), "cert");
+    writeFileSync(join(tls, "tls.key"), "key");
+    const conf = render({ NODE_IP: "10.0.0.5", EXTERNAL_IP: "198.51.100.7", COTURN_TLS_DIR: tls });
+    assert.deepEqual(option(conf, "cert"), [join(tls, "tls.crt")]);
+    assert.deepEqual(option(conf, "pkey"), [join(tls, "tls.key")]);
+    assert.deepEqual(option(conf, "external-ip"), ["198.51.100.7/10.0.0.5"]);
+    assert.ok(!conf.includes("\nno-tls\n"));
+  });
+
+  it("refuses to render without the node address", () => {
+    const r = spawnSync("sh", [join(dir, "render-config.sh")], { encoding: "utf8", env: { PATH: process.env.PATH } });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /NODE_IP/);
+  });
+});
+
+describe("turnserver.conf policy", () => {
+  const conf = () => readFileSync(template, "utf8");
+
+  it("uses time-limited REST credentials and caps bandwidth per session and the relay port range", () => {
+    assert.deepEqual(option(conf(), "use-auth-secret"), [""]);
+    assert.deepEqual(option(conf(), "lt-cred-mech"), [], "no static long-term users");
+    assert.deepEqual(option(conf(), "max-bps"), ["500000"]);
+    assert.deepEqual([option(conf(), "min-port"), option(conf(), "max-port")], [["49152"], ["65535"]]);
+    assert.deepEqual(option(conf(), "static-auth-secret"), [], "the secret is never in the file");
+  });
+
+  it("denies relaying to loopback, private, link-local and reserved peers, but not to the internet", () => {
+    // One list per family: coturn compares families first, whereas a single BlockList would
+    // also match IPv4 addresses against the ::ffff:0:0/96 (IPv4-mapped) rule.
+    const lists = { ipv4: new BlockList(), ipv6: new BlockList() };
+    for (const range of option(conf(), "denied-peer-ip")) {
+      const [from = "", to = from] = range.split("-");
+      const family = isIPv6(from) ? "ipv6" : "ipv4";
+      lists[family].addRange(from, to, family);
+    }
+    const deny = { check: (ip: string, family: "ipv4" | "ipv6") => lists[family].check(ip, family) };
+    const denied = ["10.1.2.3", "172.16.5.4", "172.31.255.255", "192.168.1.1", "127.0.0.1", "127.8.8.8", "0.0.0.0"]
+      .concat(["169.254.169.254", "100.64.1.1", "224.0.0.1", "255.255.255.255", "198.18.0.1"])
+      .concat(["::1", "::", "fd12:3456::1", "fc00::1", "fe80::1", "::ffff:10.0.0.1", "64:ff9b::a00:1"]);
+    for (const ip of denied) assert.ok(deny.check(ip, isIPv6(ip) ? "ipv6" : "ipv4"), `${ip} must be denied`);
+    for (const ip of ["8.8.8.8", "1.1.1.1", "81.2.69.142", "2606:4700:4700::1111", "2a00:1450:4001::1"]) {
+      assert.ok(!deny.check(ip, isIPv6(ip) ? "ipv6" : "ipv4"), `${ip} must stay relayable`);
+    }
+  });
+});
+
+/** A turnserver started on 127.0.0.1 with `conf`; collects its log. */
+interface RunningTurn {
+  output: () => string;
+  /** XOR-MAPPED port of a STUN binding answer, or 0 when it never answered. */
+  mapped: number;
+  stop: () => Promise<void>;
+}
+
+async function startTurnserver(conf: string): Promise<RunningTurn> {
+  const turnserver = debianBinaryInstalled("coturn", "turnserver", (l) => process.stdout.write(`# ${l}\n`));
+  const file = join(work, `live-${randomBytes(4).toString("hex")}.conf`);
+  writeFileSync(file, conf);
+  const port = await freeUdpPort();
+  const args = ["-c", file, "--listening-port", String(port), "--log-file=stdout"];
+  // Test-only paths (the pod passes /run/coturn/…): nothing is written outside the temp dir.
+  args.push("--pidfile", `${file}.pid`, "--db", `${file}.db`);
+  const proc: ChildProcess = spawn(turnserver, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  proc.stdout?.on("data", (d) => {
+    output += d;
+  });
+  proc.stderr?.on("data", (d) => {
+    output += d;
+  });
+  let mapped = 0;
+  for (let i = 0; i < 50 && !mapped && proc.exitCode === null; i++) {
+    mapped = await stunBinding(port, 200).catch(() => 0);
+  }
+  const stop = async () => {
+    if (proc.exitCode !== null) return;
+    const exited = new Promise((r) => proc.once("exit", r));
+    proc.kill("SIGTERM");
+    await Promise.race([exited, sleep(3000)]);
+    if (proc.exitCode === null) proc.kill("SIGKILL");
+  };
+  return { output: () => output, mapped, stop };
+}
+
+describe("real coturn (Debian turnserver)", () => {
+  it("starts with the rendered config, rejects no option, loads every deny range, answers STUN", async () => {
+    const turn = await startTurnserver(render({ NODE_IP: "127.0.0.1" }));
+    try {
+      assert.ok(turn.mapped > 0, `coturn answered no STUN binding request:\n${turn.output()}`);
+      assert.doesNotMatch(turn.output(), /Bad configuration format|CONFIG ERROR/i, turn.output());
+      assert.match(turn.output(), /500000 bytes per second allowed per session/);
+      const denied = option(readFileSync(template, "utf8"), "denied-peer-ip");
+      assert.equal(turn.output().match(/Black listing: /g)?.length ?? 0, denied.length, "every deny range loaded");
+    } finally {
+      await turn.stop();
+    }
+  });
+
+  it("would show a misspelt option (the check above is not vacuous)", async () => {
+    const turn = await startTurnserver(`${render({ NODE_IP: "127.0.0.1" })}\nmax-bsp=1000\n`);
+    try {
+      assert.match(turn.output(), /Bad configuration format: max-bsp/);
+    } finally {
+      await turn.stop();
+    }
+  });
+});

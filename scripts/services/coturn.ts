@@ -1,0 +1,130 @@
+/**
+ * coturn (Debian `coturn`) on 127.0.0.1 for the relay tests: renders
+ * coturn/turnserver.local.conf into a temp dir with a free port and a fresh
+ * secret, starts `turnserver -c` (never the system config), and exposes
+ * CALLDROP_TEST_TURN_URL / CALLDROP_TEST_TURN_SECRET. Run directly to get one by hand.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ensureDebianPackage } from "./apt-install.ts";
+import type { RunningService, TestService } from "./service.ts";
+
+const TEMPLATE = join(import.meta.dirname, "../../coturn/turnserver.local.conf");
+
+/** Options of one coturn instance. */
+export interface CoturnOptions {
+  /** Per-session bandwidth cap, bytes/s (0 = none). */
+  readonly maxBps?: number;
+  readonly secret?: string;
+}
+
+/** A running coturn with its address. */
+export interface RunningCoturn extends RunningService {
+  readonly port: number;
+  readonly secret: string;
+  /** `turn:127.0.0.1:<port>` URLs for UDP and TCP. */
+  readonly urls: readonly string[];
+}
+
+/** Starts a private coturn on 127.0.0.1; resolves once it accepts connections. */
+export async function startCoturn(log: (line: string) => void, options: CoturnOptions = {}): Promise<RunningCoturn> {
+  const turnserver = ensureDebianPackage("coturn", "/usr/bin/turnserver", log);
+  const dir = mkdtempSync(join(tmpdir(), "calldrop-coturn-"));
+  const port = await freeTcpPort();
+  const minPort = 20_000 + Math.floor(Math.random() * 400) * 100;
+  const secret = options.secret ?? randomBytes(24).toString("hex");
+  const vars: Record<string, string> = {
+    PORT: String(port),
+    MIN_PORT: String(minPort),
+    MAX_PORT: String(minPort + 99),
+    SECRET: secret,
+    MAX_BPS: String(options.maxBps ?? 0),
+    DIR: dir,
+  };
+  const conf = readFileSync(TEMPLATE, "utf8").replace(/\$\{(\w+)\}/g, (_, k: string) => {
+    const v = vars[k];
+    if (v === undefined) throw new Error(`coturn template: unknown placeholder ${k}`);
+    return v;
+  });
+  writeFileSync(join(dir, "turnserver.conf"), conf);
+  const child = spawn(turnserver, ["-c", join(dir, "turnserver.conf")], { stdio: ["ignore", "pipe", "pipe"] });
+  const tail: string[] = [];
+  const keep = (b: Buffer) => {
+    tail.push(b.toString());
+    if (tail.length > 50) tail.shift();
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  try {
+    await waitForPort(port, child, 10_000);
+  } catch (e) {
+    child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`coturn did not start: ${String(e)}\n${tail.join("")}`);
+  }
+  log(`coturn on 127.0.0.1:${port} (relay ports ${minPort}-${minPort + 99}, max-bps ${vars.MAX_BPS})`);
+  const urls = [`turn:127.0.0.1:${port}?transport=udp`, `turn:127.0.0.1:${port}?transport=tcp`];
+  return {
+    port,
+    secret,
+    urls,
+    env: { CALLDROP_TEST_TURN_URL: `turn:127.0.0.1:${port}`, CALLDROP_TEST_TURN_SECRET: secret },
+    async stop() {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 3_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const address = srv.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`turnserver exited with ${child.exitCode}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, "127.0.0.1");
+      s.once("connect", () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once("error", () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listening on ${port} after ${timeoutMs} ms`);
+}
+
+const coturn: TestService = { name: "coturn", start: (log) => startCoturn(log) };
+
+export default coturn;
+
+if (import.meta.main) {
+  const running = await startCoturn((line) => console.log(line));
+  for (const [k, v] of Object.entries(running.env)) console.log(`${k}=${v}`);
+  process.once("SIGINT", () => void running.stop().then(() => process.exit(0)));
+}

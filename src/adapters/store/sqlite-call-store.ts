@@ -1,0 +1,191 @@
+/**
+ * The embedded call store (single-node default): node:sqlite in WAL mode.
+ * Survives restarts when given a file path; ":memory:" serves unit tests.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import type { CallRecord, CallStore, HistoryPage } from "../../app/ports/call-store.ts";
+import type { CallEnd, CallInfo, Outcome, PathType } from "../../domain/call-types.ts";
+import { DomainError } from "../../domain/errors.ts";
+import type { QualitySample, QualitySummary } from "../../domain/quality.ts";
+import { decodeCursor, encodeCursor } from "./history-cursor.ts";
+
+const migrations: readonly string[] = [
+  `CREATE TABLE calls (
+     call_id TEXT PRIMARY KEY,
+     caller_user_id TEXT NOT NULL,
+     callee_user_id TEXT NOT NULL,
+     caller_device_id TEXT NOT NULL,
+     video INTEGER NOT NULL,
+     started_at_ms INTEGER NOT NULL,
+     ring_deadline_ms INTEGER NOT NULL,
+     answered_device_id TEXT,
+     answered_at_ms INTEGER,
+     ended_at_ms INTEGER,
+     outcome TEXT,
+     end_reason TEXT,
+     path TEXT,
+     setup_ms INTEGER,
+     quality TEXT
+   );
+   CREATE INDEX calls_by_caller ON calls (caller_user_id, started_at_ms DESC, call_id DESC);
+   CREATE INDEX calls_by_callee ON calls (callee_user_id, started_at_ms DESC, call_id DESC);
+   CREATE INDEX calls_open ON calls (ring_deadline_ms) WHERE outcome IS NULL;
+   CREATE TABLE call_samples (
+     call_id TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     at_ms INTEGER NOT NULL,
+     sample TEXT NOT NULL
+   );
+   CREATE INDEX call_samples_by_call ON call_samples (call_id, at_ms);`,
+];
+
+type Row = Record<string, SQLInputValue>;
+
+/** Opens (creating and migrating) the store at `path`. */
+export function createSqliteCallStore(path: string): CallStore {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const db = new DatabaseSync(path);
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
+  migrate(db);
+
+  const insertStart = db.prepare(
+    `INSERT INTO calls (call_id, caller_user_id, callee_user_id, caller_device_id, video, started_at_ms, ring_deadline_ms)
+     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_id) DO NOTHING`,
+  );
+  const answer = db.prepare(
+    `UPDATE calls SET answered_device_id = ?, answered_at_ms = ?
+     WHERE call_id = ? AND answered_device_id IS NULL AND outcome IS NULL`,
+  );
+  const end = db.prepare(
+    `UPDATE calls SET outcome = ?, end_reason = ?, ended_at_ms = ?, answered_device_id = coalesce(answered_device_id, ?),
+       answered_at_ms = coalesce(answered_at_ms, ?), path = ?, setup_ms = ?, quality = ?
+     WHERE call_id = ? AND outcome IS NULL`,
+  );
+  const byId = db.prepare("SELECT * FROM calls WHERE call_id = ?");
+  const insertSample = db.prepare("INSERT INTO call_samples (call_id, user_id, at_ms, sample) VALUES (?, ?, ?, ?)");
+  const samplesOf = db.prepare("SELECT user_id, sample FROM call_samples WHERE call_id = ? ORDER BY at_ms, rowid");
+  const overdue = db.prepare(
+    "SELECT * FROM calls WHERE outcome IS NULL AND ring_deadline_ms < ? ORDER BY ring_deadline_ms LIMIT ?",
+  );
+
+  function start(call: CallInfo): void {
+    insertStart.run(
+      call.callId,
+      call.caller.userId,
+      call.calleeUserId,
+      call.caller.deviceId,
+      call.video ? 1 : 0,
+      call.startedAtMs,
+      call.ringDeadlineMs,
+    );
+  }
+
+  return {
+    async recordStart(call) {
+      start(call);
+    },
+    async recordAnswer(callId, deviceId, answeredAtMs) {
+      answer.run(deviceId, answeredAtMs, callId);
+    },
+    async finalize(call, e: CallEnd, quality?: QualitySummary) {
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        start(call);
+        const changed = end.run(
+          e.outcome,
+          e.reason,
+          e.endedAtMs,
+          e.answeredDeviceId ?? null,
+          e.answeredAtMs ?? null,
+          e.path ?? null,
+          e.setupMs ?? null,
+          quality ? JSON.stringify(quality) : null,
+          call.callId,
+        ).changes;
+        db.exec("COMMIT");
+        return changed === 1;
+      } catch (err) {
+        db.exec("ROLLBACK");
+        throw err;
+      }
+    },
+    async get(callId) {
+      const row = byId.get(callId) as Row | undefined;
+      return row ? toRecord(row) : undefined;
+    },
+    async listForUser(q): Promise<HistoryPage> {
+      const after = q.cursor ? decodeCursor(q.cursor) : undefined;
+      const where = q.missedOnly
+        ? "callee_user_id = :user AND outcome = 'missed'"
+        : "(caller_user_id = :user OR callee_user_id = :user)";
+      const page = after ? "AND (started_at_ms < :at OR (started_at_ms = :at AND call_id < :id))" : "";
+      const rows = db
+        .prepare(`SELECT * FROM calls WHERE ${where} ${page} ORDER BY started_at_ms DESC, call_id DESC LIMIT :limit`)
+        .all({
+          user: q.userId,
+          limit: q.limit + 1,
+          ...(after ? { at: after.startedAtMs, id: after.callId } : {}),
+        }) as Row[];
+      const calls = rows.slice(0, q.limit).map(toRecord);
+      const last = calls.at(-1);
+      return rows.length > q.limit && last ? { calls, nextCursor: encodeCursor(last) } : { calls };
+    },
+    async addSamples(callId, userId, samples) {
+      db.exec("BEGIN");
+      try {
+        for (const s of samples) insertSample.run(callId, userId, s.atMs, JSON.stringify(s));
+        db.exec("COMMIT");
+      } catch (err) {
+        db.exec("ROLLBACK");
+        throw err;
+      }
+    },
+    async listSamples(callId) {
+      return (samplesOf.all(callId) as Row[]).map((r) => ({
+        ...(JSON.parse(String(r.sample)) as QualitySample),
+        userId: String(r.user_id),
+      }));
+    },
+    async listOverdueRinging(beforeMs, limit) {
+      return (overdue.all(beforeMs, limit) as Row[]).map(toRecord);
+    },
+    async close() {
+      if (db.isOpen) db.close();
+    },
+  };
+}
+
+function migrate(db: DatabaseSync): void {
+  const { user_version: version } = db.prepare("PRAGMA user_version").get() as { user_version: number };
+  if (version > migrations.length) {
+    throw new DomainError("unavailable", `store schema v${version} is newer than this server (v${migrations.length})`);
+  }
+  for (let v = version; v < migrations.length; v++) {
+    db.exec("BEGIN");
+    db.exec(migrations[v] as string);
+    db.exec(`PRAGMA user_version = ${v + 1}`);
+    db.exec("COMMIT");
+  }
+}
+
+function toRecord(r: Row): CallRecord {
+  const opt = <T>(v: SQLInputValue, f: (x: SQLInputValue) => T): T | undefined => (v === null ? undefined : f(v));
+  return {
+    callId: String(r.call_id),
+    caller: { userId: String(r.caller_user_id), deviceId: String(r.caller_device_id) },
+    calleeUserId: String(r.callee_user_id),
+    video: r.video === 1,
+    startedAtMs: Number(r.started_at_ms),
+    ringDeadlineMs: Number(r.ring_deadline_ms),
+    answeredDeviceId: opt(r.answered_device_id ?? null, String),
+    answeredAtMs: opt(r.answered_at_ms ?? null, Number),
+    endedAtMs: opt(r.ended_at_ms ?? null, Number),
+    outcome: opt(r.outcome ?? null, (v) => String(v) as Outcome),
+    endReason: opt(r.end_reason ?? null, (v) => String(v) as CallEnd["reason"]),
+    path: opt(r.path ?? null, (v) => String(v) as PathType),
+    setupMs: opt(r.setup_ms ?? null, Number),
+    quality: opt(r.quality ?? null, (v) => JSON.parse(String(v)) as QualitySummary),
+  };
+}

@@ -1,0 +1,34 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { loadConfig } from "./config.ts";
+
+test("defaults: local mode, 30 s ring timeout, embedded store", () => {
+  const c = loadConfig({});
+  assert.equal(c.mode, "local");
+  assert.equal(c.calls.ringTimeoutMs, 30_000);
+  assert.equal(c.store.kind, "sqlite");
+});
+
+test("environment overrides nested keys with typed values", () => {
+  const c = loadConfig({
+    CALLDROP_CALLS__RING_TIMEOUT_MS: "1500",
+    CALLDROP_SERVER__HOST: "0.0.0.0",
+    CALLDROP_TEST_X: "ignored",
+  });
+  assert.equal(c.calls.ringTimeoutMs, 1500);
+  assert.equal(c.server.host, "0.0.0.0");
+});
+
+test("unknown keys and invalid values are rejected with the path in the message", () => {
+  assert.throws(() => loadConfig({ CALLDROP_CALLS__RING_TIMEOUT: "5" }), /ringTimeout/);
+  assert.throws(() => loadConfig({ CALLDROP_CALLS__RING_TIMEOUT_MS: "-1" }), /ringTimeoutMs/);
+  assert.throws(() => loadConfig({ CALLDROP_NOPE: "1" }), /nope/);
+});
+
+test("production mode requires a verification key", () => {
+  assert.throws(() => loadConfig({ CALLDROP_MODE: "production" }), /production mode needs/);
+  assert.equal(
+    loadConfig({ CALLDROP_MODE: "production", CALLDROP_AUTH__JWKS_URL: "https://idp.example/jwks" }).mode,
+    "production",
+  );
+});

@@ -1,0 +1,183 @@
+/**
+ * Configuration: one typed tree (STYLE.md 11). Defaults, then a JSON file named by
+ * CALLDROP_CONFIG, then environment variables CALLDROP_<SECTION>__<KEY> (e.g.
+ * CALLDROP_CALLS__RING_TIMEOUT_MS=5000). Unknown keys are rejected; everything is
+ * validated at boot. Durations carry their unit in the name.
+ */
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { validateIceConfig } from "./app/ice-servers.ts";
+
+const ms = z.number().int().positive();
+
+const schema = z.strictObject({
+  /** local: dev token issuer on, friendly defaults. production: real keys required. */
+  mode: z.enum(["local", "production"]).default("local"),
+  server: z
+    .strictObject({
+      host: z.string().default("127.0.0.1"),
+      port: z.number().int().min(0).max(65535).default(8080),
+      /** Static web client (built by `npm run build:web`). */
+      staticDir: z.string().default("web/dist"),
+      /** Largest protobuf message accepted; larger gets ResourceExhausted. */
+      maxMessageBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(256 * 1024),
+      /**
+       * Who serves HTTP/2 (gRPC) connections: grpc-js (the measured faster path for mobile
+       * bidi streams, gRPC only) or connect-node (gRPC, gRPC-Web and Connect). HTTP/1.1 is
+       * always connect-node (Connect and gRPC-Web for browsers).
+       */
+      http2Engine: z.enum(["grpc-js", "connect-node"]).default("grpc-js"),
+      /** Streams are closed after this age so clients reconnect (and rebalance) elsewhere. */
+      maxConnectionAgeMs: ms.default(30 * 60_000),
+      /** On SIGTERM: how long to wait for streams to move before exiting. */
+      drainTimeoutMs: ms.default(10_000),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      /** HS256 secret (at least 32 bytes) — local mode generates one when absent. */
+      hmacSecret: z.string().min(32).optional(),
+      /** SPKI PEM of the messaging app's signing key (RS256/ES256/EdDSA). */
+      publicKeyPem: z.string().optional(),
+      /** JWKS URL of the messaging app's issuer. */
+      jwksUrl: z.url().optional(),
+      /** A JWKS JSON file (e.g. mounted from a ConfigMap), read at boot. */
+      jwksFile: z.string().optional(),
+      issuer: z.string().default("calldrop-dev"),
+      audience: z.string().default("calldrop-calling"),
+      /** Lifetime of dev tokens (local mode only). */
+      devTokenTtlS: z.number().int().positive().default(3600),
+    })
+    .prefault({}),
+  calls: z
+    .strictObject({
+      ringTimeoutMs: ms.default(30_000),
+      setupTimeoutMs: ms.default(30_000),
+      maxCandidatesPerCall: z.number().int().positive().default(200),
+      lingerMs: ms.default(60_000),
+      maxSamplesPerCall: z.number().int().positive().default(5000),
+    })
+    .prefault({}),
+  sessions: z
+    .strictObject({
+      resumeGraceMs: ms.default(30_000),
+      bufferSize: z.number().int().positive().default(512),
+      commandTtlMs: ms.default(5 * 60_000),
+      /** Events queued for a slow stream before it is closed (the session stays resumable). */
+      maxQueuedEvents: z.number().int().positive().default(4096),
+    })
+    .prefault({}),
+  limits: z
+    .strictObject({
+      callStartsBurst: z.number().int().positive().default(5),
+      callStartsPerSecond: z.number().positive().default(0.2),
+      messagesBurst: z.number().int().positive().default(300),
+      messagesPerSecond: z.number().positive().default(100),
+    })
+    .prefault({}),
+  store: z
+    .strictObject({
+      kind: z.enum(["sqlite"]).default("sqlite"),
+      sqlitePath: z.string().default(".data/calldrop.db"),
+    })
+    .prefault({}),
+  ice: z
+    .strictObject({
+      stunUrls: z.array(z.string()).default([]),
+      turnUrls: z.array(z.string()).default([]),
+      /** coturn static-auth-secret (use-auth-secret). */
+      turnSecret: z.string().optional(),
+      credentialTtlS: z.number().int().positive().default(3600),
+      /** Every client relay-only (privacy, or exercising the relay path). */
+      forceRelay: z.boolean().default(false),
+    })
+    .prefault({}),
+  notifications: z
+    .strictObject({
+      /** VAPID keys (`npx web-push generate-vapid-keys`); the private key comes from a secret. */
+      webPush: z.strictObject({ subject: z.string(), publicKey: z.string(), privateKey: z.string() }).optional(),
+      /** The mobile push gateway (FCM/APNs) webhook; the secret signs each request. */
+      gateway: z.strictObject({ url: z.url(), secret: z.string().min(16) }).optional(),
+      sendTimeoutMs: ms.default(10_000),
+      stopRingingTtlMs: ms.default(60_000),
+      missedCallTtlMs: ms.default(86_400_000),
+      maxDevicesPerUser: z.number().int().positive().default(20),
+      /** Accept http:// and private-address push endpoints (local testing only). */
+      allowInsecureEndpoints: z.boolean().default(false),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({ level: z.enum(["trace", "debug", "info", "warn", "error", "silent"]).default("info") })
+    .prefault({}),
+});
+
+/** The validated configuration tree. */
+export type Config = z.infer<typeof schema>;
+
+/** Builds the config from defaults, the optional file and `env`; throws a readable error when invalid. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: object = {}): Config {
+  const file = env.CALLDROP_CONFIG ? (JSON.parse(readFileSync(env.CALLDROP_CONFIG, "utf8")) as object) : {};
+  const merged = merge(merge(file, fromEnv(env)), overrides);
+  const parsed = schema.safeParse(merged);
+  if (!parsed.success) throw new Error(`invalid configuration:\n${z.prettifyError(parsed.error)}`);
+  const config = parsed.data;
+  if (
+    config.mode === "production" &&
+    !config.auth.hmacSecret &&
+    !config.auth.publicKeyPem &&
+    !config.auth.jwksUrl &&
+    !config.auth.jwksFile
+  ) {
+    throw new Error(
+      "invalid configuration: production mode needs auth.hmacSecret, auth.publicKeyPem, auth.jwksUrl or auth.jwksFile",
+    );
+  }
+  const iceProblems = validateIceConfig(config.ice);
+  if (iceProblems.length > 0) throw new Error(`invalid configuration: ${iceProblems.join("; ")}`);
+  return config;
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): object {
+  const tree: Record<string, unknown> = {};
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith("CALLDROP_") || raw === undefined || name === "CALLDROP_CONFIG") continue;
+    if (name.startsWith("CALLDROP_TEST_")) continue;
+    const path = name
+      .slice("CALLDROP_".length)
+      .split("__")
+      .map((part) => part.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()));
+    let node = tree;
+    for (const key of path.slice(0, -1)) {
+      node[key] ??= {};
+      node = node[key] as Record<string, unknown>;
+    }
+    node[path.at(-1) as string] = parseValue(raw);
+  }
+  return tree;
+}
+
+function parseValue(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function merge(a: object, b: object): object {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    const bothObjects = isPlainObject(prev) && isPlainObject(v);
+    out[k] = bothObjects ? merge(prev, v) : v;
+  }
+  return out;
+}
+
+function isPlainObject(x: unknown): x is object {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
+}

@@ -1,0 +1,69 @@
+/**
+ * Part of the composition root: the push notification stack (PRODUCT.md §8) —
+ * registrations, durable outbox, Web Push and gateway senders — built from config.
+ * Without any configured channel the service falls back to the log notifier.
+ */
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import { createGatewaySender } from "./adapters/notify/gateway-sender.ts";
+import { createSqliteNotificationOutbox } from "./adapters/notify/sqlite-notification-outbox.ts";
+import { createSqlitePushRegistry } from "./adapters/notify/sqlite-push-registry.ts";
+import { createWebPushSender } from "./adapters/notify/web-push-sender.ts";
+import type { Clock } from "./app/ports/clock.ts";
+import type { PushChannel } from "./app/ports/push-registry.ts";
+import { createPushDevices, type PushDevices } from "./app/push-devices.ts";
+import { createPushNotifier, type PushNotifier } from "./app/push-notifier.ts";
+import type { Config } from "./config.ts";
+
+/** The built stack. */
+export interface PushStack {
+  /** Undefined when no push channel is configured. */
+  readonly notifier: PushNotifier | undefined;
+  readonly devices: PushDevices;
+  close(): Promise<void>;
+}
+
+/** Builds the push stack on the embedded store's file. */
+export function createPushStack(
+  config: Config,
+  deps: { clock: Clock; logger: Logger; registry: Registry; isLive: (userId: string, deviceId: string) => boolean },
+): PushStack {
+  const n = config.notifications;
+  const senders = {
+    ...(n.webPush ? { webpush: createWebPushSender({ vapid: n.webPush, timeoutMs: n.sendTimeoutMs }) } : {}),
+    ...(n.gateway ? { gateway: createGatewaySender({ ...n.gateway, timeoutMs: n.sendTimeoutMs }) } : {}),
+  };
+  const registry = createSqlitePushRegistry({ path: config.store.sqlitePath });
+  const outbox = createSqliteNotificationOutbox({ path: config.store.sqlitePath });
+  const channels = new Set(Object.keys(senders) as PushChannel[]);
+  const notifier =
+    channels.size > 0
+      ? createPushNotifier({
+          registry,
+          outbox,
+          senders,
+          isLive: deps.isLive,
+          clock: deps.clock,
+          metricsRegistry: deps.registry,
+          logger: deps.logger,
+          stopRingingTtlMs: n.stopRingingTtlMs,
+          missedCallTtlMs: n.missedCallTtlMs,
+        })
+      : undefined;
+  const devices = createPushDevices({
+    registry,
+    clock: deps.clock,
+    channels,
+    maxDevicesPerUser: n.maxDevicesPerUser,
+    allowInsecureEndpoints: config.mode === "local" && n.allowInsecureEndpoints,
+  });
+  return {
+    notifier,
+    devices,
+    async close() {
+      await notifier?.close();
+      await outbox.close();
+      await registry.close();
+    },
+  };
+}

@@ -1,0 +1,284 @@
+/** Protobuf ↔ domain mapping for signaling and history (the transport stays thin: STYLE.md 8). */
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import {
+  CallOutcome,
+  type CallRecord as CallRecordPb,
+  CallRecordSchema,
+  EndReason as EndReasonPb,
+  PathType as PathTypePb,
+  type QualitySample as QualitySamplePb,
+} from "../../gen/calldrop/v1/call_pb.js";
+import {
+  type ClientMessage,
+  HangupReason as HangupReasonPb,
+  MediaConnectionState,
+  SdpType,
+  type ServerEvent,
+  ServerEventSchema,
+} from "../../gen/calldrop/v1/signal_pb.js";
+import type { CallRecord } from "../app/ports/call-store.ts";
+import type { SessionEvent } from "../app/session-events.ts";
+import type { EndReason, HangupReason, Outcome, PathType, Signal } from "../domain/call-types.ts";
+import type { Command } from "../domain/commands.ts";
+import { DomainError } from "../domain/errors.ts";
+import type { QualitySample } from "../domain/quality.ts";
+import { codeOf } from "./error-codes.ts";
+import { codeName } from "./rpc-interceptor.ts";
+
+const outcomes: Record<Outcome, CallOutcome> = {
+  completed: CallOutcome.COMPLETED,
+  missed: CallOutcome.MISSED,
+  declined: CallOutcome.DECLINED,
+  cancelled: CallOutcome.CANCELLED,
+  busy: CallOutcome.BUSY,
+  unreachable: CallOutcome.UNREACHABLE,
+  failed: CallOutcome.FAILED,
+};
+
+const reasons: Record<EndReason, EndReasonPb> = {
+  hangup: EndReasonPb.HANGUP,
+  ring_timeout: EndReasonPb.RING_TIMEOUT,
+  declined: EndReasonPb.DECLINED,
+  cancelled: EndReasonPb.CANCELLED,
+  callee_busy: EndReasonPb.CALLEE_BUSY,
+  no_devices: EndReasonPb.NO_DEVICES,
+  setup_timeout: EndReasonPb.SETUP_TIMEOUT,
+  media_failed: EndReasonPb.MEDIA_FAILED,
+  participant_lost: EndReasonPb.PARTICIPANT_LOST,
+  network_lost: EndReasonPb.NETWORK_LOST,
+  app_closed: EndReasonPb.APP_CLOSED,
+};
+
+const hangupReasons: Record<HangupReasonPb, HangupReason> = {
+  [HangupReasonPb.UNSPECIFIED]: "hangup",
+  [HangupReasonPb.NORMAL]: "hangup",
+  [HangupReasonPb.MEDIA_FAILED]: "media_failed",
+  [HangupReasonPb.NETWORK_LOST]: "network_lost",
+  [HangupReasonPb.APP_CLOSED]: "app_closed",
+};
+
+const sdpTypes: Record<SdpType, Extract<Signal, { kind: "description" }>["sdpType"] | undefined> = {
+  [SdpType.UNSPECIFIED]: undefined,
+  [SdpType.OFFER]: "offer",
+  [SdpType.ANSWER]: "answer",
+  [SdpType.PRANSWER]: "pranswer",
+  [SdpType.ROLLBACK]: "rollback",
+};
+
+function pathFromPb(p: PathTypePb): PathType | undefined {
+  return p === PathTypePb.RELAY ? "relay" : p === PathTypePb.P2P ? "p2p" : undefined;
+}
+
+function pathToPb(p: PathType | undefined): PathTypePb {
+  return p === "relay" ? PathTypePb.RELAY : p === "p2p" ? PathTypePb.P2P : PathTypePb.UNSPECIFIED;
+}
+
+function invalid(message: string): DomainError {
+  return new DomainError("invalid_argument", message);
+}
+
+/** Decodes a client command (everything but hello); throws invalid_argument when malformed. */
+export function commandFromProto(m: ClientMessage): Command {
+  const k = m.kind;
+  switch (k.case) {
+    case "startCall":
+      return { kind: "start_call", calleeUserId: k.value.calleeUserId, video: k.value.video };
+    case "accept":
+    case "decline":
+    case "cancel":
+    case "busy":
+      return { kind: k.case, callId: k.value.callId };
+    case "hangup":
+      return { kind: "hangup", callId: k.value.callId, reason: hangupReasons[k.value.reason] ?? "hangup" };
+    case "description": {
+      const sdpType = sdpTypes[k.value.type];
+      if (!sdpType) throw invalid("description.type must be offer, answer, pranswer or rollback");
+      return { kind: "signal", callId: k.value.callId, signal: { kind: "description", sdpType, sdp: k.value.sdp } };
+    }
+    case "iceCandidate": {
+      const c = k.value;
+      const signal: Signal = {
+        kind: "ice_candidate",
+        candidate: c.candidate,
+        sdpMid: c.sdpMid,
+        sdpMLineIndex: c.sdpMLineIndex,
+        usernameFragment: c.usernameFragment,
+        endOfCandidates: c.endOfCandidates,
+      };
+      return { kind: "signal", callId: c.callId, signal };
+    }
+    case "iceRestart":
+      return { kind: "signal", callId: k.value.callId, signal: { kind: "ice_restart", sdp: k.value.sdp } };
+    case "mediaState": {
+      const s = k.value;
+      const state =
+        s.state === MediaConnectionState.CONNECTED
+          ? "connected"
+          : s.state === MediaConnectionState.DISCONNECTED
+            ? "disconnected"
+            : s.state === MediaConnectionState.FAILED
+              ? "failed"
+              : undefined;
+      if (!state) throw invalid("media_state.state is required");
+      const path = pathFromPb(s.path);
+      return {
+        kind: "media_state",
+        callId: s.callId,
+        state,
+        ...(path ? { path } : {}),
+        ...(s.setupMs ? { setupMs: s.setupMs } : {}),
+      };
+    }
+    case "qualityReport": {
+      if (!k.value.sample) throw invalid("quality_report.sample is required");
+      return { kind: "quality_report", callId: k.value.callId, sample: sampleFromProto(k.value.sample) };
+    }
+    case "ping":
+      return { kind: "ping", nonce: k.value.nonce };
+    case "hello":
+      throw invalid("hello is only valid as the first message of a stream");
+    case undefined:
+      throw invalid("message has no command");
+  }
+}
+
+function sampleFromProto(s: QualitySamplePb): QualitySample {
+  const path = pathFromPb(s.path);
+  return {
+    atMs: Number(s.atMs),
+    fractionLost: s.fractionLost,
+    jitterMs: s.jitterMs,
+    rttMs: s.rttMs,
+    availableOutgoingBitrateBps: s.availableOutgoingBitrateBps,
+    sentBitrateBps: s.sentBitrateBps,
+    frameWidth: s.frameWidth,
+    frameHeight: s.frameHeight,
+    framesPerSecond: s.framesPerSecond,
+    qualityStep: s.qualityStep,
+    qualityLimitationReason: s.qualityLimitationReason.slice(0, 32),
+    ...(path ? { path } : {}),
+  };
+}
+
+/** Encodes a session event as a ServerEvent. */
+export function eventToProto(e: SessionEvent): ServerEvent {
+  return create(ServerEventSchema, { seq: BigInt(e.seq), sentAtMs: BigInt(e.sentAtMs), kind: kindToProto(e) });
+}
+
+function kindToProto({ body: b }: SessionEvent): ServerEvent["kind"] {
+  switch (b.type) {
+    case "session_ready":
+      return { case: "sessionReady", value: { $typeName: "calldrop.v1.SessionReady", ...stripType(b) } };
+    case "command_result":
+      return {
+        case: "commandResult",
+        value: { $typeName: "calldrop.v1.CommandResult", commandId: b.commandId, ...b.result },
+      };
+    case "command_error":
+      return {
+        case: "error",
+        value: {
+          $typeName: "calldrop.v1.CommandError",
+          commandId: b.commandId,
+          code: domainCodeName(b.code),
+          message: b.message,
+        },
+      };
+    case "pong":
+      return { case: "pong", value: { $typeName: "calldrop.v1.Pong", nonce: b.nonce } };
+    case "ringing":
+      return { case: "ringing", value: { $typeName: "calldrop.v1.Ringing", ...stripType(b) } };
+    case "incoming_call":
+      return {
+        case: "incomingCall",
+        value: { $typeName: "calldrop.v1.IncomingCall", ...stripType(b), ringDeadlineMs: BigInt(b.ringDeadlineMs) },
+      };
+    case "call_accepted":
+      return { case: "callAccepted", value: { $typeName: "calldrop.v1.CallAccepted", ...stripType(b) } };
+    case "answered_elsewhere":
+      return { case: "answeredElsewhere", value: { $typeName: "calldrop.v1.AnsweredElsewhere", ...stripType(b) } };
+    case "call_ended":
+      return {
+        case: "callEnded",
+        value: {
+          $typeName: "calldrop.v1.CallEnded",
+          callId: b.callId,
+          outcome: outcomes[b.outcome],
+          reason: reasons[b.reason],
+        },
+      };
+    case "missed_call":
+      return {
+        case: "missedCall",
+        value: {
+          $typeName: "calldrop.v1.MissedCall",
+          callId: b.callId,
+          callerUserId: b.callerUserId,
+          startedAtMs: BigInt(b.startedAtMs),
+        },
+      };
+    case "quality_hint":
+      return { case: "qualityHint", value: { $typeName: "calldrop.v1.QualityHint", ...stripType(b) } };
+    case "signal":
+      return signalToProto(b.callId, b.signal);
+  }
+}
+
+function signalToProto(callId: string, s: Signal): ServerEvent["kind"] {
+  switch (s.kind) {
+    case "description": {
+      const type = Number(Object.entries(sdpTypes).find(([, v]) => v === s.sdpType)?.[0]) as SdpType;
+      return { case: "description", value: { $typeName: "calldrop.v1.SessionDescription", callId, type, sdp: s.sdp } };
+    }
+    case "ice_candidate": {
+      const { kind: _kind, ...fields } = s;
+      return { case: "iceCandidate", value: { $typeName: "calldrop.v1.IceCandidate", callId, ...fields } };
+    }
+    case "ice_restart":
+      return { case: "iceRestart", value: { $typeName: "calldrop.v1.IceRestart", callId, sdp: s.sdp } };
+  }
+}
+
+function stripType<T extends { type: string }>(b: T): Omit<T, "type"> {
+  const { type: _type, ...rest } = b;
+  return rest;
+}
+
+/** The snake_case Connect code name clients see in CommandError.code, e.g. "permission_denied". */
+function domainCodeName(code: DomainError["code"]): string {
+  return codeName(codeOf(code));
+}
+
+/** Encodes a stored call for the history API. */
+export function recordToProto(r: CallRecord): CallRecordPb {
+  const q = r.quality;
+  return create(CallRecordSchema, {
+    callId: r.callId,
+    callerUserId: r.caller.userId,
+    calleeUserId: r.calleeUserId,
+    callerDeviceId: r.caller.deviceId,
+    answeredDeviceId: r.answeredDeviceId ?? "",
+    startedAt: timestampFromMs(r.startedAtMs),
+    ...(r.answeredAtMs !== undefined ? { answeredAt: timestampFromMs(r.answeredAtMs) } : {}),
+    ...(r.endedAtMs !== undefined ? { endedAt: timestampFromMs(r.endedAtMs) } : {}),
+    durationMs: BigInt(r.answeredAtMs !== undefined && r.endedAtMs !== undefined ? r.endedAtMs - r.answeredAtMs : 0),
+    outcome: r.outcome ? outcomes[r.outcome] : CallOutcome.UNSPECIFIED,
+    endReason: r.endReason ? reasons[r.endReason] : EndReasonPb.UNSPECIFIED,
+    path: pathToPb(r.path),
+    video: r.video,
+    setupMs: r.setupMs ?? 0,
+    ...(q
+      ? {
+          quality: {
+            samples: q.samples,
+            avgFractionLost: q.avgFractionLost,
+            avgJitterMs: q.avgJitterMs,
+            avgRttMs: q.avgRttMs,
+            avgBitrateBps: q.avgBitrateBps,
+            resolutionChanges: q.resolutionChanges,
+          },
+        }
+      : {}),
+  });
+}

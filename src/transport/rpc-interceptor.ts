@@ -1,0 +1,78 @@
+/**
+ * The outermost interceptor: per-RPC golden signals (started, handled by code,
+ * duration, in flight), one structured log line per RPC with its request id
+ * (the caller's `x-request-id` or a new one, echoed back), and the mapping of
+ * every error, unary or mid-stream, to a Connect error with a client-safe
+ * message (internal details stay in logs). Bodies are never logged.
+ */
+import { randomUUID } from "node:crypto";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import type { Logger } from "pino";
+import type { Metrics } from "../app/metrics.ts";
+import { toConnectError } from "./error-codes.ts";
+
+/** Creates the interceptor. */
+export function createRpcInterceptor(metrics: Metrics, logger: Logger): Interceptor {
+  return (next) => async (req) => {
+    const labels = { service: req.service.typeName, method: req.method.name };
+    const given = req.header.get("x-request-id") ?? "";
+    const requestId = /^[\w.:-]{1,64}$/.test(given) ? given : randomUUID();
+    const log = logger.child({ requestId, rpc: `${labels.service}/${labels.method}` });
+    const started = performance.now();
+    metrics.rpcStarted.inc(labels);
+    metrics.rpcInFlight.inc(labels);
+    let done = false;
+    const finish = (err?: unknown): ConnectError | undefined => {
+      if (done) return undefined;
+      done = true;
+      const connectErr = err === undefined ? undefined : toConnectError(err, log);
+      connectErr?.metadata.set("x-request-id", requestId);
+      const code = connectErr ? codeName(connectErr.code) : "ok";
+      const seconds = (performance.now() - started) / 1000;
+      metrics.rpcInFlight.dec(labels);
+      metrics.rpcHandled.inc({ ...labels, code });
+      metrics.rpcDuration.observe(labels, seconds);
+      const level =
+        connectErr?.code === Code.Internal || connectErr?.code === Code.Unknown
+          ? "error"
+          : connectErr
+            ? "info"
+            : "debug";
+      log[level](
+        { code, durationMs: Math.round(seconds * 1000), ...(connectErr ? { reason: connectErr.rawMessage } : {}) },
+        "rpc",
+      );
+      return connectErr;
+    };
+    try {
+      const res = await next(req);
+      res.header.set("x-request-id", requestId);
+      if (!res.stream) {
+        finish();
+        return res;
+      }
+      const source = res.message;
+      return {
+        ...res,
+        message: (async function* () {
+          try {
+            yield* source;
+            finish();
+          } catch (err) {
+            throw finish(err) ?? toConnectError(err, log);
+          } finally {
+            // The client went away mid-stream: the generator is closed without an error.
+            finish(req.signal.aborted ? new ConnectError("stream cancelled", Code.Canceled) : undefined);
+          }
+        })(),
+      };
+    } catch (err) {
+      throw finish(err) ?? toConnectError(err, log);
+    }
+  };
+}
+
+/** Connect code names in snake_case ("ok", "permission_denied"), the `code` label's values. */
+export function codeName(code: Code): string {
+  return Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
+}

@@ -1,0 +1,211 @@
+/**
+ * Bad input (PRODUCT.md §4, §9): each gets a clear Connect/gRPC code and message,
+ * never a crash, and the server keeps serving everyone else.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import * as grpc from "@grpc/grpc-js";
+import {
+  CommandFailed,
+  type Device,
+  historyClient,
+  mobileDevice,
+  rawGrpcSignalClient,
+  webDevice,
+} from "./support/devices.ts";
+import { type ServerProcess, startServer } from "./support/server-process.ts";
+
+let server: ServerProcess;
+before(async () => {
+  server = await startServer({
+    CALLDROP_CALLS__MAX_CANDIDATES_PER_CALL: "5",
+    CALLDROP_LIMITS__MESSAGES_BURST: "50",
+    CALLDROP_LIMITS__MESSAGES_PER_SECOND: "10",
+  });
+});
+after(async () => {
+  await server.stop();
+});
+
+let n = 0;
+const user = (name: string) => `${name}-${++n}`;
+const unknownCallId = "0190f3a2-0000-7000-8000-000000000000";
+
+async function device(kind: "mobile" | "web", userId = user(kind)): Promise<Device> {
+  const open = kind === "mobile" ? mobileDevice : webDevice;
+  return open({ baseUrl: server.baseUrl, token: await server.token(userId), userId, deviceId: "d1" });
+}
+
+async function answeredCall(): Promise<{ alice: Device; bob: Device; callId: string }> {
+  const alice = await device("mobile");
+  const bob = await device("web");
+  const { callId } = await alice.command("startCall", { calleeUserId: bob.userId });
+  await bob.next("incomingCall");
+  await bob.command("accept", { callId });
+  return { alice, bob, callId };
+}
+
+const rejectsWith = (p: Promise<unknown>, code: string, message?: RegExp) =>
+  assert.rejects(p, (err: CommandFailed) => {
+    assert.ok(err instanceof CommandFailed, String(err));
+    assert.equal(err.code, code, err.message);
+    if (message) assert.match(err.message, message);
+    return true;
+  });
+
+describe("signaling input", () => {
+  for (const kind of ["mobile", "web"] as const) {
+    test(`${kind}: oversize SDP (> 64 KiB) is invalid_argument and the call goes on`, async () => {
+      const { alice, bob, callId } = await answeredCall();
+      const caller = kind === "mobile" ? alice : bob;
+      await rejectsWith(
+        caller.command("description", { callId, type: 1, sdp: "a".repeat(65 * 1024) }),
+        "invalid_argument",
+        /64 KiB/,
+      );
+      await caller.command("description", { callId, type: 1, sdp: "v=0 small" });
+      alice.drop();
+      bob.drop();
+    });
+  }
+
+  test("a message larger than the transport limit is resource_exhausted", async () => {
+    const { alice, bob, callId } = await answeredCall();
+    await rejectsWith(
+      bob.command("description", { callId, type: 1, sdp: "a".repeat(300 * 1024) }),
+      "resource_exhausted",
+    );
+    alice.drop();
+    bob.drop();
+  });
+
+  test("a non-participant sending ICE is permission_denied", async () => {
+    const { alice, bob, callId } = await answeredCall();
+    for (const kind of ["mobile", "web"] as const) {
+      const mallory = await device(kind);
+      await rejectsWith(mallory.command("iceCandidate", { callId, candidate: "candidate:x" }), "permission_denied");
+      await rejectsWith(mallory.command("hangup", { callId }), "permission_denied");
+      mallory.drop();
+    }
+    assert.ok(!alice.events.some((e) => e.case === "callEnded"));
+    alice.drop();
+    bob.drop();
+  });
+
+  test("malformed and unknown call ids", async () => {
+    const d = await device("web");
+    await rejectsWith(d.command("accept", { callId: "not-a-call" }), "invalid_argument", /call_id/);
+    await rejectsWith(d.command("accept", { callId: unknownCallId }), "not_found");
+    const m = await device("mobile");
+    await rejectsWith(m.command("iceCandidate", { callId: "", candidate: "candidate:x" }), "invalid_argument");
+    await rejectsWith(m.command("hangup", { callId: unknownCallId }), "not_found");
+    d.drop();
+    m.drop();
+  });
+
+  test("malformed commands: no kind, bad ids, calling yourself, empty candidate", async () => {
+    const d = await device("mobile");
+    await rejectsWith(d.command("startCall", { calleeUserId: "bad user!" }), "invalid_argument", /callee_user_id/);
+    await rejectsWith(d.command("startCall", { calleeUserId: d.userId }), "invalid_argument", /yourself/);
+    await rejectsWith(d.command("ping", {}, ""), "invalid_argument", /command_id/);
+    const { alice, bob, callId } = await answeredCall();
+    await rejectsWith(
+      alice.command("iceCandidate", { callId, candidate: "" }),
+      "invalid_argument",
+      /end_of_candidates/,
+    );
+    await rejectsWith(alice.command("description", { callId, sdp: "v=0" }), "invalid_argument", /type/);
+    for (const x of [d, alice, bob]) x.drop();
+  });
+
+  test("too many ICE candidates is resource_exhausted", async () => {
+    const { alice, bob, callId } = await answeredCall();
+    for (let i = 0; i < 5; i++) await alice.command("iceCandidate", { callId, candidate: `candidate:${i}` });
+    await rejectsWith(
+      alice.command("iceCandidate", { callId, candidate: "candidate:6" }),
+      "resource_exhausted",
+      /candidates/,
+    );
+    alice.drop();
+    bob.drop();
+  });
+
+  test("a flood over the rate limit is resource_exhausted while others are served", async () => {
+    const flooder = await device("web");
+    const results = await Promise.allSettled(
+      Array.from({ length: 120 }, (_, i) => flooder.command("ping", { nonce: i })),
+    );
+    const limited = results.filter(
+      (r) => r.status === "rejected" && (r.reason as CommandFailed).code === "resource_exhausted",
+    );
+    assert.ok(limited.length >= 50, `only ${limited.length} of 120 were limited`);
+    const { alice, bob, callId } = await answeredCall();
+    await alice.command("hangup", { callId });
+    assert.equal((await bob.next("callEnded")).value.outcome, 1);
+    for (const x of [flooder, alice, bob]) x.drop();
+  });
+
+  test("Send to an unknown or someone else's session is not_found", async () => {
+    const victim = await device("web");
+    const attacker = await device("web");
+    Object.assign(attacker.session, { id: victim.session.id });
+    await rejectsWith(attacker.command("ping", { nonce: 1 }), "not_found", /session/);
+    Object.assign(attacker.session, { id: "nope" });
+    await rejectsWith(attacker.command("ping", { nonce: 1 }), "not_found");
+    victim.drop();
+    attacker.drop();
+  });
+
+  test("a bidi stream whose first message is not hello is invalid_argument", async () => {
+    const client = rawGrpcSignalClient(server.baseUrl);
+    const md = new grpc.Metadata();
+    md.set("authorization", `Bearer ${await server.token("gina")}`);
+    const call = client.Connect(md);
+    const status = await new Promise<grpc.ServiceError>((resolve) => {
+      call.on("error", resolve);
+      call.on("data", () => {});
+      call.write({ message: { commandId: "c1", ping: { nonce: 1 } } });
+    });
+    assert.equal(status.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(status.details, /hello/);
+    client.close();
+  });
+});
+
+describe("authentication", () => {
+  test("missing, invalid and expired tokens are unauthenticated, on every transport", async () => {
+    const expired = await server.token("henry", -60);
+    const forged = `${(await server.token("henry")).slice(0, -4)}AAAA`;
+    for (const token of [expired, forged, "garbage"]) {
+      for (const open of [mobileDevice, webDevice]) {
+        await rejectsWith(open({ baseUrl: server.baseUrl, token, userId: "henry", deviceId: "d1" }), "unauthenticated");
+      }
+      await assert.rejects(historyClient(server.baseUrl, token).list(), /unauthenticated/);
+    }
+    await assert.rejects(historyClient(server.baseUrl, expired).list(), /token expired/);
+  });
+
+  test("a stream whose token expires is ended with unauthenticated", async () => {
+    const token = await server.token("ivy", 2);
+    const d = await webDevice({ baseUrl: server.baseUrl, token, userId: "ivy", deviceId: "d1" });
+    for (let i = 0; i < 60 && !d.streamError(); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(d.streamError()?.code, "unauthenticated");
+    assert.match(d.streamError()?.message ?? "", /expired/);
+  });
+});
+
+describe("history access", () => {
+  test("users read only their own calls; bad page tokens and sizes are invalid_argument", async () => {
+    const { alice, bob, callId } = await answeredCall();
+    await alice.command("hangup", { callId });
+    const outsider = historyClient(server.baseUrl, await server.token("outsider"));
+    await assert.rejects(outsider.get(callId), /not_found/);
+    await assert.rejects(outsider.get("bad-id"), /invalid_argument/);
+    await assert.rejects(outsider.list({ pageToken: "!!" }), /invalid_argument/);
+    await assert.rejects(outsider.list({ pageSize: 1000 }), /invalid_argument/);
+    assert.equal((await outsider.list()).calls.length, 0);
+    assert.equal((await historyClient(server.baseUrl, await server.token(bob.userId)).get(callId)).callId, callId);
+    alice.drop();
+    bob.drop();
+  });
+});

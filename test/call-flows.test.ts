@@ -1,0 +1,279 @@
+/**
+ * Call flows against a real server process (PRODUCT.md §3): the mobile app is a
+ * grpc-js client built from proto/, the web app a connect-web client.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { type Device, historyClient, mobileDevice, webDevice } from "./support/devices.ts";
+import { type ServerProcess, startServer } from "./support/server-process.ts";
+
+const Outcome = { COMPLETED: 1, MISSED: 2, DECLINED: 3, CANCELLED: 4, BUSY: 5, UNREACHABLE: 6 };
+const Path = { P2P: 1, RELAY: 2 };
+const SdpType = { OFFER: 1, ANSWER: 2 };
+const ringTimeoutMs = 1500;
+
+let server: ServerProcess;
+before(async () => {
+  server = await startServer({ CALLDROP_CALLS__RING_TIMEOUT_MS: String(ringTimeoutMs) });
+});
+after(async () => {
+  await server.stop();
+});
+
+let users = 0;
+const user = (name: string) => `${name}-${++users}`;
+
+async function mobile(userId: string, deviceId = "phone"): Promise<Device> {
+  return mobileDevice({ baseUrl: server.baseUrl, token: await server.token(userId), userId, deviceId });
+}
+
+async function web(userId: string, deviceId = "browser"): Promise<Device> {
+  return webDevice({ baseUrl: server.baseUrl, token: await server.token(userId), userId, deviceId });
+}
+
+async function history(userId: string) {
+  return historyClient(server.baseUrl, await server.token(userId));
+}
+
+/** Polls until the call's record has an outcome (records are written asynchronously). */
+async function finalRecord(userId: string, callId: string) {
+  const h = await history(userId);
+  for (let i = 0; i < 50; i++) {
+    const call = await h.get(callId);
+    if (call.outcome !== 0) return call;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`call ${callId} never got an outcome`);
+}
+
+describe("call flows", () => {
+  test("full call: ring, accept, offer/answer, trickle ICE both ways, hang up; both histories", async () => {
+    const alice = await mobile(user("alice"));
+    const bob = await web(user("bob"));
+    const { callId } = await alice.command("startCall", { calleeUserId: bob.userId, video: true });
+    const ringing = await alice.next("ringing");
+    assert.equal(ringing.value.devices, 1);
+    const incoming = await bob.next("incomingCall");
+    assert.equal(incoming.value.callId, callId);
+    assert.equal(incoming.value.callerUserId, alice.userId);
+    assert.equal(incoming.value.video, true);
+
+    await bob.command("accept", { callId });
+    assert.equal((await alice.next("callAccepted")).value.answeredDeviceId, "browser");
+    await bob.next("callAccepted");
+
+    const offer = `v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n${"a=x\r\n".repeat(200)}`;
+    await alice.command("description", { callId, type: SdpType.OFFER, sdp: offer });
+    const gotOffer = await bob.next("description");
+    assert.equal(gotOffer.value.sdp, offer);
+    assert.equal(gotOffer.value.type, SdpType.OFFER);
+    await bob.command("description", { callId, type: SdpType.ANSWER, sdp: "v=0\r\nanswer" });
+    assert.equal((await alice.next("description")).value.sdp, "v=0\r\nanswer");
+
+    for (let i = 0; i < 10; i++) {
+      await alice.command("iceCandidate", {
+        callId,
+        candidate: `candidate:a${i} 1 udp 1 127.0.0.1 ${5000 + i} typ host`,
+        sdpMid: "0",
+      });
+      await bob.command("iceCandidate", {
+        callId,
+        candidate: `candidate:b${i} 1 udp 1 127.0.0.1 ${6000 + i} typ host`,
+        sdpMid: "0",
+      });
+    }
+    await alice.command("iceCandidate", { callId, endOfCandidates: true });
+    for (let i = 0; i < 10; i++) {
+      assert.match((await bob.next("iceCandidate")).value.candidate, new RegExp(`^candidate:a${i} `));
+      assert.match((await alice.next("iceCandidate")).value.candidate, new RegExp(`^candidate:b${i} `));
+    }
+    assert.equal((await bob.next("iceCandidate")).value.endOfCandidates, true);
+
+    await alice.command("mediaState", { callId, state: 1, path: Path.P2P, setupMs: 420 });
+    await bob.command("mediaState", { callId, state: 1, path: Path.P2P, setupMs: 440 });
+    await alice.command("qualityReport", {
+      callId,
+      sample: {
+        atMs: Date.now(),
+        fractionLost: 0.01,
+        jitterMs: 4,
+        rttMs: 20,
+        sentBitrateBps: 900_000,
+        frameWidth: 640,
+        frameHeight: 360,
+        framesPerSecond: 30,
+      },
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    await bob.command("hangup", { callId, reason: 1 });
+    assert.equal((await alice.next("callEnded")).value.outcome, Outcome.COMPLETED);
+    assert.equal((await bob.next("callEnded")).value.outcome, Outcome.COMPLETED);
+
+    for (const who of [alice.userId, bob.userId]) {
+      const record = await finalRecord(who, callId);
+      assert.equal(record.outcome, Outcome.COMPLETED);
+      assert.equal(record.callerUserId, alice.userId);
+      assert.equal(record.calleeUserId, bob.userId);
+      assert.equal(record.answeredDeviceId, "browser");
+      assert.equal(record.path, Path.P2P);
+      assert.equal(record.setupMs, 420);
+      assert.ok(record.durationMs >= 100, `duration ${record.durationMs}`);
+      assert.equal(record.quality.samples, 1);
+      assert.equal(record.quality.avgRttMs, 20);
+      const listed = await (await history(who)).list();
+      assert.equal(listed.calls[0].callId, callId);
+    }
+    // seq is per session, strictly increasing from 1
+    for (const d of [alice, bob]) {
+      const seqs = d.events.filter((e) => e.case !== "sessionReady").map((e) => e.seq);
+      assert.deepEqual(
+        seqs,
+        seqs.map((_, i) => i + 1),
+      );
+    }
+    alice.drop();
+    bob.drop();
+  });
+
+  test("missed: nobody answers within the ring timeout; recorded and notified once", async () => {
+    const alice = await web(user("alice"));
+    const bob = await mobile(user("bob"));
+    const { callId } = await alice.command("startCall", { calleeUserId: bob.userId });
+    await bob.next("incomingCall");
+    const ended = await alice.next("callEnded", undefined, ringTimeoutMs + 4000);
+    assert.equal(ended.value.outcome, Outcome.MISSED);
+    assert.equal((await bob.next("callEnded")).value.outcome, Outcome.MISSED);
+    assert.equal((await bob.next("missedCall")).value.callId, callId);
+    const record = await finalRecord(bob.userId, callId);
+    assert.equal(record.outcome, Outcome.MISSED);
+    const missed = await (await history(bob.userId)).list({ missedOnly: true });
+    assert.deepEqual(
+      missed.calls.map((c) => c.callId),
+      [callId],
+    );
+    assert.equal((await (await history(alice.userId)).list({ missedOnly: true })).calls.length, 0);
+    await new Promise((r) => setTimeout(r, 300));
+    const notifications = server.logs.filter((l) => l.notification === "missed_call" && l.callId === callId);
+    assert.equal(notifications.length, 1);
+    alice.drop();
+    bob.drop();
+  });
+
+  test("decline ends the call for the caller", async () => {
+    const alice = await mobile(user("alice"));
+    const bob = await mobile(user("bob"));
+    const { callId } = await alice.command("startCall", { calleeUserId: bob.userId });
+    await bob.next("incomingCall");
+    await bob.command("decline", { callId });
+    assert.equal((await alice.next("callEnded")).value.outcome, Outcome.DECLINED);
+    assert.equal((await finalRecord(alice.userId, callId)).outcome, Outcome.DECLINED);
+    alice.drop();
+    bob.drop();
+  });
+
+  test("cancel by the caller stops the callee's ringing", async () => {
+    const alice = await web(user("alice"));
+    const bob = await web(user("bob"));
+    const { callId } = await alice.command("startCall", { calleeUserId: bob.userId });
+    await bob.next("incomingCall");
+    await alice.command("cancel", { callId });
+    assert.equal((await bob.next("callEnded")).value.outcome, Outcome.CANCELLED);
+    assert.equal((await finalRecord(bob.userId, callId)).outcome, Outcome.CANCELLED);
+    alice.drop();
+    bob.drop();
+  });
+
+  test("busy: the callee is already in a call", async () => {
+    const [alice, bob, carol] = await Promise.all([mobile(user("alice")), mobile(user("bob")), web(user("carol"))]);
+    const first = await alice.command("startCall", { calleeUserId: bob.userId });
+    await bob.next("incomingCall");
+    await bob.command("accept", { callId: first.callId });
+    const second = await carol.command("startCall", { calleeUserId: bob.userId });
+    const ended = await carol.next("callEnded", (v) => v.callId === second.callId);
+    assert.equal(ended.value.outcome, Outcome.BUSY);
+    assert.equal((await finalRecord(carol.userId, second.callId)).outcome, Outcome.BUSY);
+    assert.ok(!bob.events.some((e) => e.case === "incomingCall" && e.value.callId === second.callId));
+    for (const d of [alice, bob, carol]) d.drop();
+  });
+
+  test("unreachable: the callee has no device and no push target", async () => {
+    const alice = await mobile(user("alice"));
+    const { callId } = await alice.command("startCall", { calleeUserId: user("nobody") });
+    assert.equal((await alice.next("callEnded")).value.outcome, Outcome.UNREACHABLE);
+    assert.equal((await finalRecord(alice.userId, callId)).outcome, Outcome.UNREACHABLE);
+    alice.drop();
+  });
+
+  test("multi-device: every device rings, one accepts, the other is told answered elsewhere", async () => {
+    const alice = await mobile(user("alice"));
+    const bobUser = user("bob");
+    const bobPhone = await mobile(bobUser, "phone");
+    const bobLaptop = await web(bobUser, "laptop");
+    const { callId } = await alice.command("startCall", { calleeUserId: bobUser });
+    assert.equal((await alice.next("ringing")).value.devices, 2);
+    await bobPhone.next("incomingCall");
+    await bobLaptop.next("incomingCall");
+    await bobLaptop.command("accept", { callId });
+    assert.equal((await alice.next("callAccepted")).value.answeredDeviceId, "laptop");
+    assert.equal((await bobPhone.next("answeredElsewhere")).value.answeredDeviceId, "laptop");
+    await assert.rejects(bobPhone.command("accept", { callId }), { code: "failed_precondition" });
+    await assert.rejects(bobPhone.command("iceCandidate", { callId, candidate: "candidate:x" }), {
+      code: "permission_denied",
+    });
+    await alice.command("hangup", { callId });
+    assert.equal((await finalRecord(bobUser, callId)).answeredDeviceId, "laptop");
+    for (const d of [alice, bobPhone, bobLaptop]) d.drop();
+  });
+
+  test("glare: A calls B while B calls A becomes one call", async () => {
+    const alice = await mobile(user("alice"));
+    const bob = await web(user("bob"));
+    const a = await alice.command("startCall", { calleeUserId: bob.userId });
+    const b = await bob.command("startCall", { calleeUserId: alice.userId });
+    assert.equal(b.callId, a.callId);
+    assert.equal(b.mergedIntoExisting, true);
+    assert.equal((await alice.next("callAccepted")).value.callId, a.callId);
+    await alice.command("hangup", { callId: a.callId });
+    const records = (await (await history(alice.userId)).list()).calls;
+    assert.equal(records.length, 1);
+    assert.equal((await finalRecord(alice.userId, a.callId)).outcome, Outcome.COMPLETED);
+    alice.drop();
+    bob.drop();
+  });
+
+  test("idempotency: a retried command has exactly one effect", async () => {
+    const alice = await web(user("alice"));
+    const bob = await mobile(user("bob"));
+    const first = await alice.command("startCall", { calleeUserId: bob.userId }, "start-1");
+    const retry = await alice.command("startCall", { calleeUserId: bob.userId }, "start-1");
+    assert.equal(retry.callId, first.callId);
+    await bob.command("accept", { callId: first.callId }, "acc-1");
+    await bob.command("accept", { callId: first.callId }, "acc-1");
+    await alice.command("description", { callId: first.callId, type: SdpType.OFFER, sdp: "v=0 once" }, "sdp-1");
+    await alice.command("description", { callId: first.callId, type: SdpType.OFFER, sdp: "v=0 once" }, "sdp-1");
+    await alice.command("hangup", { callId: first.callId });
+    await bob.next("callEnded");
+    assert.equal(bob.events.filter((e) => e.case === "incomingCall").length, 1);
+    assert.equal(bob.events.filter((e) => e.case === "description").length, 1);
+    assert.equal((await (await history(alice.userId)).list()).calls.length, 1);
+    alice.drop();
+    bob.drop();
+  });
+
+  test("history pages newest first with page tokens", async () => {
+    const alice = await web(user("alice"));
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await alice.command("startCall", { calleeUserId: user("ghost") })).callId);
+    await alice.next("callEnded", (v) => v.callId === ids[4]);
+    const h = await history(alice.userId);
+    const seen: string[] = [];
+    let pageToken = "";
+    do {
+      const page = await h.list({ pageSize: 2, pageToken });
+      seen.push(...page.calls.map((c) => c.callId));
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    assert.deepEqual(seen, [...ids].reverse());
+    alice.drop();
+  });
+});

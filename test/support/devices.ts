@@ -1,0 +1,264 @@
+/**
+ * Test devices speaking to a real server the way real apps do:
+ * - `mobileDevice`: @grpc/grpc-js with stubs loaded from proto/ only (bidi `Connect`);
+ * - `webDevice`: @connectrpc/connect-web over Node's fetch (`Subscribe` + `Send`).
+ * Both expose the same API so scenarios can mix them.
+ */
+import { join } from "node:path";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-web";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { CallHistoryService } from "../../gen/calldrop/v1/history_pb.js";
+import { SignalService } from "../../gen/calldrop/v1/signal_pb.js";
+
+/** One server event, normalised: int64s as numbers, the oneof as case + value. */
+export interface TestEvent {
+  readonly seq: number;
+  readonly case: string;
+  // biome-ignore lint/suspicious/noExplicitAny: test assertions read arbitrary fields
+  readonly value: any;
+}
+
+/** A command the server refused, with its snake_case code (e.g. "permission_denied"). */
+export class CommandFailed extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string) {
+    super(`${code}: ${message}`);
+    this.code = code;
+  }
+}
+
+/** A connected test device. */
+export interface Device {
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly events: TestEvent[];
+  readonly session: { id: string; resumeToken: string };
+  /** Sends a command; resolves with the result or rejects with CommandFailed. */
+  command(kind: string, value?: object, commandId?: string): Promise<{ callId: string; mergedIntoExisting: boolean }>;
+  /** The first not yet taken event of `kind` (matching `where`), waiting for it up to `timeoutMs`. */
+  next(kind: string, where?: (value: TestEvent["value"]) => boolean, timeoutMs?: number): Promise<TestEvent>;
+  /** The highest seq received. */
+  lastSeq(): number;
+  /** The error that ended the stream, if any. */
+  streamError(): { code: string; message: string } | undefined;
+  /** Ends the stream abruptly (like a lost network). */
+  drop(): void;
+}
+
+/** Options for opening a device. */
+export interface DeviceOptions {
+  readonly baseUrl: string;
+  readonly token: string;
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly resume?: { resumeToken: string; lastSeq: number };
+  /** Receives events in this array (to keep one log across a resume). */
+  readonly events?: TestEvent[];
+}
+
+const root = join(import.meta.dirname, "..", "..");
+const packageDefinition = protoLoader.loadSync(["calldrop/v1/signal.proto", "calldrop/v1/history.proto"], {
+  includeDirs: [join(root, "proto")],
+  keepCase: false,
+  longs: Number,
+  enums: Number,
+  defaults: true,
+  oneofs: true,
+});
+// biome-ignore lint/suspicious/noExplicitAny: loaded dynamically from .proto files, as a mobile app would
+const protos = grpc.loadPackageDefinition(packageDefinition) as any;
+
+function snake(code: Code): string {
+  return Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
+}
+
+function toPlain(x: unknown): unknown {
+  if (typeof x === "bigint") return Number(x);
+  if (Array.isArray(x)) return x.map(toPlain);
+  if (x && typeof x === "object") {
+    return Object.fromEntries(
+      Object.entries(x)
+        .filter(([k]) => k !== "$typeName")
+        .map(([k, v]) => [k, toPlain(v)]),
+    );
+  }
+  return x;
+}
+
+function createLog(events: TestEvent[]) {
+  const taken = new Set<TestEvent>();
+  const waiters = new Set<() => void>();
+  return {
+    push(e: TestEvent) {
+      events.push(e);
+      for (const w of waiters) w();
+    },
+    async next(kind: string, where: (v: TestEvent["value"]) => boolean = () => true, timeoutMs = 8000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const hit = events.find((e) => !taken.has(e) && e.case === kind && where(e.value));
+        if (hit) {
+          taken.add(hit);
+          return hit;
+        }
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          throw new Error(`timed out waiting for ${kind}; got ${events.map((e) => `${e.seq}:${e.case}`).join(", ")}`);
+        }
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            waiters.delete(wake);
+            clearTimeout(t);
+            resolve();
+          };
+          const t = setTimeout(wake, left);
+          waiters.add(wake);
+        });
+      }
+    },
+  };
+}
+
+let counter = 0;
+const newCommandId = () => `cmd-${process.pid}-${++counter}`;
+
+/** A mobile app: grpc-js bidi stream. */
+export async function mobileDevice(o: DeviceOptions): Promise<Device> {
+  const address = o.baseUrl.replace(/^http:\/\//, "");
+  const client = new protos.calldrop.v1.SignalService(address, grpc.credentials.createInsecure());
+  const md = new grpc.Metadata();
+  md.set("authorization", `Bearer ${o.token}`);
+  const call: grpc.ClientDuplexStream<object, { event: Record<string, unknown> }> = client.Connect(md);
+  const events = o.events ?? [];
+  const log = createLog(events);
+  let error: { code: string; message: string } | undefined;
+  const session = { id: "", resumeToken: "" };
+  let ready: (() => void) | undefined;
+  const isReady = new Promise<void>((resolve) => {
+    ready = resolve;
+  });
+  call.on("data", ({ event }) => {
+    const kind = String(event.kind);
+    const value = event[kind] as Record<string, unknown>;
+    if (kind === "sessionReady") {
+      session.id = String(value.sessionId);
+      session.resumeToken = String(value.resumeToken);
+      ready?.();
+    }
+    log.push({ seq: Number(event.seq), case: kind, value });
+  });
+  call.on("error", (err: grpc.ServiceError) => {
+    error = { code: snake(err.code as number as Code), message: err.details };
+    ready?.();
+  });
+  call.on("end", () => client.close());
+  call.write({ message: { commandId: "", hello: { deviceId: o.deviceId, ...(o.resume ?? {}) } } });
+  await isReady;
+  if (error && !session.id) throw new CommandFailed(error.code, error.message);
+  return {
+    userId: o.userId,
+    deviceId: o.deviceId,
+    events,
+    session,
+    async command(kind, value = {}, commandId = newCommandId()) {
+      call.write({ message: { commandId, [kind]: value } });
+      const byId = (v: { commandId: string }) => v.commandId === commandId;
+      const outcome = await Promise.race([log.next("commandResult", byId), log.next("error", byId)]);
+      if (outcome.case === "error") throw new CommandFailed(outcome.value.code, outcome.value.message);
+      return { callId: outcome.value.callId, mergedIntoExisting: outcome.value.mergedIntoExisting };
+    },
+    next: log.next,
+    lastSeq: () => Math.max(0, ...events.map((e) => e.seq)),
+    streamError: () => error,
+    drop() {
+      call.cancel();
+      client.close();
+    },
+  };
+}
+
+/** A web app: connect-web Subscribe + Send. */
+export async function webDevice(o: DeviceOptions): Promise<Device> {
+  const transport = createConnectTransport({ baseUrl: o.baseUrl, useBinaryFormat: true });
+  const client = createClient(SignalService, transport);
+  const headers = { authorization: `Bearer ${o.token}` };
+  const abort = new AbortController();
+  const events = o.events ?? [];
+  const log = createLog(events);
+  let error: { code: string; message: string } | undefined;
+  const session = { id: "", resumeToken: "" };
+  const stream = client.subscribe(
+    { hello: { deviceId: o.deviceId, ...(o.resume ? { ...o.resume, lastSeq: BigInt(o.resume.lastSeq) } : {}) } },
+    { headers, signal: abort.signal },
+  );
+  let ready: (() => void) | undefined;
+  const isReady = new Promise<void>((resolve) => {
+    ready = resolve;
+  });
+  (async () => {
+    for await (const res of stream) {
+      const e = res.event;
+      if (!e?.kind.case) continue;
+      const value = toPlain(e.kind.value) as TestEvent["value"];
+      if (e.kind.case === "sessionReady") {
+        session.id = value.sessionId;
+        session.resumeToken = value.resumeToken;
+        ready?.();
+      }
+      log.push({ seq: Number(e.seq), case: e.kind.case, value });
+    }
+  })().catch((err: unknown) => {
+    const ce = ConnectError.from(err);
+    if (ce.code !== Code.Canceled) error = { code: snake(ce.code), message: ce.rawMessage };
+    ready?.();
+  });
+  await isReady;
+  if (error && !session.id) throw new CommandFailed(error.code, error.message);
+  return {
+    userId: o.userId,
+    deviceId: o.deviceId,
+    events,
+    session,
+    async command(kind, value = {}, commandId = newCommandId()) {
+      try {
+        const res = await client.send(
+          // biome-ignore lint/suspicious/noExplicitAny: the oneof case is chosen by name at run time
+          { sessionId: session.id, message: { commandId, kind: { case: kind, value } as any } },
+          { headers },
+        );
+        return { callId: res.result?.callId ?? "", mergedIntoExisting: res.result?.mergedIntoExisting ?? false };
+      } catch (err) {
+        const ce = ConnectError.from(err);
+        throw new CommandFailed(snake(ce.code), ce.rawMessage);
+      }
+    },
+    next: log.next,
+    lastSeq: () => Math.max(0, ...events.map((e) => e.seq)),
+    streamError: () => error,
+    drop: () => abort.abort(),
+  };
+}
+
+/** The history API as the web app uses it. */
+export function historyClient(baseUrl: string, token: string) {
+  const client = createClient(CallHistoryService, createConnectTransport({ baseUrl }));
+  const headers = { authorization: `Bearer ${token}` };
+  return {
+    async list(req: { pageSize?: number; pageToken?: string; missedOnly?: boolean } = {}) {
+      // biome-ignore lint/suspicious/noExplicitAny: normalised plain objects
+      return toPlain(await client.listCalls(req, { headers })) as { calls: any[]; nextPageToken: string };
+    },
+    async get(callId: string) {
+      // biome-ignore lint/suspicious/noExplicitAny: normalised plain objects
+      return toPlain((await client.getCall({ callId }, { headers })).call) as any;
+    },
+  };
+}
+
+/** The raw grpc-js SignalService client (for tests of stream-level errors). */
+export function rawGrpcSignalClient(baseUrl: string) {
+  return new protos.calldrop.v1.SignalService(baseUrl.replace(/^http:\/\//, ""), grpc.credentials.createInsecure());
+}

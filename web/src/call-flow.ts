@@ -1,0 +1,421 @@
+/**
+ * The client side of one call at a time: turns user actions and server events into
+ * commands, the peer connection and the quality loop, and publishes a `CallView`
+ * for the page. All mutable call state lives in the single `call` record here.
+ */
+import { PathType } from "../../gen/calldrop/v1/call_pb.js";
+import { HangupReason, MediaConnectionState, SdpType, type ServerEvent } from "../../gen/calldrop/v1/signal_pb.js";
+import type { Api } from "./api.ts";
+import { stopMedia } from "./media.ts";
+import { callEndedNotice, mediaErrorNotice, type Notice, type Role, serverErrorNotice } from "./messages.ts";
+import { createPeer, type Peer } from "./peer.ts";
+import { type QualityMonitor, type QualityReading, startQualityMonitor } from "./quality/monitor.ts";
+import { parseStats, type StatsEntry } from "./quality/stats.ts";
+import type { Ringtone } from "./ringtone.ts";
+import type { Session } from "./session.ts";
+
+/** Where the call is, from this device's point of view. */
+export type Phase = "idle" | "outgoing" | "incoming" | "connecting" | "connected";
+
+/** What the page shows. */
+export interface CallView {
+  readonly phase: Phase;
+  readonly role?: Role;
+  readonly peerUser: string;
+  readonly callId: string;
+  readonly status: string;
+  readonly local?: MediaStream;
+  readonly remote?: MediaStream;
+  readonly muted: boolean;
+  readonly cameraOff: boolean;
+  readonly path?: "p2p" | "relay";
+  readonly setupMs?: number;
+  readonly quality?: QualityReading;
+  /** Date.now() at accept (callee click / caller's call_accepted) and at media connected. */
+  readonly acceptAtMs?: number;
+  readonly connectedAtMs?: number;
+  readonly candidateErrors: readonly { errorCode: number; errorText: string; url: string }[];
+}
+
+/** What the call flow needs from the page. */
+export interface CallFlowDeps {
+  readonly api: Api;
+  readonly session: Session;
+  readonly ringtone: Ringtone;
+  readonly openMedia: (video: boolean) => Promise<MediaStream>;
+  readonly sourceHeight: number;
+  relayOnly(): boolean;
+  render(view: CallView): void;
+  notify(notice: Notice): void;
+  historyChanged(): void;
+}
+
+/** User actions. */
+export interface CallFlow {
+  startCall(calleeUserId: string, video: boolean): Promise<void>;
+  accept(): Promise<void>;
+  decline(): Promise<void>;
+  /** Cancel (ringing, caller), or hang up (answered). */
+  hangup(): Promise<void>;
+  toggleMute(): void;
+  toggleCamera(): void;
+  onEvent(event: ServerEvent): void;
+  view(): CallView;
+}
+
+interface Call {
+  callId: string;
+  peerUser: string;
+  role: Role;
+  phase: Phase;
+  video: boolean;
+  status: string;
+  stream?: MediaStream;
+  remote?: MediaStream;
+  peer?: Peer;
+  monitor?: QualityMonitor;
+  /** Serializes peer operations (creation, descriptions, candidates) in arrival order. */
+  chain: Promise<void>;
+  muted: boolean;
+  cameraOff: boolean;
+  path?: "p2p" | "relay";
+  setupMs?: number;
+  quality?: QualityReading;
+  acceptAtMs?: number;
+  connectedAtMs?: number;
+  candidateErrors: { errorCode: number; errorText: string; url: string }[];
+}
+
+/** Creates the flow; feed it server events with `onEvent`. */
+export function createCallFlow(d: CallFlowDeps): CallFlow {
+  let call: Call | undefined;
+
+  const view = (): CallView =>
+    call
+      ? {
+          phase: call.phase,
+          role: call.role,
+          peerUser: call.peerUser,
+          callId: call.callId,
+          status: call.status,
+          local: call.stream,
+          remote: call.remote,
+          muted: call.muted,
+          cameraOff: call.cameraOff,
+          path: call.path,
+          setupMs: call.setupMs,
+          quality: call.quality,
+          acceptAtMs: call.acceptAtMs,
+          connectedAtMs: call.connectedAtMs,
+          candidateErrors: call.candidateErrors,
+        }
+      : { phase: "idle", peerUser: "", callId: "", status: "", muted: false, cameraOff: false, candidateErrors: [] };
+  const render = () => d.render(view());
+
+  function newCall(role: Role, peerUser: string, callId: string, video: boolean, phase: Phase, status: string): Call {
+    return {
+      callId,
+      peerUser,
+      role,
+      phase,
+      video,
+      status,
+      chain: Promise.resolve(),
+      muted: false,
+      cameraOff: false,
+      candidateErrors: [],
+    };
+  }
+
+  function end(c: Call, notice?: Notice): void {
+    if (call !== c) return;
+    c.monitor?.stop();
+    c.peer?.close();
+    stopMedia(c.stream);
+    d.ringtone.stop();
+    call = undefined;
+    if (notice) d.notify(notice);
+    render();
+    d.historyChanged();
+  }
+
+  /** Runs `op` after the call's previous peer operations; failures end the call. */
+  function enqueue(c: Call, op: () => Promise<void>): void {
+    c.chain = c.chain.then(op).catch((e: unknown) => {
+      if (call === c) void hangupWith(c, HangupReason.MEDIA_FAILED, serverErrorNotice(e));
+    });
+  }
+
+  async function hangupWith(c: Call, reason: HangupReason, notice: Notice): Promise<void> {
+    end(c, notice);
+    await d.session.send({ case: "hangup", value: { callId: c.callId, reason } }).catch(() => {});
+  }
+
+  async function createPeerFor(c: Call): Promise<void> {
+    const ice = await d.api.signal.getIceServers({ callId: c.callId });
+    if (call !== c || !c.stream) return;
+    const callId = c.callId;
+    c.peer = createPeer({
+      iceServers: ice.iceServers.map((s) => ({
+        urls: s.urls,
+        ...(s.username ? { username: s.username, credential: s.credential } : {}),
+      })),
+      relayOnly: d.relayOnly() || ice.relayOnly,
+      stream: c.stream,
+      sink: {
+        description: async (type, sdp) => {
+          const sdpType = type === "offer" ? SdpType.OFFER : SdpType.ANSWER;
+          await d.session.send({ case: "description", value: { callId, type: sdpType, sdp } });
+        },
+        candidate: async (ci) => {
+          const value = ci
+            ? {
+                callId,
+                candidate: ci.candidate ?? "",
+                sdpMid: ci.sdpMid ?? "",
+                sdpMLineIndex: ci.sdpMLineIndex ?? 0,
+                usernameFragment: ci.usernameFragment ?? "",
+              }
+            : { callId, endOfCandidates: true };
+          await d.session.send({ case: "iceCandidate", value });
+        },
+      },
+      onRemoteStream: (s) => {
+        c.remote = s;
+        render();
+      },
+      onConnectionState: (state) => void onConnectionState(c, state),
+      onCandidateError: (e) => {
+        c.candidateErrors.push(e);
+      },
+    });
+  }
+
+  async function onConnectionState(c: Call, state: RTCPeerConnectionState): Promise<void> {
+    if (call !== c || !c.peer) return;
+    const callId = c.callId;
+    if (state === "connected" && c.phase !== "connected" && c.connectedAtMs === undefined) {
+      c.connectedAtMs = Date.now();
+      c.setupMs = c.connectedAtMs - (c.acceptAtMs ?? c.connectedAtMs);
+      const peer = c.peer;
+      // The path is known once connected: read it before announcing the call as connected.
+      const stats = parseStats((await peer.pc.getStats()).values() as Iterable<StatsEntry>);
+      if (call !== c) return;
+      c.path = stats.path === "relay" ? "relay" : "p2p";
+      c.phase = "connected";
+      c.status = "Connected";
+      c.monitor = startQualityMonitor({
+        pc: peer.pc,
+        sender: peer.videoSender(),
+        sourceHeight: c.stream?.getVideoTracks()[0]?.getSettings().height ?? d.sourceHeight,
+        onReading: (reading) => {
+          if (call !== c) return;
+          c.quality = reading;
+          if (reading.stats.path !== "unknown") c.path = reading.stats.path;
+          render();
+          void d.session.send({ case: "qualityReport", value: { callId, sample: toSample(reading) } }).catch(() => {});
+        },
+      });
+      render();
+      const path = c.path === "relay" ? PathType.RELAY : PathType.P2P;
+      await d.session
+        .send({
+          case: "mediaState",
+          value: { callId, state: MediaConnectionState.CONNECTED, path, setupMs: c.setupMs },
+        })
+        .catch(() => {});
+    } else if (state === "disconnected" || state === "failed") {
+      c.status = state === "failed" ? "Connection failed" : "Reconnecting…";
+      render();
+      const s = state === "failed" ? MediaConnectionState.FAILED : MediaConnectionState.DISCONNECTED;
+      await d.session.send({ case: "mediaState", value: { callId, state: s } }).catch(() => {});
+    }
+  }
+
+  function toSample(r: QualityReading) {
+    const s = r.stats;
+    return {
+      atMs: BigInt(Math.round(s.atMs || Date.now())),
+      fractionLost: s.fractionLost ?? 0,
+      jitterMs: s.jitterMs,
+      rttMs: s.rttMs ?? 0,
+      availableOutgoingBitrateBps: Math.round(s.availableOutgoingBitrateBps ?? 0),
+      sentBitrateBps: s.sentBitrateBps,
+      frameWidth: s.sent.width,
+      frameHeight: s.sent.height,
+      framesPerSecond: s.sent.fps,
+      qualityStep: r.step,
+      qualityLimitationReason: s.qualityLimitationReason,
+      path: s.path === "relay" ? PathType.RELAY : s.path === "p2p" ? PathType.P2P : PathType.UNSPECIFIED,
+    };
+  }
+
+  function onEvent(ev: ServerEvent): void {
+    const k = ev.kind;
+    const c = call;
+    // Events may overtake StartCall's result: an outgoing call without an id yet claims them.
+    const mine = (callId: string) => {
+      if (c?.callId === "" && c.role === "caller" && c.phase === "outgoing") c.callId = callId;
+      return c !== undefined && c.callId === callId;
+    };
+    switch (k.case) {
+      case "ringing":
+        if (c && c.role === "caller" && mine(k.value.callId)) {
+          c.status = `Ringing ${c.peerUser}…`;
+          render();
+        }
+        return;
+      case "incomingCall":
+        // Glare: the person we are calling calls us; the server merges the two when our StartCall lands.
+        if (c && c.role === "caller" && c.phase === "outgoing" && c.peerUser === k.value.callerUserId) return;
+        if (c && c.callId !== k.value.callId) {
+          void d.session.send({ case: "busy", value: { callId: k.value.callId } }).catch(() => {});
+          return;
+        }
+        if (c) return;
+        call = newCall("callee", k.value.callerUserId, k.value.callId, k.value.video, "incoming", "Incoming call");
+        d.ringtone.start();
+        render();
+        return;
+      case "callAccepted":
+        if (!c || !mine(k.value.callId) || c.role !== "caller" || c.phase !== "outgoing") return;
+        c.phase = "connecting";
+        c.acceptAtMs = Date.now();
+        c.status = "Connecting…";
+        render();
+        enqueue(c, () => createPeerFor(c));
+        enqueue(c, async () => c.peer?.offer());
+        return;
+      case "answeredElsewhere":
+        if (c && mine(k.value.callId)) end(c, { text: "Answered on another device.", kind: "info" });
+        return;
+      case "callEnded":
+        if (c && mine(k.value.callId)) end(c, callEndedNotice(k.value.outcome, k.value.reason, c.role, c.peerUser));
+        return;
+      case "description": {
+        const v = k.value;
+        if (!c || !mine(v.callId) || (v.type !== SdpType.OFFER && v.type !== SdpType.ANSWER)) return;
+        const type = v.type === SdpType.OFFER ? "offer" : "answer";
+        enqueue(c, async () => c.peer?.remoteDescription(type, v.sdp));
+        return;
+      }
+      case "iceCandidate": {
+        const v = k.value;
+        // End-of-candidates needs no action in Chromium; a missing candidate only delays "completed".
+        if (!c || !mine(v.callId) || v.endOfCandidates) return;
+        const init = {
+          candidate: v.candidate,
+          sdpMid: v.sdpMid,
+          sdpMLineIndex: v.sdpMLineIndex,
+          usernameFragment: v.usernameFragment || null,
+        };
+        enqueue(c, async () => c.peer?.remoteCandidate(init));
+        return;
+      }
+      case "iceRestart":
+        if (c && mine(k.value.callId)) enqueue(c, async () => c.peer?.remoteDescription("offer", k.value.sdp));
+        return;
+      case "qualityHint":
+        if (c && mine(k.value.callId)) c.monitor?.setBitrateCap(k.value.maxBitrateBps);
+        return;
+      case "missedCall":
+        d.notify({ text: `Missed call from ${k.value.callerUserId}.`, kind: "error" });
+        d.historyChanged();
+        return;
+      default:
+        return;
+    }
+  }
+
+  return {
+    async startCall(calleeUserId, video) {
+      if (call || calleeUserId === "") return;
+      const c = newCall("caller", calleeUserId, "", video, "outgoing", `Calling ${calleeUserId}…`);
+      call = c;
+      render();
+      try {
+        c.stream = await d.openMedia(video);
+      } catch (e) {
+        end(c, mediaErrorNotice(e));
+        return;
+      }
+      render();
+      try {
+        const result = await d.session.send({ case: "startCall", value: { calleeUserId, video } });
+        if (call !== c) {
+          // Hung up while the command was in flight.
+          await d.session.send({ case: "cancel", value: { callId: result.callId } }).catch(() => {});
+          return;
+        }
+        c.callId ||= result.callId;
+        if (result.mergedIntoExisting) {
+          // Glare: the callee was calling us at the same time; the server answered their call here.
+          c.role = "callee";
+          c.phase = "connecting";
+          c.acceptAtMs = Date.now();
+          c.callId = result.callId;
+          c.status = "Connecting…";
+          enqueue(c, () => createPeerFor(c));
+        }
+        render();
+      } catch (e) {
+        end(c, serverErrorNotice(e));
+      }
+    },
+    async accept() {
+      const c = call;
+      if (c?.phase !== "incoming") return;
+      d.ringtone.stop();
+      c.phase = "connecting";
+      c.acceptAtMs = Date.now();
+      c.status = "Connecting…";
+      render();
+      try {
+        c.stream = await d.openMedia(c.video);
+      } catch (e) {
+        end(c, mediaErrorNotice(e));
+        await d.session.send({ case: "decline", value: { callId: c.callId } }).catch(() => {});
+        return;
+      }
+      render();
+      enqueue(c, () => createPeerFor(c));
+      try {
+        await d.session.send({ case: "accept", value: { callId: c.callId } });
+      } catch (e) {
+        end(c, serverErrorNotice(e));
+      }
+    },
+    async decline() {
+      const c = call;
+      if (c?.phase !== "incoming") return;
+      end(c);
+      await d.session.send({ case: "decline", value: { callId: c.callId } }).catch(() => {});
+    },
+    async hangup() {
+      const c = call;
+      if (!c) return;
+      if (c.phase === "incoming") return this.decline();
+      if (c.phase === "outgoing") {
+        end(c, { text: "Call cancelled.", kind: "info" });
+        if (c.callId) await d.session.send({ case: "cancel", value: { callId: c.callId } }).catch(() => {});
+        return;
+      }
+      const seconds = c.connectedAtMs ? Math.round((Date.now() - c.connectedAtMs) / 1000) : 0;
+      await hangupWith(c, HangupReason.NORMAL, { text: `Call with ${c.peerUser} ended (${seconds} s).`, kind: "info" });
+    },
+    toggleMute() {
+      if (!call?.stream) return;
+      call.muted = !call.muted;
+      for (const t of call.stream.getAudioTracks()) t.enabled = !call.muted;
+      render();
+    },
+    toggleCamera() {
+      if (!call?.stream) return;
+      call.cameraOff = !call.cameraOff;
+      for (const t of call.stream.getVideoTracks()) t.enabled = !call.cameraOff;
+      render();
+    },
+    onEvent,
+    view,
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * One RTCPeerConnection with its signaling glue: adds the local tracks, makes the
+ * offer (caller) or the answer (callee), trickles candidates both ways and holds
+ * remote candidates that arrive before the remote description.
+ */
+
+/** Where our SDP and candidates go (the server, via Send). */
+export interface SignalSink {
+  description(type: "offer" | "answer", sdp: string): Promise<void>;
+  candidate(c: RTCIceCandidateInit | null): Promise<void>;
+}
+
+/** Options of a peer connection. */
+export interface PeerOptions {
+  readonly iceServers: RTCIceServer[];
+  readonly relayOnly: boolean;
+  readonly stream: MediaStream;
+  readonly sink: SignalSink;
+  onRemoteStream(stream: MediaStream): void;
+  onConnectionState(state: RTCPeerConnectionState): void;
+  onCandidateError(e: { readonly errorCode: number; readonly errorText: string; readonly url: string }): void;
+}
+
+/** A live peer connection. */
+export interface Peer {
+  readonly pc: RTCPeerConnection;
+  /** Caller: creates and sends the offer. */
+  offer(): Promise<void>;
+  /** Applies a remote offer (and answers it) or answer. */
+  remoteDescription(type: "offer" | "answer", sdp: string): Promise<void>;
+  remoteCandidate(c: RTCIceCandidateInit): Promise<void>;
+  /** The RTP sender of the camera track, if any. */
+  videoSender(): RTCRtpSender | undefined;
+  close(): void;
+}
+
+/** Creates the connection and adds the local tracks. */
+export function createPeer(o: PeerOptions): Peer {
+  const pc = new RTCPeerConnection({
+    iceServers: o.iceServers,
+    iceTransportPolicy: o.relayOnly ? "relay" : "all",
+  });
+  for (const track of o.stream.getTracks()) pc.addTrack(track, o.stream);
+  const pending: RTCIceCandidateInit[] = [];
+  let remote: MediaStream | undefined;
+
+  pc.onicecandidate = (e) => void o.sink.candidate(e.candidate ? e.candidate.toJSON() : null).catch(() => {});
+  pc.ontrack = (e) => {
+    remote = e.streams[0] ?? remote ?? new MediaStream();
+    if (!remote.getTracks().includes(e.track)) remote.addTrack(e.track);
+    o.onRemoteStream(remote);
+  };
+  pc.onconnectionstatechange = () => o.onConnectionState(pc.connectionState);
+  pc.onicecandidateerror = (e) => {
+    const ev = e as RTCPeerConnectionIceErrorEvent;
+    o.onCandidateError({ errorCode: ev.errorCode, errorText: ev.errorText, url: ev.url });
+  };
+
+  return {
+    pc,
+    async offer() {
+      const offer = await pc.createOffer();
+      await pc.setLocalDescription(offer);
+      await o.sink.description("offer", offer.sdp ?? "");
+    },
+    async remoteDescription(type, sdp) {
+      await pc.setRemoteDescription({ type, sdp });
+      for (const c of pending.splice(0)) await pc.addIceCandidate(c).catch(() => {});
+      if (type === "offer") {
+        const answer = await pc.createAnswer();
+        await pc.setLocalDescription(answer);
+        await o.sink.description("answer", answer.sdp ?? "");
+      }
+    },
+    async remoteCandidate(c) {
+      if (!pc.remoteDescription) pending.push(c);
+      else await pc.addIceCandidate(c).catch(() => {});
+    },
+    videoSender: () => pc.getSenders().find((s) => s.track?.kind === "video"),
+    close() {
+      pc.onicecandidate = null;
+      pc.ontrack = null;
+      pc.onconnectionstatechange = null;
+      pc.onicecandidateerror = null;
+      pc.close();
+    },
+  };
+}
