@@ -29,7 +29,7 @@ const selected = scenarios.filter((s) => args.scenarios.includes(s.name));
 const outDir = args.outDir ?? join(import.meta.dirname, "results");
 const started = new Date();
 const info: Omit<RunInfo, "durationS"> = {
-  command: `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim(),
+  command: ["npm run bench", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(" "),
   startedAt: started.toISOString(),
   node: process.version,
   cpus: `${cpus().length} x ${cpus()[0]?.model ?? "?"}`,
@@ -40,9 +40,9 @@ const totalSeconds = selected.reduce((s, sc) => s + sc.estimateSeconds(args.quic
 const progress = createProgressBar(totalSeconds);
 const children = createChildren((line) => progress.log(line));
 const abort = async (why: string, code: number) => {
-  progress.log(`bench: ${why}, stopping children`);
+  progress.stop(false);
+  process.stderr.write(`\nbench: ${why}, stopping children\n`);
   await children.stopAll();
-  progress.stop();
   process.exit(code);
 };
 process.once("SIGINT", () => void abort("interrupted", 130));
@@ -51,6 +51,7 @@ process.once("SIGTERM", () => void abort("terminated", 143));
 setTimeout(() => void abort("over time budget", 124), Math.max(120, totalSeconds * 3) * 1000).unref();
 
 const results: ScenarioResult[] = [];
+let completed = false;
 try {
   for (const scenario of selected) {
     try {
@@ -63,9 +64,10 @@ try {
       results.push(failedResult(scenario, message));
     }
   }
+  completed = true;
 } finally {
   await children.stopAll();
-  progress.stop();
+  progress.stop(completed);
 }
 
 mkdirSync(outDir, { recursive: true });

@@ -1,8 +1,8 @@
 import cliProgress from "cli-progress";
 import type { Progress } from "./scenario.ts";
 
-/** A progress bar on stderr (plain lines when stderr is not a TTY) plus a `stop()` to finish it. */
-export type ProgressBar = Progress & { stop(): void };
+/** A progress bar on stderr (plain lines when stderr is not a TTY) plus `stop()`: full bar when `completed`. */
+export type ProgressBar = Progress & { stop(completed: boolean): void };
 
 /** Creates the bar for `totalSeconds` of planned work. */
 export function createProgressBar(totalSeconds: number, stream: NodeJS.WriteStream = process.stderr): ProgressBar {
@@ -41,8 +41,8 @@ export function createProgressBar(totalSeconds: number, stream: NodeJS.WriteStre
     log(line) {
       multi.log(`${line}\n`);
     },
-    stop() {
-      show("done", Math.max(done, totalSeconds));
+    stop(completed) {
+      if (completed) show("done", Math.max(done, totalSeconds));
       multi.stop();
     },
   };

@@ -14,9 +14,26 @@ describe("formatCell", () => {
 });
 
 describe("markdown", () => {
-  it("renders a table with escaped pipes", () => {
-    const md = tableToMarkdown({ title: "T", columns: ["a", "b|c"], rows: [["x", 1.5]] });
-    assert.equal(md, "**T**\n\n| a | b\\|c |\n| --- | --- |\n| x | 1.5 |");
+  it("renders a padded table with escaped pipes", () => {
+    const md = tableToMarkdown({
+      title: "T",
+      columns: ["a", "b|c"],
+      rows: [
+        ["x ⚠", 1.5],
+        ["long cell", 12345],
+      ],
+    });
+    assert.equal(
+      md,
+      [
+        "**T**",
+        "",
+        "| a         | b\\|c   |",
+        "| --------- | ------ |",
+        "| x ⚠       | 1.5    |",
+        "| long cell | 12,345 |",
+      ].join("\n"),
+    );
   });
 
   it("renders a run with header, scenario sections and chart", () => {

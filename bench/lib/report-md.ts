@@ -20,17 +20,20 @@ export function formatCell(cell: Cell): string {
   return Number(cell.toPrecision(3)).toString();
 }
 
-/** Renders one table as GitHub markdown (pipes in cells escaped). */
+/**
+ * Renders one table as GitHub markdown (pipes in cells escaped), columns padded to equal width
+ * as the repo's formatter (biome) writes them, so generated files pass `biome check`.
+ */
 export function tableToMarkdown(table: Table): string {
-  const esc = (s: string) => s.replaceAll("|", "\\|");
-  const line = (cells: string[]) => `| ${cells.map(esc).join(" | ")} |`;
-  return [
-    `**${table.title}**`,
-    "",
-    line(table.columns),
-    line(table.columns.map(() => "---")),
-    ...table.rows.map((r) => line(r.map(formatCell))),
-  ].join("\n");
+  const cells = [table.columns, ...table.rows.map((r) => r.map(formatCell))].map((r) =>
+    r.map((c) => c.replaceAll("|", "\\|")),
+  );
+  const width = (c: string) => [...c].length;
+  const widths = table.columns.map((_, i) => Math.max(3, ...cells.map((r) => width(r[i] ?? ""))));
+  const line = (r: string[]) =>
+    `| ${widths.map((w, i) => (r[i] ?? "").padEnd(w + (r[i] ?? "").length - width(r[i] ?? ""))).join(" | ")} |`;
+  const [header = [], ...rows] = cells;
+  return [`**${table.title}**`, "", line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
 /** Renders the whole run: header, then per scenario its tables, optional chart image and notes. */
