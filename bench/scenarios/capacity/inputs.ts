@@ -15,6 +15,8 @@ export type GatheredInputs = {
   measured: Record<keyof MeasuredInputs, Sourced>;
   storm?: StormFigures & { startToRingingP99: number; startToAcceptedP99: number };
   steady?: SteadyFigures & { hopP50: number };
+  /** Every steady-calls size, with how contended its window was. */
+  steadySizes?: { calls: number; hopP50: number; hopP99: number; serverWaitPct: number; otherCpuPct: number }[];
   idle?: IdleFigures;
   relay?: { cells: Record<string, Partial<Record<string, CellFigures>>>; saturated: string; paced: string };
 };
@@ -103,7 +105,18 @@ export function gatherInputs(previous: readonly ScenarioResult[], resultsDir: st
   }
   const steady = find("steady-calls");
   if (steady) {
-    const rows = steady.data as { figures: SteadyFigures; result: { hop: { p50: number } } }[];
+    const rows = steady.data as {
+      figures: SteadyFigures;
+      result: { hop: { p50: number; p99: number } };
+      window: { serverWaitPct?: number; otherCpuPct: number };
+    }[];
+    out.steadySizes = rows.map((r) => ({
+      calls: r.figures.calls,
+      hopP50: r.result.hop.p50,
+      hopP99: r.result.hop.p99,
+      serverWaitPct: r.window.serverWaitPct ?? Number.NaN,
+      otherCpuPct: r.window.otherCpuPct,
+    }));
     const biggest = [...rows].sort((a, b) => b.figures.calls - a.figures.calls)[0];
     if (biggest) {
       out.steady = { ...biggest.figures, hopP50: biggest.result.hop.p50 };

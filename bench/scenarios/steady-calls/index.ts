@@ -55,6 +55,7 @@ async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
       "Each size on a fresh real server (http2Engine grpc-js, embedded sqlite store, production rate limits) and one load generator process; every device is its own user with its own HTTP/2 connection.",
       "A call slot loops: startCall → accept → offer (2.4 KB SDP) / answer → 10 candidates per side trickled 20 ms apart + end-of-candidates → mediaState connected → a quality report per side every 5 s (one store write each) → hangup after a random hold → next call. Offers, answers and candidates carry their send time: 'hop' is sender → server → peer, measured at the peer.",
       "'server CPU µs/cmd' = server CPU time / client commands in the window (the mix above; each command also produces a command_result event, relayed ones an event to the peer).",
+      "'server CPU wait %' is the share of the window the server's event-loop thread was runnable but waiting for a CPU (/proc/<pid>/schedstat): other users of this shared 2-core machine. The server runs each stream's commands one after another, so when it falls behind, a device's queued candidates wait for every other busy stream in turn: latency then grows with the backlog (seconds at 1,000 calls when the server waited ~40% of the window), far beyond its CPU cost. Rows marked ⚠ measure the machine, not the server.",
       ...failures,
       ...runs.flatMap((r) => r.result.errorSamples.map((s) => `${r.spec.calls} calls error sample: ${s}`)),
     ],

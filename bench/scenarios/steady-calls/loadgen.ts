@@ -44,9 +44,18 @@ async function run(spec: SteadySpec): Promise<SteadyResult> {
   let running = false;
   const sdp = { offer: sdpLike(spec.sdpBytes, 1), answer: sdpLike(spec.sdpBytes, 2) };
 
+  const pendingAcks = new Map<string, number>();
+  const acks: number[] = [];
   const send = (slot: Slot, side: Side, kind: CommandKind) => {
     if (windowOpen) c.commands += 1;
-    slot.pair[side].send(kind);
+    const commandId = slot.pair[side].send(kind);
+    if (windowOpen) pendingAcks.set(commandId, now());
+  };
+  const acked = (commandId: string) => {
+    const sentAt = pendingAcks.get(commandId);
+    if (sentAt === undefined) return;
+    pendingAcks.delete(commandId);
+    acks.push(now() - sentAt);
   };
   const later = (slot: Slot, ms: number, fn: () => void) => {
     const generation = slot.generation;
@@ -139,6 +148,8 @@ async function run(spec: SteadySpec): Promise<SteadyResult> {
     if (!slot) return;
     const k = event.kind;
     switch (k.case) {
+      case "commandResult":
+        return acked(k.value.commandId);
       case "ringing":
         if (slot.counted) setup.ringing.push(now() - slot.startedAt);
         return;
@@ -170,6 +181,7 @@ async function run(spec: SteadySpec): Promise<SteadyResult> {
         setTimeout(() => startCall(slot), Math.random() * 200);
         return;
       case "error":
+        acked(k.value.commandId);
         errors.add(`${side} ${index}: ${k.value.code} ${k.value.message}`);
         return;
     }
@@ -221,6 +233,7 @@ async function run(spec: SteadySpec): Promise<SteadyResult> {
     hop: summarize([...hops.description, ...hops.candidate]),
     startToRinging: summarize(setup.ringing),
     startToAccepted: summarize(setup.accepted),
+    ack: summarize(acks),
     commandsSent: c.commands,
     eventsReceived: c.events,
     relayedReceived: c.relayed,

@@ -32,6 +32,8 @@ export type SteadyResult = {
   startToRinging: LatencySummary;
   /** startCall → callAccepted at the caller, ms. */
   startToAccepted: LatencySummary;
+  /** Command sent → its command_result (or error) back at the sender: the server's round trip, ms. */
+  ack: LatencySummary;
   /** Client → server commands sent and server → client events received in the window. */
   commandsSent: number;
   eventsReceived: number;

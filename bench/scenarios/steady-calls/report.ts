@@ -3,6 +3,9 @@ import { perSecond } from "../../lib/stats.ts";
 import type { Driven } from "../full-server/drive.ts";
 import type { SteadyResult, SteadySpec } from "./protocol.ts";
 
+/** Above this % of the window spent waiting for a CPU, a row is marked ⚠ (latency dominated by other load). */
+export const contendedWaitPct = 20;
+
 /** One measured size. */
 export type SteadyRun = Driven<SteadyResult> & { spec: Omit<SteadySpec, "port"> };
 
@@ -43,7 +46,7 @@ export function steadyTables(runs: SteadyRun[]): Table[] {
     const f = steadyFigures(run);
     const w = run.window;
     return [
-      run.spec.calls,
+      `${run.spec.calls}${w.serverWaitPct > contendedWaitPct ? " ⚠" : ""}`,
       f.connectedMean,
       f.commandsPerSecond,
       f.eventsPerSecond,
@@ -67,11 +70,12 @@ export function steadyTables(runs: SteadyRun[]): Table[] {
       row("hop: ICE candidate", r.candidateHop),
       row("start → ringing", r.startToRinging),
       row("start → accepted", r.startToAccepted),
+      row("command → command_result", r.ack),
     ];
   });
   return [
     {
-      title: "Steady calls: load and server cost (window figures)",
+      title: "Steady calls: load and server cost (window figures; ⚠ = server waited > 20% of the window for a CPU)",
       columns: [
         "calls",
         "connected (mean)",
