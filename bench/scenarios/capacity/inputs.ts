@@ -4,7 +4,7 @@ import type { MeasuredInputs } from "../../capacity.ts";
 import type { ScenarioResult } from "../../lib/scenario.ts";
 import type { StormFigures } from "../call-storm/report.ts";
 import type { IdleFigures } from "../idle-devices/report.ts";
-import type { CellFigures } from "../relay-compare/report.ts";
+import type { BarVerdict, CellFigures } from "../relay-compare/report.ts";
 import type { SteadyFigures } from "../steady-calls/report.ts";
 
 /** Where each input came from: this run, an earlier results file, or an assumed stand-in. */
@@ -18,7 +18,12 @@ export type GatheredInputs = {
   /** Every steady-calls size, with how contended its window was. */
   steadySizes?: { calls: number; hopP50: number; hopP99: number; serverWaitPct: number; otherCpuPct: number }[];
   idle?: IdleFigures;
-  relay?: { cells: Record<string, Partial<Record<string, CellFigures>>>; saturated: string; paced: string };
+  relay?: {
+    cells: Record<string, Partial<Record<string, CellFigures>>>;
+    saturated: string;
+    paced: string;
+    bars: BarVerdict[];
+  };
 };
 
 /** Stand-ins used only when no run has measured a figure (marked "assumed" in the report). */
