@@ -11,12 +11,13 @@ import { renderChartsPng } from "./lib/chart.ts";
 import { createChildren } from "./lib/children.ts";
 import { createProgressBar } from "./lib/progress.ts";
 import { type RunInfo, runToMarkdown } from "./lib/report-md.ts";
-import type { ScenarioResult } from "./lib/scenario.ts";
+import type { Scenario, ScenarioResult } from "./lib/scenario.ts";
 import { scenarios } from "./scenarios/index.ts";
 
 const args = parseBenchArgs(
   process.argv.slice(2),
   scenarios.map((s) => s.name),
+  scenarios.filter((s) => s.quickByDefault !== false).map((s) => s.name),
 );
 if (args.help) {
   process.stdout.write(
@@ -52,7 +53,17 @@ setTimeout(() => void abort("over time budget", 124), Math.max(120, totalSeconds
 const results: ScenarioResult[] = [];
 let completed = false;
 try {
-  for (const scenario of selected) results.push(await scenario.run({ quick: args.quick, progress, children }));
+  for (const scenario of selected) {
+    try {
+      results.push(await scenario.run({ quick: args.quick, progress, children, previous: [...results] }));
+    } catch (e) {
+      // One failed scenario must not lose the others' results: record it and go on.
+      const message = (e as Error).stack ?? String(e);
+      progress.log(`bench: ${scenario.name} failed: ${message.split("\n")[0]}`);
+      await children.stopAll();
+      results.push(failedResult(scenario, message));
+    }
+  }
   completed = true;
 } finally {
   await children.stopAll();
@@ -75,6 +86,17 @@ writeFileSync(join(outDir, "latest.md"), md);
 process.stdout.write(
   `${md}\nwrote ${relative(process.cwd(), jsonFile)}, ${relative(process.cwd(), join(outDir, "latest.md"))}\n`,
 );
+
+function failedResult(scenario: Scenario, message: string): ScenarioResult {
+  return {
+    scenario: scenario.name,
+    description: scenario.description,
+    tables: [],
+    charts: [],
+    notes: [`FAILED: ${message.split("\n").slice(0, 3).join(" ")}`],
+    data: { failed: message },
+  };
+}
 
 function bigintReplacer(_key: string, value: unknown): unknown {
   return typeof value === "bigint" ? value.toString() : value;

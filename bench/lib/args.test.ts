@@ -14,6 +14,15 @@ describe("parseBenchArgs", () => {
     assert.deepEqual(a, { scenarios: ["call-storm"], quick: true, outDir: "/tmp/x", help: false });
   });
 
+  it("with --quick and no names, runs the quick defaults when given", () => {
+    assert.deepEqual(parseBenchArgs(["--quick"], known, ["call-storm"]).scenarios, ["call-storm"]);
+    assert.deepEqual(parseBenchArgs(["--quick"], known).scenarios, known);
+    assert.deepEqual(parseBenchArgs([], known, ["call-storm"]).scenarios, known);
+    assert.deepEqual(parseBenchArgs(["--quick", "relay-transport"], known, ["call-storm"]).scenarios, [
+      "relay-transport",
+    ]);
+  });
+
   it("rejects unknown scenarios and options", () => {
     assert.throws(() => parseBenchArgs(["nope"], known), /unknown scenario nope; known: relay-transport, call-storm/);
     assert.throws(() => parseBenchArgs(["--fast"], known));

@@ -24,6 +24,11 @@ describe("charts", () => {
     assert.equal(spec.vconcat[0]?.data.values.length, 2);
   });
 
+  it("gives every chart its own colours, legend and bar offsets", () => {
+    const spec = chartsSpec(charts) as { resolve?: { scale?: Record<string, string> } };
+    assert.deepEqual(spec.resolve?.scale, { color: "independent", xOffset: "independent" });
+  });
+
   it("renders a PNG", async () => {
     const png = await renderChartsPng(charts);
     assert.deepEqual([...png.subarray(1, 4)], [...Buffer.from("PNG")]);

@@ -9,6 +9,8 @@ export function chartsSpec(charts: BarChart[]): vegaLite.TopLevelSpec {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     background: "white",
     padding: 12,
+    // Each chart has its own series (servers, percentiles, components): own colours, legend and offsets.
+    resolve: { scale: { color: "independent", xOffset: "independent" }, legend: { color: "independent" } },
     vconcat: charts
       .filter((c) => c.bars.length > 0)
       .map((c) => ({
@@ -21,7 +23,7 @@ export function chartsSpec(charts: BarChart[]): vegaLite.TopLevelSpec {
           x: { field: "category", type: "nominal", title: null, sort: null, axis: { labelAngle: 0, labelLimit: 400 } },
           xOffset: { field: "series", type: "nominal", sort: null },
           y: { field: "value", type: "quantitative", title: c.unit },
-          color: { field: "series", type: "nominal", title: "server", sort: null },
+          color: { field: "series", type: "nominal", title: null, sort: null },
         },
       })),
   } as vegaLite.TopLevelSpec;

@@ -46,12 +46,16 @@ describe("markdown", () => {
         cpus: "2 x cpu",
         loadAvg: [0.5, 0.25, 0],
       },
-      [{ scenario: "s", description: "d", tables: [], charts: [], notes: ["n1"], data: null }],
+      [
+        { scenario: "s", description: "d", tables: [], charts: [], notes: ["n1"], data: null },
+        { scenario: "t", description: "e", tables: [], charts: [], notes: ["n2"], data: null },
+      ],
       "latest.png",
     );
     assert.match(md, /command: `npm run bench`/);
     assert.match(md, /load average at start 0.50 0.25 0.00/);
     assert.match(md, /## s\n\nd\n\n- n1\n/);
     assert.match(md, /!\[charts\]\(latest.png\)/);
+    assert.doesNotMatch(md, /\n\n\n/);
   });
 });

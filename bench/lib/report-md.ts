@@ -51,5 +51,6 @@ export function runToMarkdown(info: RunInfo, results: ScenarioResult[], chartFil
     if (r.notes.length) out.push(...r.notes.map((n) => `- ${n}`), "");
   }
   if (chartFile) out.push(`![charts](${chartFile})`, "");
-  return out.join("\n");
+  // Sections end with a blank line and start with one: keep one, as the formatter (biome) does.
+  return out.join("\n").replace(/\n{3,}/g, "\n\n");
 }

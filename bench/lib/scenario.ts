@@ -37,6 +37,8 @@ export type ScenarioContext = {
   progress: Progress;
   /** Spawns child processes that the harness kills on exit, error or Ctrl-C. */
   children: Children;
+  /** Results of the scenarios that ran before this one in the same run (for summaries such as capacity). */
+  previous?: readonly ScenarioResult[];
 };
 
 /**
@@ -49,5 +51,7 @@ export type Scenario = {
   description: string;
   /** Planned wall time in seconds (drives the progress bar; a rough figure is fine). */
   estimateSeconds(quick: boolean): number;
+  /** False to leave this scenario out of a `--quick` run that names no scenarios (default: included). */
+  quickByDefault?: boolean;
   run(ctx: ScenarioContext): Promise<ScenarioResult>;
 };

@@ -1,6 +1,25 @@
 import type { Scenario } from "../lib/scenario.ts";
+import callStorm from "./call-storm/index.ts";
+import capacity from "./capacity/index.ts";
 import clusterForwarding from "./cluster-forwarding/index.ts";
+import idleDevices from "./idle-devices/index.ts";
+import relayCompare from "./relay-compare/index.ts";
 import relayTransport from "./relay-transport/index.ts";
+import steadyCalls from "./steady-calls/index.ts";
 
-/** Every scenario `npm run bench` knows, in default run order. Add new ones here. */
-export const scenarios: Scenario[] = [relayTransport, clusterForwarding];
+/**
+ * Every scenario `npm run bench` knows, in default run order. Add new ones here. `capacity`
+ * comes last: it reads the figures the others measured. relay-transport (transport-only
+ * comparison incl. bare connect-node) and cluster-forwarding (a 2-node cluster with etcd)
+ * are left out of a plain `--quick` run to keep it under two minutes; relay-compare
+ * carries the side-by-side anchors there.
+ */
+export const scenarios: Scenario[] = [
+  { ...relayTransport, quickByDefault: false },
+  relayCompare,
+  callStorm,
+  steadyCalls,
+  idleDevices,
+  { ...clusterForwarding, quickByDefault: false },
+  capacity,
+];

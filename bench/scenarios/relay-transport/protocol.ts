@@ -3,8 +3,11 @@ export const serverKinds = ["connect-node", "grpc-js", "peerjs"] as const;
 /** One of `serverKinds`. */
 export type ServerKind = (typeof serverKinds)[number];
 
-/** Client transport the load generator uses: grpc-js for both gRPC servers, ws for PeerJS. */
-export type ClientTransport = "grpc" | "ws";
+/**
+ * Client transport the load generator uses: grpc-js for both gRPC servers, ws for PeerJS,
+ * calldrop for the full server (real calls, JWTs; see relay-compare/calldrop-transport.ts).
+ */
+export type ClientTransport = "grpc" | "ws" | "calldrop";
 
 /** What the load generator does in one phase. */
 export type LoadSpec =

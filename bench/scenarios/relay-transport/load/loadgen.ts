@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { createParentLink } from "../../../lib/child-side.ts";
+import { createCalldropTransport } from "../../relay-compare/calldrop-transport.ts";
 import type { LoadResult, LoadSpec } from "../protocol.ts";
 import { createGrpcTransport } from "./grpc-transport.ts";
 import type { Transport } from "./link.ts";
@@ -18,8 +19,12 @@ const drainMs = 5000;
 const parent = createParentLink(5 * 60_000);
 
 async function run(spec: LoadSpec): Promise<LoadResult> {
-  const transport: Transport =
-    spec.transport === "grpc" ? createGrpcTransport(spec.port, sdpBytes) : createWsTransport(spec.port, sdpBytes);
+  const transports: Record<LoadSpec["transport"], (port: number, sdpBytes: number) => Transport> = {
+    grpc: createGrpcTransport,
+    ws: createWsTransport,
+    calldrop: createCalldropTransport,
+  };
+  const transport = transports[spec.transport](spec.port, sdpBytes);
   const errors = createErrorLog();
   const trips = createRoundTrips(() => performance.now());
   let sending = spec.mode === "saturated";
