@@ -59,8 +59,10 @@ export const METRICS: Readonly<Record<string, MetricFamily>> = {
   },
   calldrop_store_operation_seconds: { type: "histogram", labels: { store: null, operation: null } },
   calldrop_store_errors_total: { type: "counter", labels: { store: null, operation: null } },
-  calldrop_forward_seconds: { type: "histogram", labels: {} },
-  calldrop_forward_errors_total: { type: "counter", labels: { reason: null } },
+  calldrop_relay_frames_sent_total: { type: "counter", labels: {} },
+  calldrop_relay_queue_full_total: { type: "counter", labels: {} },
+  calldrop_relay_frames_lost_total: { type: "counter", labels: {} },
+  calldrop_relay_ack_seconds: { type: "histogram", labels: {} },
   calldrop_rate_limited_total: { type: "counter", labels: { kind: null } },
   calldrop_build_info: { type: "gauge", labels: { version: null, node_version: null } },
 };
