@@ -5,7 +5,7 @@
  * notification per device; an answer elsewhere stops the pushed ring.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import pino from "pino";
 import { Registry } from "prom-client";
 import { createMemoryCallDirectory } from "../../src/adapters/directory/memory-call-directory.ts";
@@ -15,24 +15,11 @@ import { createMetrics } from "../../src/app/metrics.ts";
 import type { SessionHub } from "../../src/app/session-hub.ts";
 import { type ClusterStack, createClusterStack } from "../../src/cluster-stack.ts";
 import { loadConfig } from "../../src/config.ts";
-import { createHarness, gatewaySecret, type Stack, testVapid } from "./harness.ts";
-import { type LocalGateway, startLocalGateway } from "./local-gateway.ts";
-import { type LocalPushService, startLocalPushService } from "./local-push-service.ts";
+import { createHarness, type Stack, testVapid, usePushPeers } from "./harness.ts";
 
 const h = createHarness();
 const vapid = testVapid();
-let gw: LocalGateway;
-let push: LocalPushService;
-
-before(async () => {
-  gw = await startLocalGateway(gatewaySecret);
-  push = await startLocalPushService(vapid.publicKey);
-});
-after(async () => {
-  await gw.close();
-  await push.close();
-  h.dispose();
-});
+const peers = usePushPeers(h, vapid);
 
 interface World {
   readonly stack: Stack;
@@ -50,7 +37,7 @@ async function world(): Promise<World> {
   let node: ClusterStack | undefined;
   const stack = h.open({
     vapid,
-    gatewayUrl: gw.url,
+    gatewayUrl: peers.gw.url,
     isLive: (userId, deviceId) => node?.isLive(userId, deviceId) ?? false,
   });
   const store = createSqliteCallStore(":memory:");
@@ -110,7 +97,7 @@ async function settled(w: World, callId: string, count: number): Promise<void> {
 describe("notifications from calls", () => {
   it("a missed call: push ring to the device without a session, then one missed-call notification per device", async () => {
     const w = await world();
-    const sub = push.subscribe();
+    const sub = peers.push.subscribe();
     await w.stack.registry.register({
       userId: "bob",
       deviceId: "laptop",
@@ -129,18 +116,22 @@ describe("notifications from calls", () => {
     const { callId } = await w.calls.start({ userId: "alice", deviceId: "a1" }, "bob", true);
     await settled(w, callId, 1);
     assert.deepEqual(
-      gw.delivered.filter((d) => d.body.token === "bob-phone").map((d) => d.body.kind),
+      peers.gw.delivered.filter((d) => d.body.token === "bob-phone").map((d) => d.body.kind),
       ["incoming_call"],
     );
-    assert.equal(push.received.filter((r) => r.subscriptionId === sub.id).length, 0, "the live laptop rings in-app");
+    assert.equal(
+      peers.push.received.filter((r) => r.subscriptionId === sub.id).length,
+      0,
+      "the live laptop rings in-app",
+    );
 
     h.clock.advance(30_000); // ring timeout
     await settled(w, callId, 3);
     assert.deepEqual(
-      gw.delivered.filter((d) => d.body.token === "bob-phone").map((d) => d.body.kind),
+      peers.gw.delivered.filter((d) => d.body.token === "bob-phone").map((d) => d.body.kind),
       ["incoming_call", "missed_call"],
     );
-    const web = push.received.filter((r) => r.subscriptionId === sub.id);
+    const web = peers.push.received.filter((r) => r.subscriptionId === sub.id);
     assert.deepEqual(
       web.map((r) => [r.payload.kind, r.payload.callId, r.payload.callerUserId]),
       [["missed_call", callId, "alice"]],
@@ -162,7 +153,7 @@ describe("notifications from calls", () => {
     await settled(w, callId, 1);
     await w.calls.apply(callId, { type: "accept", by: { userId: "carl", deviceId: "desk" } });
     await settled(w, callId, 2);
-    const got = gw.delivered.filter((d) => d.body.token === "carl-tablet");
+    const got = peers.gw.delivered.filter((d) => d.body.token === "carl-tablet");
     assert.deepEqual(
       got.map((d) => [d.body.kind, d.body.payload.callId]),
       [

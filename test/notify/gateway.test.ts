@@ -4,27 +4,14 @@
  * no retry on 4xx, removal on 410, dedupe, restart from the outbox, expired rings.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { createSystemClock } from "../../src/adapters/clock/system-clock.ts";
 import { callTopic } from "../../src/app/push-notifier.ts";
-import { createHarness, gatewaySecret, notificationCount, testVapid } from "./harness.ts";
-import { type LocalGateway, startLocalGateway } from "./local-gateway.ts";
-import { type LocalPushService, startLocalPushService } from "./local-push-service.ts";
+import { createHarness, notificationCount, testVapid, usePushPeers } from "./harness.ts";
 
 const h = createHarness();
 const vapid = testVapid();
-let gw: LocalGateway;
-let push: LocalPushService;
-
-before(async () => {
-  gw = await startLocalGateway(gatewaySecret);
-  push = await startLocalPushService(vapid.publicKey);
-});
-after(async () => {
-  await gw.close();
-  await push.close();
-  h.dispose();
-});
+const peers = usePushPeers(h, vapid);
 
 const phone = (token: string, platform: "fcm" | "apns" = "fcm") => ({ channel: "gateway", platform, token }) as const;
 const ring = (userId: string, callId: string, inMs = 30_000) =>
@@ -38,16 +25,16 @@ const ring = (userId: string, callId: string, inMs = 30_000) =>
   }) as const;
 const missed = (userId: string, callId: string) =>
   ({ kind: "missed_call", userId, callId, callerUserId: "alice", startedAtMs: 1_000 }) as const;
-const deliveredTo = (token: string) => gw.delivered.filter((d) => d.body.token === token);
+const deliveredTo = (token: string) => peers.gw.delivered.filter((d) => d.body.token === token);
 
 describe("mobile push gateway", () => {
   it("posts a signed JSON request with an idempotency key per device notification", async () => {
-    const s = h.open({ gatewayUrl: gw.url });
+    const s = h.open({ gatewayUrl: peers.gw.url });
     await s.registry.register({ userId: "bob", deviceId: "ios", target: phone("tok-ios", "apns"), registeredAtMs: 1 });
     const n = ring("bob", "g-1");
     await s.notifier.notify(n);
     await s.notifier.drain();
-    assert.deepEqual(gw.refused, []);
+    assert.deepEqual(peers.gw.refused, []);
     const [d] = deliveredTo("tok-ios");
     assert.ok(d);
     assert.equal(d.idempotencyKey, "g-1:incoming_call:bob:ios");
@@ -78,11 +65,11 @@ describe("mobile push gateway", () => {
   });
 
   it("retries 5xx, 429 and timeouts with exponential backoff; never retries a 4xx", async () => {
-    const s = h.open({ gatewayUrl: gw.url, timeoutMs: 300 });
+    const s = h.open({ gatewayUrl: peers.gw.url, timeoutMs: 300 });
     await s.registry.register({ userId: "cat", deviceId: "a", target: phone("tok-retry"), registeredAtMs: 1 });
     await s.registry.register({ userId: "cat", deviceId: "b", target: phone("tok-400"), registeredAtMs: 2 });
-    gw.failNext("tok-retry", 500, 429, "timeout", 503);
-    gw.failNext("tok-400", 400);
+    peers.gw.failNext("tok-retry", 500, 429, "timeout", 503);
+    peers.gw.failNext("tok-400", 400);
     await s.notifier.notify(missed("cat", "g-2"));
     const delays: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -93,9 +80,9 @@ describe("mobile push gateway", () => {
       h.clock.advance(row.nextAttemptAtMs - h.clock.now());
     }
     assert.deepEqual(delays, [1_000, 2_000, 4_000, 8_000]);
-    assert.equal(gw.attempts("tok-retry"), 5);
+    assert.equal(peers.gw.attempts("tok-retry"), 5);
     assert.equal(deliveredTo("tok-retry").length, 1);
-    assert.equal(gw.attempts("tok-400"), 1, "a 4xx is not retried");
+    assert.equal(peers.gw.attempts("tok-400"), 1, "a 4xx is not retried");
     const rows = await s.outbox.listForCall("g-2");
     assert.deepEqual(
       rows.map((r) => [r.deviceId, r.status, r.attempts]),
@@ -109,9 +96,9 @@ describe("mobile push gateway", () => {
   });
 
   it("unregisters a token the gateway reports gone (410)", async () => {
-    const s = h.open({ gatewayUrl: gw.url });
+    const s = h.open({ gatewayUrl: peers.gw.url });
     await s.registry.register({ userId: "dan", deviceId: "old", target: phone("tok-gone"), registeredAtMs: 1 });
-    gw.failNext("tok-gone", 410);
+    peers.gw.failNext("tok-gone", 410);
     await s.notifier.notify(missed("dan", "g-3"));
     await s.notifier.drain();
     assert.equal(await s.registry.get("dan", "old"), undefined);
@@ -121,8 +108,8 @@ describe("mobile push gateway", () => {
   });
 
   it("sends exactly one missed-call notification per device, however often it is decided", async () => {
-    const s = h.open({ gatewayUrl: gw.url, vapid });
-    const sub = push.subscribe();
+    const s = h.open({ gatewayUrl: peers.gw.url, vapid });
+    const sub = peers.push.subscribe();
     await s.registry.register({ userId: "eve", deviceId: "android", target: phone("tok-eve"), registeredAtMs: 1 });
     await s.registry.register({
       userId: "eve",
@@ -130,19 +117,19 @@ describe("mobile push gateway", () => {
       target: { channel: "webpush", endpoint: sub.endpoint, p256dh: sub.p256dh, auth: sub.auth },
       registeredAtMs: 2,
     });
-    gw.failNext("tok-eve", 503);
+    peers.gw.failNext("tok-eve", 503);
     await Promise.all([s.notifier.notify(missed("eve", "g-4")), s.notifier.notify(missed("eve", "g-4"))]);
     await s.notifier.drain();
     await s.notifier.notify(missed("eve", "g-4")); // e.g. a takeover node deciding it again
     h.clock.advance(60_000);
     await s.notifier.drain();
     // A second server on the same outbox decides it too.
-    const other = h.open({ gatewayUrl: gw.url, vapid });
+    const other = h.open({ gatewayUrl: peers.gw.url, vapid });
     await other.notifier.notify(missed("eve", "g-4"));
     await other.notifier.drain();
     assert.equal(deliveredTo("tok-eve").length, 1);
-    assert.equal(push.received.filter((r) => r.subscriptionId === sub.id).length, 1);
-    assert.equal(push.received.find((r) => r.subscriptionId === sub.id)?.payload.kind, "missed_call");
+    assert.equal(peers.push.received.filter((r) => r.subscriptionId === sub.id).length, 1);
+    assert.equal(peers.push.received.find((r) => r.subscriptionId === sub.id)?.payload.kind, "missed_call");
     assert.equal(await notificationCount(s.metrics, "missed_call", "gateway", "sent"), 1);
     assert.equal(await notificationCount(s.metrics, "missed_call", "webpush", "sent"), 1);
     await other.close();
@@ -150,28 +137,28 @@ describe("mobile push gateway", () => {
   });
 
   it("drops an expired ring instead of delivering it late, and supersedes a pending ring", async () => {
-    const s = h.open({ gatewayUrl: gw.url });
+    const s = h.open({ gatewayUrl: peers.gw.url });
     await s.registry.register({ userId: "fox", deviceId: "p", target: phone("tok-late"), registeredAtMs: 1 });
-    gw.setOutage(503);
+    peers.gw.setOutage(503);
     await s.notifier.notify(ring("fox", "g-5", 2_500));
     await s.notifier.drain(); // attempt 1 fails, retry due in 1 s
     h.clock.advance(1_000);
     await s.notifier.drain(); // attempt 2 fails; the next one (in 2 s) would be past the deadline
-    gw.setOutage(undefined);
+    peers.gw.setOutage(undefined);
     h.clock.advance(5_000);
     await s.notifier.drain();
     assert.equal(deliveredTo("tok-late").length, 0);
-    assert.equal(gw.attempts("tok-late"), 2);
+    assert.equal(peers.gw.attempts("tok-late"), 2);
     const [row] = await s.outbox.listForCall("g-5");
     assert.equal(row?.status, "dropped");
     assert.match(row?.lastError ?? "", /expired while retrying: HTTP 503/);
     assert.equal(await notificationCount(s.metrics, "incoming_call", "gateway", "dropped"), 1);
 
     // A ring still pending when the call is answered elsewhere is dropped; the stop goes out.
-    gw.setOutage(503);
+    peers.gw.setOutage(503);
     await s.notifier.notify(ring("fox", "g-6"));
     await s.notifier.drain();
-    gw.setOutage(undefined);
+    peers.gw.setOutage(undefined);
     await s.notifier.notify({ kind: "stop_ringing", userId: "fox", callId: "g-6", outcome: "completed" });
     h.clock.advance(1_000);
     await s.notifier.drain();
@@ -190,10 +177,10 @@ describe("mobile push gateway", () => {
   });
 
   it("resumes pending notifications after a restart, from the same sqlite file", async () => {
-    const first = h.open({ gatewayUrl: gw.url });
+    const first = h.open({ gatewayUrl: peers.gw.url });
     await first.registry.register({ userId: "gus", deviceId: "p", target: phone("tok-restart"), registeredAtMs: 1 });
     await first.registry.register({ userId: "gus", deviceId: "q", target: phone("tok-crash"), registeredAtMs: 2 });
-    gw.setOutage(503);
+    peers.gw.setOutage(503);
     await first.notifier.notify(missed("gus", "g-7"));
     await first.notifier.drain();
     // Simulate a crash mid-send for q: claimed (leased) but never settled.
@@ -201,9 +188,9 @@ describe("mobile push gateway", () => {
     await first.outbox.reschedule("g-7:missed_call:gus:q", h.clock.now(), "HTTP 503");
     assert.equal((await first.outbox.claimDue(h.clock.now(), 10, 60_000)).length, 1);
     await first.close();
-    gw.setOutage(undefined);
+    peers.gw.setOutage(undefined);
 
-    const second = h.open({ gatewayUrl: gw.url, dispatch: { leaseMs: 60_000 } });
+    const second = h.open({ gatewayUrl: peers.gw.url, dispatch: { leaseMs: 60_000 } });
     h.clock.advance(1_000);
     await second.notifier.drain();
     assert.equal(deliveredTo("tok-restart").length, 1, "pending row resumed");
@@ -216,13 +203,13 @@ describe("mobile push gateway", () => {
   });
 
   it("delivers on its own once started: kicks on enqueue and retries on real timers", async () => {
-    const s = h.open({ gatewayUrl: gw.url, clock: createSystemClock(), dispatch: { initialBackoffMs: 50 } });
+    const s = h.open({ gatewayUrl: peers.gw.url, clock: createSystemClock(), dispatch: { initialBackoffMs: 50 } });
     await s.registry.register({ userId: "hal", deviceId: "p", target: phone("tok-loop"), registeredAtMs: 1 });
-    gw.failNext("tok-loop", 502, 503);
+    peers.gw.failNext("tok-loop", 502, 503);
     s.notifier.start();
     await s.notifier.notify(missed("hal", "g-8"));
     await until(() => deliveredTo("tok-loop").length === 1);
-    assert.equal(gw.attempts("tok-loop"), 3);
+    assert.equal(peers.gw.attempts("tok-loop"), 3);
     const row = await s.outbox.get("g-8:missed_call:hal:p");
     assert.equal(row?.status, "sent");
     assert.equal(row?.attempts, 3);

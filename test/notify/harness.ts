@@ -5,9 +5,11 @@
  * and a fresh metrics registry. `reopen()` builds a second stack on the same file,
  * as a restarted server would.
  */
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import pino from "pino";
 import { Registry } from "prom-client";
 import webpush from "web-push";
@@ -21,6 +23,8 @@ import type { Clock } from "../../src/app/ports/clock.ts";
 import type { NotificationOutbox } from "../../src/app/ports/notification-outbox.ts";
 import type { PushRegistry } from "../../src/app/ports/push-registry.ts";
 import { createPushNotifier, type PushNotifier } from "../../src/app/push-notifier.ts";
+import { type LocalGateway, startLocalGateway } from "./local-gateway.ts";
+import { type LocalPushService, startLocalPushService } from "./local-push-service.ts";
 
 /** A gateway secret for tests only. */
 export const gatewaySecret = "test-gateway-secret-0123456789";
@@ -121,4 +125,19 @@ export async function notificationCount(
   );
   if (!v) throw new Error(`no series for ${kind}/${channel}/${result}`);
   return v.value;
+}
+
+/** The local protocol peers (push service, gateway) of a test file, started before its tests and stopped after, with the harness. */
+export function usePushPeers(h: Harness, vapid: VapidConfig): { gw: LocalGateway; push: LocalPushService } {
+  const peers = {} as { gw: LocalGateway; push: LocalPushService };
+  before(async () => {
+    peers.gw = await startLocalGateway(gatewaySecret);
+    peers.push = await startLocalPushService(vapid.publicKey);
+  });
+  after(async () => {
+    await peers.gw.close();
+    await peers.push.close();
+    h.dispose();
+  });
+  return peers;
 }
