@@ -54,11 +54,23 @@ try {
     "web/**/*.test.ts",
     "bench/**/*.test.ts",
   ];
+  // A hang anywhere (a test, a hook, a handle keeping a file's process alive) fails the run
+  // within this bound instead of running into CI's limit; a whole run takes ~3 minutes.
+  const limitMs = Number(process.env.CALLDROP_TEST_RUN_LIMIT_MS ?? 20 * 60_000);
   const r = spawnSync(
     "node",
-    ["--test", "--test-concurrency=2", "--test-timeout=600000", "--test-reporter=spec", ...patterns],
-    { cwd: root, stdio: "inherit", env },
+    // --test-force-exit: a file whose tests are done exits even if a failed test left a client open.
+    [
+      "--test",
+      "--test-concurrency=2",
+      "--test-timeout=600000",
+      "--test-force-exit",
+      "--test-reporter=spec",
+      ...patterns,
+    ],
+    { cwd: root, stdio: "inherit", env, timeout: limitMs, killSignal: "SIGTERM" },
   );
+  if (r.error) log(`tests did not finish within ${limitMs / 60_000} min: stopped (${r.error.message})`);
   status = r.status ?? 1;
 } finally {
   for (const s of started.reverse()) await s.stop().catch((e: unknown) => log(`stop failed: ${String(e)}`));

@@ -32,10 +32,13 @@ before(async () => {
   node = await startNode({ log });
   keyspace = await createTestKeyspace(node.contactPoint, { requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
 });
-after(async () => {
-  await node?.stop(); // removes the keyspace with the node's data
-  rmSync(dir, { recursive: true, force: true });
-});
+after(
+  async () => {
+    await node?.stop(); // removes the keyspace with the node's data
+    rmSync(dir, { recursive: true, force: true });
+  },
+  { timeout: 60_000 },
+);
 
 /** Calls made by the traffic workers, with the outcome each should end with. */
 interface Made {

@@ -6,9 +6,11 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
+  closeSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -136,14 +138,13 @@ export async function startNode(options: NodeOptions): Promise<CassandraNode> {
   const killOnExit = () => child?.pid && process.kill(child.pid, "SIGKILL");
 
   const launch = async () => {
-    const jvm = spawn("java", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    // Output goes to a file, not a pipe: no handle of this process depends on the JVM's
+    // descriptors (a pipe kept open past the JVM's exit once held a test file open for hours).
+    const logPath = join(dir, "cassandra.out");
+    const out = openSync(logPath, "a");
+    const jvm = spawn("java", args, { cwd: dir, stdio: ["ignore", out, out] });
+    closeSync(out);
     child = jvm;
-    let tail = "";
-    const keep = (chunk: Buffer) => {
-      tail = (tail + chunk.toString()).slice(-4000);
-    };
-    jvm.stdout?.on("data", keep);
-    jvm.stderr?.on("data", keep);
     // If this process dies without cleaning up (SIGKILL, test timeout), take the JVM with it.
     watchdog = spawn(
       "sh",
@@ -154,15 +155,11 @@ export async function startNode(options: NodeOptions): Promise<CassandraNode> {
     process.on("exit", killOnExit);
     const exited = new Promise<never>((_, reject) =>
       jvm.once("exit", (code, signal) =>
-        reject(new Error(`Cassandra exited (${code ?? signal}) before CQL answered:\n${tail}`)),
+        reject(new Error(`Cassandra exited (${code ?? signal}) before CQL answered:\n${tailOf(logPath)}`)),
       ),
     );
     exited.catch(() => {});
     await Promise.race([waitForCql(contactPoint, options.startTimeoutMs ?? 240_000), exited]);
-    jvm.stdout?.off("data", keep);
-    jvm.stderr?.off("data", keep);
-    jvm.stdout?.resume();
-    jvm.stderr?.resume();
   };
 
   const halt = async (signal: NodeJS.Signals) => {
@@ -207,6 +204,15 @@ export async function startNode(options: NodeOptions): Promise<CassandraNode> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The last 4 000 characters of the node's output. */
+function tailOf(path: string): string {
+  try {
+    return readFileSync(path, "utf8").slice(-4000);
+  } catch {
+    return "(no output)";
+  }
 }
 
 /**
