@@ -69,6 +69,39 @@ describe("signaling input", () => {
     });
   }
 
+  for (const kind of ["mobile", "web"] as const) {
+    test(`${kind}: resend_of only on a signal and well-formed; a resend reaches the peer under its first id`, async () => {
+      const { alice, bob, callId } = await answeredCall();
+      const sender = kind === "mobile" ? alice : bob;
+      const receiver = kind === "mobile" ? bob : alice;
+      await rejectsWith(
+        sender.command("hangup", { callId }, undefined, "cmd-earlier"),
+        "invalid_argument",
+        /resend_of is only for description, ice_candidate and ice_restart/,
+      );
+      await rejectsWith(
+        sender.command(
+          "iceCandidate",
+          { callId, candidate: "candidate:1 1 udp 1 127.0.0.1 9 typ host" },
+          undefined,
+          "x".repeat(129),
+        ),
+        "invalid_argument",
+        /resend_of must be 1–128 printable ASCII characters/,
+      );
+      const candidate = { callId, candidate: "candidate:2 1 udp 1 127.0.0.1 9 typ host", sdpMid: "0" };
+      await sender.command("iceCandidate", candidate, "cmd-first");
+      await receiver.next("iceCandidate");
+      await sender.command("iceCandidate", candidate, "cmd-again", "cmd-first");
+      await sender.command("iceCandidate", { ...candidate, candidate: "candidate:3 1 udp 1 127.0.0.1 9 typ host" });
+      await receiver.next("iceCandidate");
+      assert.equal(receiver.repeats(), 1, "the resend came under the first id and was dropped as a repeat");
+      await sender.command("hangup", { callId }); // the call was still up: nothing was refused but the bad input
+      alice.drop();
+      bob.drop();
+    });
+  }
+
   test("a message larger than the transport limit is resource_exhausted", async () => {
     const { alice, bob, callId } = await answeredCall();
     await rejectsWith(

@@ -9,7 +9,7 @@
 import type { Logger } from "pino";
 import { v7 as uuidv7 } from "uuid";
 import { type CallPolicy, startCall, transition } from "../domain/call-machine.ts";
-import { isParticipantDevice, rejoinEvents } from "../domain/call-rejoin.ts";
+import { isParticipantDevice, rejoinEvents, resyncSends } from "../domain/call-rejoin.ts";
 import type { CallEvent, CallState, DeviceRef, OutboundEvent, TimerName, Transition } from "../domain/call-types.ts";
 import { DomainError } from "../domain/errors.ts";
 import { type CallEntry, createCallEffects } from "./call-effects.ts";
@@ -320,6 +320,10 @@ export function createCallService(deps: CallServiceDeps): CallService {
         } else if (kind === "online") for (const ev of rejoinEvents(state, device)) send(e, device, ev);
       } else if (kind === "online") for (const ev of rejoinEvents(state, device)) send(e, device, ev);
       for (const ev of queued) send(e, device, ev);
+      // A fresh session of a participant: what its old node held undelivered is gone; both resend.
+      if (kind === "online" && isParticipantDevice(state, device)) {
+        for (const { to, event } of resyncSends(state)) send(e, to, event);
+      }
     },
     adopt(liveCall) {
       const { callId } = liveCall;
@@ -345,6 +349,9 @@ export function createCallService(deps: CallServiceDeps): CallService {
         });
         deps.clusterMetrics.callsAdopted.inc({ phase: state.phase });
         logger.info({ callId, phase: state.phase, from: liveCall.ownerNodeId }, "took over call");
+        // Signals the dead owner had accepted but not passed on are gone: participants still
+        // connected resend theirs now, absent ones when they come back (notice "online").
+        for (const { to, event } of resyncSends(state)) if (e.parts.where(to) !== "absent") send(e, to, event);
         const timer: TimerName = state.phase === "ringing" ? "ring" : "setup";
         const atMs =
           state.phase === "ringing"

@@ -116,7 +116,7 @@ describe("connecting (answered, no media yet)", () => {
     const fromCaller = transition(state, relay(alice, offer), T_ANSWER + 1);
     assert.deepEqual(fromCaller.state, state);
     assert.deepEqual(fromCaller.effects, [send(bobPhone, { type: "signal", callId: CALL_ID, signal: offer })]);
-    const answer: Signal = { kind: "description", sdpType: "answer", sdp: "v=0 answer" };
+    const answer: Signal = { id: "cmd-answer", kind: "description", sdpType: "answer", sdp: "v=0 answer" };
     const fromCallee = transition(state, relay(bobPhone, answer), T_ANSWER + 2);
     assert.deepEqual(fromCallee.effects, [send(alice, { type: "signal", callId: CALL_ID, signal: answer })]);
   });

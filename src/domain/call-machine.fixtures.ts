@@ -95,11 +95,12 @@ export function mediaEvent(
   return { type: "media", from, state, ...extra };
 }
 
-export const offer: Signal = { kind: "description", sdpType: "offer", sdp: "v=0 offer" };
-export const iceRestart: Signal = { kind: "ice_restart", sdp: "v=0 restart" };
+export const offer: Signal = { id: "cmd-offer", kind: "description", sdpType: "offer", sdp: "v=0 offer" };
+export const iceRestart: Signal = { id: "cmd-restart", kind: "ice_restart", sdp: "v=0 restart" };
 
 export function candidate(n: number): Signal {
   return {
+    id: `cmd-candidate-${n}`,
     kind: "ice_candidate",
     candidate: `candidate:${n} 1 udp 2122260223 192.0.2.1 5${n} typ host`,
     sdpMid: "0",
@@ -110,6 +111,7 @@ export function candidate(n: number): Signal {
 }
 
 export const endOfCandidates: Signal = {
+  id: "cmd-end-of-candidates",
   kind: "ice_candidate",
   candidate: "",
   sdpMid: "0",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { startCall, transition } from "./call-machine.ts";
-import { isParticipantDevice, rejoinEvents } from "./call-rejoin.ts";
+import { isParticipantDevice, rejoinEvents, resyncSends } from "./call-rejoin.ts";
 import type { CallState, DeviceRef } from "./call-types.ts";
 
 const alice: DeviceRef = { userId: "alice", deviceId: "a1" };
@@ -48,6 +48,20 @@ describe("rejoin", () => {
   it("after the end: nothing", () => {
     const ended = transition(answered(), { type: "hangup", by: alice, reason: "hangup" }, T0 + 20).state;
     assert.deepEqual(rejoinEvents(ended, alice), []);
+  });
+
+  it("asks both participants of an answered call to resync, and nobody before the answer or after the end", () => {
+    const resync = { type: "resync", callId: "c1" };
+    assert.deepEqual(resyncSends(answered()), [
+      { to: alice, event: resync },
+      { to: bobLaptop, event: resync },
+    ]);
+    const connected = transition(answered(), { type: "media", from: alice, state: "connected" }, T0 + 15).state;
+    assert.equal(connected.phase, "connected");
+    assert.equal(resyncSends(connected).length, 2);
+    assert.deepEqual(resyncSends(ringing()), []);
+    const ended = transition(answered(), { type: "hangup", by: alice, reason: "hangup" }, T0 + 20).state;
+    assert.deepEqual(resyncSends(ended), []);
   });
 
   it("participants are the calling device and, once answered, the answering device", () => {

@@ -1,6 +1,7 @@
 /**
  * What a device re-learns about its call when it comes back with a fresh session
- * (its old session was lost with a node): pure functions over the call state.
+ * (its old session was lost with a node), and who is asked to send its signals
+ * again: pure functions over the call state.
  */
 import type { CallState, DeviceRef, OutboundEvent } from "./call-types.ts";
 
@@ -44,4 +45,21 @@ export function rejoinEvents(state: CallState, device: DeviceRef): OutboundEvent
     case "ended":
       return [];
   }
+}
+
+/**
+ * The `resync` that goes to both participants of an answered call when one of them
+ * comes back with a fresh session, or when another node takes the call over: the
+ * events a failed node had accepted but not delivered are gone with it, so each
+ * participant sends its signals again and the other applies those it lacks. Nothing
+ * before the call is answered (no signals flow yet) or after it ended.
+ */
+export function resyncSends(state: CallState): { readonly to: DeviceRef; readonly event: OutboundEvent }[] {
+  if (state.phase !== "connecting" && state.phase !== "connected") return [];
+  const event: OutboundEvent = { type: "resync", callId: state.call.callId };
+  const callee = { userId: state.call.calleeUserId, deviceId: state.answeredDeviceId };
+  return [
+    { to: state.call.caller, event },
+    { to: callee, event },
+  ];
 }

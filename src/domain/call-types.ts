@@ -43,7 +43,16 @@ export interface CallInfo {
 }
 
 /** WebRTC signaling relayed verbatim between the two participants. */
-export type Signal =
+export type Signal = SignalBody & {
+  /**
+   * The id of the command that first sent it. A device sends its signals again after
+   * a `resync` under the same id, so the receiving device applies each one once.
+   */
+  readonly id: string;
+};
+
+/** What a signal carries. */
+export type SignalBody =
   | {
       readonly kind: "description";
       readonly sdpType: "offer" | "answer" | "pranswer" | "rollback";
@@ -147,7 +156,9 @@ export type OutboundEvent =
       readonly callerUserId: string;
       readonly startedAtMs: number;
     }
-  | { readonly type: "quality_hint"; readonly callId: string; readonly maxBitrateBps: number };
+  | { readonly type: "quality_hint"; readonly callId: string; readonly maxBitrateBps: number }
+  /** Signaling of the call may have lost messages: send your signals of it again (see call-rejoin.ts). */
+  | { readonly type: "resync"; readonly callId: string };
 
 /** Push notifications the call decides on; the notifier port delivers them. */
 export type Notification =

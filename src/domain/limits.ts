@@ -22,10 +22,10 @@ export function checkDeviceId(id: string): void {
   if (!deviceIdPattern.test(id)) throw new DomainError("invalid_argument", "device_id must be 1–64 of [A-Za-z0-9._:-]");
 }
 
-/** Throws invalid_argument unless `id` is a valid command id. */
-export function checkCommandId(id: string): void {
+/** Throws invalid_argument unless `id` is a valid command id (`what` names the field). */
+export function checkCommandId(id: string, what = "command_id"): void {
   if (!commandIdPattern.test(id)) {
-    throw new DomainError("invalid_argument", "command_id must be 1–128 printable ASCII characters");
+    throw new DomainError("invalid_argument", `${what} must be 1–128 printable ASCII characters`);
   }
 }
 
@@ -61,6 +61,7 @@ export function checkCommand(command: Command): void {
 }
 
 function checkSignal(signal: Extract<Command, { kind: "signal" }>["signal"]): void {
+  checkCommandId(signal.id, "resend_of");
   switch (signal.kind) {
     case "description":
     case "ice_restart":

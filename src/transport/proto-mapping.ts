@@ -81,6 +81,11 @@ function invalid(message: string): DomainError {
 /** Decodes a client command (everything but hello); throws invalid_argument when malformed. */
 export function commandFromProto(m: ClientMessage): Command {
   const k = m.kind;
+  // A signal's id is the command id it was first sent with (resend_of on a resend).
+  const id = m.resendOf || m.commandId;
+  if (m.resendOf && k.case !== "description" && k.case !== "iceCandidate" && k.case !== "iceRestart") {
+    throw invalid("resend_of is only for description, ice_candidate and ice_restart");
+  }
   switch (k.case) {
     case "startCall":
       return { kind: "start_call", calleeUserId: k.value.calleeUserId, video: k.value.video };
@@ -94,11 +99,12 @@ export function commandFromProto(m: ClientMessage): Command {
     case "description": {
       const sdpType = sdpTypes[k.value.type];
       if (!sdpType) throw invalid("description.type must be offer, answer, pranswer or rollback");
-      return { kind: "signal", callId: k.value.callId, signal: { kind: "description", sdpType, sdp: k.value.sdp } };
+      return { kind: "signal", callId: k.value.callId, signal: { id, kind: "description", sdpType, sdp: k.value.sdp } };
     }
     case "iceCandidate": {
       const c = k.value;
       const signal: Signal = {
+        id,
         kind: "ice_candidate",
         candidate: c.candidate,
         sdpMid: c.sdpMid,
@@ -109,7 +115,7 @@ export function commandFromProto(m: ClientMessage): Command {
       return { kind: "signal", callId: c.callId, signal };
     }
     case "iceRestart":
-      return { kind: "signal", callId: k.value.callId, signal: { kind: "ice_restart", sdp: k.value.sdp } };
+      return { kind: "signal", callId: k.value.callId, signal: { id, kind: "ice_restart", sdp: k.value.sdp } };
     case "mediaState": {
       const s = k.value;
       const state =
@@ -163,7 +169,12 @@ function sampleFromProto(s: QualitySamplePb): QualitySample {
 
 /** Encodes a session event as a ServerEvent. */
 export function eventToProto(e: SessionEvent): ServerEvent {
-  return create(ServerEventSchema, { seq: BigInt(e.seq), sentAtMs: BigInt(e.sentAtMs), kind: kindToProto(e) });
+  return create(ServerEventSchema, {
+    seq: BigInt(e.seq),
+    sentAtMs: BigInt(e.sentAtMs),
+    originCommandId: e.body.type === "signal" ? e.body.signal.id : "",
+    kind: kindToProto(e),
+  });
 }
 
 function kindToProto({ body: b }: SessionEvent): ServerEvent["kind"] {
@@ -220,6 +231,8 @@ function kindToProto({ body: b }: SessionEvent): ServerEvent["kind"] {
       };
     case "quality_hint":
       return { case: "qualityHint", value: { $typeName: "calldrop.v1.QualityHint", ...stripType(b) } };
+    case "resync":
+      return { case: "resync", value: { $typeName: "calldrop.v1.Resync", callId: b.callId } };
     case "signal":
       return signalToProto(b.callId, b.signal);
   }
@@ -232,7 +245,7 @@ function signalToProto(callId: string, s: Signal): ServerEvent["kind"] {
       return { case: "description", value: { $typeName: "calldrop.v1.SessionDescription", callId, type, sdp: s.sdp } };
     }
     case "ice_candidate": {
-      const { kind: _kind, ...fields } = s;
+      const { kind: _kind, id: _id, ...fields } = s;
       return { case: "iceCandidate", value: { $typeName: "calldrop.v1.IceCandidate", callId, ...fields } };
     }
     case "ice_restart":

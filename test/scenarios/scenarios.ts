@@ -47,7 +47,34 @@ export function scenarios(title: string, start: () => Promise<Topology>, options
       await assert.rejects(open(kind, k, d.userId, d.deviceId, { resume, events: [] }), {
         code: "failed_precondition",
       });
-      return open(kind, k, d.userId, d.deviceId);
+      return open(kind, k, d.userId, d.deviceId, { memory: d.memory });
+    }
+
+    /** Waits until `cond` holds (a device applies resent signals asynchronously). */
+    async function until(what: string, cond: () => boolean): Promise<void> {
+      for (let i = 0; i < 200 && !cond(); i++) await sleep(25);
+      assert.ok(cond(), `timed out waiting until ${what}`);
+    }
+
+    const tags = (d: Device) => d.events.filter((e) => e.case === "iceCandidate").map(tagOf);
+    const sdps = (d: Device) => d.events.filter((e) => e.case === "description").map((e) => e.value.sdp);
+
+    /** An answered call with an offer/answer and `n` candidates each way (all applied). */
+    async function negotiated(caller: Device, callee: Device, n: number): Promise<string> {
+      const callId = await answeredCall(caller, callee);
+      await caller.command("description", { callId, type: SdpType.OFFER, sdp: "v=0 offer" });
+      await callee.next("description");
+      await callee.command("description", { callId, type: SdpType.ANSWER, sdp: "v=0 answer" });
+      await caller.next("description");
+      for (let i = 0; i < n; i++) {
+        await caller.command("iceCandidate", { callId, ...candidate(`a${i}`) });
+        await callee.command("iceCandidate", { callId, ...candidate(`b${i}`) });
+      }
+      for (let i = 0; i < n; i++) {
+        await callee.next("iceCandidate");
+        await caller.next("iceCandidate");
+      }
+      return callId;
     }
 
     async function finalRecord(k: number, userId: string, callId: string) {
@@ -175,12 +202,14 @@ export function scenarios(title: string, start: () => Promise<Topology>, options
       bobPhone.drop();
     });
 
-    test("the node running a call dies mid-call: the call goes on, nothing sent meanwhile is lost, hang-up recorded", async () => {
+    test("the node running a call dies mid-call: the call goes on, nothing sent before or meanwhile is lost, hang-up recorded", async () => {
       await topo.heal();
       const alice = await open(mobileDevice, 0, user("alice"), "phone");
       const bob = await open(webDevice, 1, user("bob"), "browser");
-      const callId = await answeredCall(alice, bob);
+      const callId = await negotiated(alice, bob, 3);
       await alice.command("mediaState", { callId, state: 1, path: 2, setupMs: 250 });
+      // The node dies right after taking Alice's last candidate: it may not have passed it on.
+      await alice.command("iceCandidate", { callId, ...candidate("last-words") });
       await topo.kill(0);
       const s = topo.survivor(0);
       // The device that kept its stream (on a single node: the first back) signals while the other is away.
@@ -189,9 +218,19 @@ export function scenarios(title: string, start: () => Promise<Topology>, options
       await present.command("iceCandidate", { callId, ...candidate("while-away") });
       const back = await comeBack(away, mobileDevice, topo.survivor(1));
       assert.equal((await back.next("callAccepted", (v) => v.callId === callId)).value.answeredDeviceId, "browser");
-      assert.equal(tagOf(await back.next("iceCandidate")), "while-away");
+      // Both are asked to resync: each sends its signals again and applies only what it lacked.
+      await back.next("resync", (v) => v.callId === callId);
+      await present.next("resync", (v) => v.callId === callId);
+      // What Bob applied, over his one stream (cluster) or both his sessions (single node).
+      const bobSaw = () => (topo.kind === "cluster" ? tags(bob) : [...tags(bob), ...tags(present)]);
+      await until("Alice's resent signals reached Bob", () => bobSaw().includes("last-words"));
+      await until("Bob's resent signals reached Alice", () => back.repeats() >= 4);
       await back.command("iceCandidate", { callId, ...candidate("after") });
-      assert.equal(tagOf(await present.next("iceCandidate", (v) => v.candidate.includes("after"))), "after");
+      await until("Bob got Alice's candidate after the resync", () => tags(present).includes("after"));
+      // Bob applied each of Alice's signals exactly once, in order; Alice got what Bob sent while she was away, once.
+      assert.deepEqual(bobSaw(), ["a0", "a1", "a2", "last-words", "after"]);
+      assert.deepEqual(tags(back), ["while-away"]);
+      assert.deepEqual(sdps(back), [], "Alice's fresh session applied no repeat of Bob's answer");
       await back.command("hangup", { callId });
       assert.equal((await present.next("callEnded", (v) => v.callId === callId)).value.outcome, Outcome.COMPLETED);
       const record = await finalRecord(s, bob.userId, callId);
@@ -202,6 +241,36 @@ export function scenarios(title: string, start: () => Promise<Topology>, options
       assert.ok(record.durationMs > 0);
       back.drop();
       present.drop();
+    });
+
+    test("the node holding a session dies with events it took but never delivered: a resync brings them back", async () => {
+      await topo.heal();
+      const alice = await open(mobileDevice, 0, user("alice"), "phone");
+      const bob = await open(webDevice, 1, user("bob"), "browser");
+      const callId = await negotiated(alice, bob, 2);
+      // Bob's node takes Alice's renegotiation and three candidates, Bob never processes them, and the node dies.
+      bob.hold();
+      for (let i = 0; i < 3; i++) await alice.command("iceCandidate", { callId, ...candidate(`h${i}`) });
+      await alice.command("description", { callId, type: SdpType.OFFER, sdp: "v=0 renegotiate" });
+      await until("the events reached Bob's device", () => bob.held() >= 4);
+      await topo.kill(1);
+      bob.drop();
+      const s = topo.survivor(1);
+      const bob2 = await comeBack(bob, webDevice, s);
+      // On a single node Alice's session went down with it: she comes back too.
+      const alice2 = topo.kind === "single" ? await comeBack(alice, mobileDevice, s) : alice;
+      await bob2.next("callAccepted", (v) => v.callId === callId);
+      await until("Alice's signals were resent to Bob", () => tags(bob2).length >= 3 && sdps(bob2).length >= 1);
+      await bob2.command("iceCandidate", { callId, ...candidate("bob-after") });
+      await alice2.next("iceCandidate", (v) => v.candidate.includes("bob-after"));
+      assert.deepEqual(tags(bob2), ["h0", "h1", "h2"], "each lost candidate once, in order");
+      assert.deepEqual(sdps(bob2), ["v=0 renegotiate"], "the lost offer once; the applied one not again");
+      assert.ok(bob2.repeats() >= 3, "what Bob had applied came again and was dropped");
+      await bob2.command("hangup", { callId });
+      assert.equal((await alice2.next("callEnded", (v) => v.callId === callId)).value.outcome, Outcome.COMPLETED);
+      assert.equal((await finalRecord(s, bob.userId, callId)).outcome, Outcome.COMPLETED);
+      alice2.drop();
+      bob2.drop();
     });
 
     test("a draining node: streams end with unavailable and clients resume elsewhere without losing events", async () => {

@@ -2,7 +2,9 @@
  * Test devices speaking to a real server the way real apps do:
  * - `mobileDevice`: @grpc/grpc-js with stubs loaded from proto/ only (bidi `Connect`);
  * - `webDevice`: @connectrpc/connect-web over Node's fetch (`Subscribe` + `Send`).
- * Both expose the same API so scenarios can mix them.
+ * Both expose the same API so scenarios can mix them, and both keep the client side of
+ * `Resync` as apps do (web/src/signal-memory.ts): relayed signals applied once, and every
+ * signal sent in a call sent again when the server asks.
  */
 import { join } from "node:path";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
@@ -11,6 +13,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { CallHistoryService } from "../../gen/calldrop/v1/history_pb.js";
 import { SignalService } from "../../gen/calldrop/v1/signal_pb.js";
+import { createSignalMemory, type SignalMemory } from "../../web/src/signal-memory.ts";
 
 /** One server event, normalised: int64s as numbers, the oneof as case + value. */
 export interface TestEvent {
@@ -36,17 +39,36 @@ export interface Device {
   readonly deviceId: string;
   readonly events: TestEvent[];
   readonly session: { id: string; resumeToken: string };
-  /** Sends a command; resolves with the result or rejects with CommandFailed. */
-  command(kind: string, value?: object, commandId?: string): Promise<{ callId: string; mergedIntoExisting: boolean }>;
+  /**
+   * Sends a command (`resendOf`: as a resend after a resync); resolves with the result or
+   * rejects with CommandFailed.
+   */
+  command(
+    kind: string,
+    value?: object,
+    commandId?: string,
+    resendOf?: string,
+  ): Promise<{ callId: string; mergedIntoExisting: boolean }>;
   /** The first not yet taken event of `kind` (matching `where`), waiting for it up to `timeoutMs`. */
   next(kind: string, where?: (value: TestEvent["value"]) => boolean, timeoutMs?: number): Promise<TestEvent>;
   /** The highest seq received. */
   lastSeq(): number;
   /** The error that ended the stream, if any. */
   streamError(): { code: string; message: string } | undefined;
-  /** Ends the stream abruptly (like a lost network). */
+  /** Ends the stream abruptly (like a lost network); events held and not processed are lost. */
   drop(): void;
+  /** Stops processing events: they arrive but wait unprocessed (until `drop` loses them). */
+  hold(): void;
+  /** Events arrived but not processed (see `hold`). */
+  held(): number;
+  /** Relayed signals received again after a resync and dropped as repeats. */
+  repeats(): number;
+  /** The device's memory of its calls' signaling, to carry over to a fresh session. */
+  readonly memory: TestSignalMemory;
 }
+
+/** A sent signal as the test devices remember it: the ClientMessage case and its value. */
+export type TestSignalMemory = SignalMemory<{ readonly kind: string; readonly value: object }>;
 
 /** Options for opening a device. */
 export interface DeviceOptions {
@@ -57,6 +79,8 @@ export interface DeviceOptions {
   readonly resume?: { resumeToken: string; lastSeq: number };
   /** Receives events in this array (to keep one log across a resume). */
   readonly events?: TestEvent[];
+  /** The signaling memory of the device's earlier session (as an app keeps it across sessions). */
+  readonly memory?: TestSignalMemory;
 }
 
 const root = join(import.meta.dirname, "..", "..");
@@ -88,14 +112,50 @@ function toPlain(x: unknown): unknown {
   return x;
 }
 
-function createLog(events: TestEvent[]) {
+const signalCases = new Set(["description", "iceCandidate", "iceRestart"]);
+
+/**
+ * What both devices do with events and signals: `receive` processes an arriving event
+ * (or holds it), drops repeated signals, and answers a resync by sending every signal of
+ * the call again through `resend`; `sent` remembers a signal command before it goes out.
+ */
+function createClientCore(
+  events: TestEvent[],
+  memory: TestSignalMemory,
+  resend: (kind: string, value: object, resendOf: string) => void,
+) {
   const taken = new Set<TestEvent>();
   const waiters = new Set<() => void>();
+  let holding = false;
+  let repeats = 0;
+  const held: { event: TestEvent; origin: string }[] = [];
+
+  function apply(e: TestEvent, origin: string): void {
+    if (signalCases.has(e.case) && !memory.fresh(e.value.callId, origin)) {
+      repeats++;
+      return;
+    }
+    events.push(e);
+    for (const w of waiters) w();
+    if (e.case === "resync") {
+      for (const s of memory.toResend(e.value.callId)) resend(s.signal.kind, s.signal.value, s.commandId);
+    }
+  }
+
   return {
-    push(e: TestEvent) {
-      events.push(e);
-      for (const w of waiters) w();
+    receive(e: TestEvent, origin: string) {
+      if (holding) held.push({ event: e, origin });
+      else apply(e, origin);
     },
+    sent(kind: string, value: object, commandId: string) {
+      const callId = (value as { callId?: string }).callId;
+      if (signalCases.has(kind) && callId) memory.sent(callId, commandId, { kind, value });
+    },
+    hold() {
+      holding = true;
+    },
+    held: () => held.length,
+    repeats: () => repeats,
     async next(kind: string, where: (v: TestEvent["value"]) => boolean = () => true, timeoutMs = 8000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -133,7 +193,10 @@ export async function mobileDevice(o: DeviceOptions): Promise<Device> {
   md.set("authorization", `Bearer ${o.token}`);
   const call: grpc.ClientDuplexStream<object, { event: Record<string, unknown> }> = client.Connect(md);
   const events = o.events ?? [];
-  const log = createLog(events);
+  const memory = o.memory ?? createSignalMemory();
+  const log = createClientCore(events, memory, (kind, value, resendOf) =>
+    call.write({ message: { commandId: newCommandId(), resendOf, [kind]: value } }),
+  );
   let error: { code: string; message: string } | undefined;
   const session = { id: "", resumeToken: "" };
   let ready: (() => void) | undefined;
@@ -148,7 +211,7 @@ export async function mobileDevice(o: DeviceOptions): Promise<Device> {
       session.resumeToken = String(value.resumeToken);
       ready?.();
     }
-    log.push({ seq: Number(event.seq), case: kind, value });
+    log.receive({ seq: Number(event.seq), case: kind, value }, String(event.originCommandId ?? ""));
   });
   call.on("error", (err: grpc.ServiceError) => {
     error = { code: snake(err.code as number as Code), message: err.details };
@@ -163,8 +226,9 @@ export async function mobileDevice(o: DeviceOptions): Promise<Device> {
     deviceId: o.deviceId,
     events,
     session,
-    async command(kind, value = {}, commandId = newCommandId()) {
-      call.write({ message: { commandId, [kind]: value } });
+    async command(kind, value = {}, commandId = newCommandId(), resendOf = "") {
+      if (!resendOf) log.sent(kind, value, commandId);
+      call.write({ message: { commandId, resendOf, [kind]: value } });
       const byId = (v: { commandId: string }) => v.commandId === commandId;
       const outcome = await Promise.race([log.next("commandResult", byId), log.next("error", byId)]);
       if (outcome.case === "error") throw new CommandFailed(outcome.value.code, outcome.value.message);
@@ -177,6 +241,10 @@ export async function mobileDevice(o: DeviceOptions): Promise<Device> {
       call.cancel();
       client.close();
     },
+    hold: log.hold,
+    held: log.held,
+    repeats: log.repeats,
+    memory,
   };
 }
 
@@ -187,7 +255,19 @@ export async function webDevice(o: DeviceOptions): Promise<Device> {
   const headers = { authorization: `Bearer ${o.token}` };
   const abort = new AbortController();
   const events = o.events ?? [];
-  const log = createLog(events);
+  const memory = o.memory ?? createSignalMemory();
+  const send = (message: { commandId: string; resendOf?: string; kind: string; value: object }) =>
+    client.send(
+      {
+        sessionId: session.id,
+        // biome-ignore lint/suspicious/noExplicitAny: the oneof case is chosen by name at run time
+        message: { ...message, kind: { case: message.kind, value: message.value } as any },
+      },
+      { headers },
+    );
+  const log = createClientCore(events, memory, (kind, value, resendOf) => {
+    send({ commandId: newCommandId(), resendOf, kind, value }).catch(() => {}); // a lost resend shows as a missing signal
+  });
   let error: { code: string; message: string } | undefined;
   const session = { id: "", resumeToken: "" };
   const stream = client.subscribe(
@@ -208,7 +288,7 @@ export async function webDevice(o: DeviceOptions): Promise<Device> {
         session.resumeToken = value.resumeToken;
         ready?.();
       }
-      log.push({ seq: Number(e.seq), case: e.kind.case, value });
+      log.receive({ seq: Number(e.seq), case: e.kind.case, value }, e.originCommandId);
     }
   })().catch((err: unknown) => {
     const ce = ConnectError.from(err);
@@ -222,13 +302,10 @@ export async function webDevice(o: DeviceOptions): Promise<Device> {
     deviceId: o.deviceId,
     events,
     session,
-    async command(kind, value = {}, commandId = newCommandId()) {
+    async command(kind, value = {}, commandId = newCommandId(), resendOf = "") {
+      if (!resendOf) log.sent(kind, value, commandId);
       try {
-        const res = await client.send(
-          // biome-ignore lint/suspicious/noExplicitAny: the oneof case is chosen by name at run time
-          { sessionId: session.id, message: { commandId, kind: { case: kind, value } as any } },
-          { headers },
-        );
+        const res = await send({ commandId, resendOf, kind, value });
         return { callId: res.result?.callId ?? "", mergedIntoExisting: res.result?.mergedIntoExisting ?? false };
       } catch (err) {
         const ce = ConnectError.from(err);
@@ -239,6 +316,10 @@ export async function webDevice(o: DeviceOptions): Promise<Device> {
     lastSeq: () => Math.max(0, ...events.map((e) => e.seq)),
     streamError: () => error,
     drop: () => abort.abort(),
+    hold: log.hold,
+    held: log.held,
+    repeats: log.repeats,
+    memory,
   };
 }
 

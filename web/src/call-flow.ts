@@ -1,7 +1,8 @@
 /**
  * The client side of one call at a time: turns user actions and server events into
  * commands, the peer connection and the quality loop, and publishes a `CallView`
- * for the page. All mutable call state lives in the single `call` record here.
+ * for the page. All mutable call state lives in the single `call` record here. Signals
+ * are remembered per call (signal-memory.ts): sent again on `Resync`, applied once.
  */
 import { PathType } from "../../gen/calldrop/v1/call_pb.js";
 import { HangupReason, MediaConnectionState, SdpType, type ServerEvent } from "../../gen/calldrop/v1/signal_pb.js";
@@ -12,7 +13,8 @@ import { createPeer, type Peer } from "./peer.ts";
 import { type QualityMonitor, type QualityReading, startQualityMonitor } from "./quality/monitor.ts";
 import { parseStats, type StatsEntry } from "./quality/stats.ts";
 import type { Ringtone } from "./ringtone.ts";
-import type { Session } from "./session.ts";
+import type { CommandKind, Session } from "./session.ts";
+import { createSignalMemory } from "./signal-memory.ts";
 
 /** Where the call is, from this device's point of view. */
 export type Phase = "idle" | "outgoing" | "incoming" | "connecting" | "connected";
@@ -89,6 +91,21 @@ interface Call {
 /** Creates the flow; feed it server events with `onEvent`. */
 export function createCallFlow(d: CallFlowDeps): CallFlow {
   let call: Call | undefined;
+  const signals = createSignalMemory<CommandKind>();
+
+  /** Sends a description, candidate or ICE restart, remembered for a resync. */
+  async function sendSignal(callId: string, kind: CommandKind): Promise<void> {
+    const commandId = crypto.randomUUID();
+    signals.sent(callId, commandId, kind);
+    await d.session.send(kind, { commandId });
+  }
+
+  /** Sends every signal of the call again, in order, under the ids they were first sent with. */
+  async function resend(callId: string): Promise<void> {
+    for (const s of signals.toResend(callId)) {
+      await d.session.send(s.signal, { resendOf: s.commandId }).catch(() => {});
+    }
+  }
 
   const view = (): CallView =>
     call
@@ -133,6 +150,7 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
     c.peer?.close();
     stopMedia(c.stream);
     d.ringtone.stop();
+    signals.forget(c.callId);
     call = undefined;
     if (notice) d.notify(notice);
     render();
@@ -165,7 +183,7 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
       sink: {
         description: async (type, sdp) => {
           const sdpType = type === "offer" ? SdpType.OFFER : SdpType.ANSWER;
-          await d.session.send({ case: "description", value: { callId, type: sdpType, sdp } });
+          await sendSignal(callId, { case: "description", value: { callId, type: sdpType, sdp } });
         },
         candidate: async (ci) => {
           const value = ci
@@ -177,7 +195,7 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
                 usernameFragment: ci.usernameFragment ?? "",
               }
             : { callId, endOfCandidates: true };
-          await d.session.send({ case: "iceCandidate", value });
+          await sendSignal(callId, { case: "iceCandidate", value });
         },
       },
       onRemoteStream: (s) => {
@@ -292,9 +310,13 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
       case "callEnded":
         if (c && mine(k.value.callId)) end(c, callEndedNotice(k.value.outcome, k.value.reason, c.role, c.peerUser));
         return;
+      case "resync":
+        if (c && mine(k.value.callId)) void resend(c.callId);
+        return;
       case "description": {
         const v = k.value;
-        if (!c || !mine(v.callId) || (v.type !== SdpType.OFFER && v.type !== SdpType.ANSWER)) return;
+        if (!c || !mine(v.callId) || !signals.fresh(v.callId, ev.originCommandId)) return;
+        if (v.type !== SdpType.OFFER && v.type !== SdpType.ANSWER) return;
         const type = v.type === SdpType.OFFER ? "offer" : "answer";
         enqueue(c, async () => c.peer?.remoteDescription(type, v.sdp));
         return;
@@ -302,7 +324,7 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
       case "iceCandidate": {
         const v = k.value;
         // End-of-candidates needs no action in Chromium; a missing candidate only delays "completed".
-        if (!c || !mine(v.callId) || v.endOfCandidates) return;
+        if (!c || !mine(v.callId) || !signals.fresh(v.callId, ev.originCommandId) || v.endOfCandidates) return;
         const init = {
           candidate: v.candidate,
           sdpMid: v.sdpMid,
@@ -313,7 +335,8 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
         return;
       }
       case "iceRestart":
-        if (c && mine(k.value.callId)) enqueue(c, async () => c.peer?.remoteDescription("offer", k.value.sdp));
+        if (c && mine(k.value.callId) && signals.fresh(k.value.callId, ev.originCommandId))
+          enqueue(c, async () => c.peer?.remoteDescription("offer", k.value.sdp));
         return;
       case "qualityHint":
         if (c && mine(k.value.callId)) c.monitor?.setBitrateCap(k.value.maxBitrateBps);

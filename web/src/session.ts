@@ -16,13 +16,22 @@ export type CommandKind = Exclude<
   { case: undefined }
 >;
 
+/** Options of one command. */
+export interface SendOptions {
+  readonly commandId?: string;
+  readonly resendOf?: string;
+}
+
 /** Connection state shown in the header. */
 export type SessionStatus = "connecting" | "online" | "offline" | "signed_out";
 
 /** A running session. */
 export interface Session {
-  /** Sends one command; resolves with its result, rejects with a ConnectError. */
-  send(kind: CommandKind): Promise<CommandResult>;
+  /**
+   * Sends one command; resolves with its result, rejects with a ConnectError. `commandId`
+   * defaults to a fresh one; `resendOf` marks a signal sent again after a `Resync`.
+   */
+  send(kind: CommandKind, options?: SendOptions): Promise<CommandResult>;
   /** Ends the stream for good. */
   close(): void;
 }
@@ -94,12 +103,14 @@ export function openSession(api: Api, deviceId: string, handlers: SessionHandler
   void loop();
 
   return {
-    async send(kind) {
-      const commandId = crypto.randomUUID();
+    async send(kind, options = {}) {
+      const commandId = options.commandId ?? crypto.randomUUID();
+      const resendOf = options.resendOf ?? "";
       for (let attempt = 0; ; attempt++) {
         await ready.promise;
         try {
-          const res = await api.signal.send({ sessionId, message: { commandId, kind } }, { signal: abort.signal });
+          const message = { commandId, resendOf, kind };
+          const res = await api.signal.send({ sessionId, message }, { signal: abort.signal });
           if (!res.result) throw new ConnectError("empty result", Code.Internal);
           return res.result;
         } catch (e) {

@@ -218,6 +218,15 @@ export declare type ClientMessage = Message<"calldrop.v1.ClientMessage"> & {
   commandId: string;
 
   /**
+   * Set on a description, ICE candidate or ICE restart sent again after a
+   * `Resync`: the command_id it was first sent with (the resend itself has a new
+   * command_id). The other participant receives it under that first id.
+   *
+   * @generated from field: string resend_of = 2;
+   */
+  resendOf: string;
+
+  /**
    * @generated from oneof calldrop.v1.ClientMessage.kind
    */
   kind: {
@@ -654,6 +663,15 @@ export declare type ServerEvent = Message<"calldrop.v1.ServerEvent"> & {
   sentAtMs: bigint;
 
   /**
+   * For a description, ICE candidate or ICE restart relayed from the other
+   * participant: the command_id it was first sent with. The same signal may
+   * arrive again after a `Resync`; a device applies each id once.
+   *
+   * @generated from field: string origin_command_id = 3;
+   */
+  originCommandId: string;
+
+  /**
    * @generated from oneof calldrop.v1.ServerEvent.kind
    */
   kind: {
@@ -740,6 +758,12 @@ export declare type ServerEvent = Message<"calldrop.v1.ServerEvent"> & {
      */
     value: CommandError;
     case: "error";
+  } | {
+    /**
+     * @generated from field: calldrop.v1.Resync resync = 24;
+     */
+    value: Resync;
+    case: "resync";
   } | { case: undefined; value?: undefined };
 };
 
@@ -1043,6 +1067,29 @@ export declare type MissedCall = Message<"calldrop.v1.MissedCall"> & {
  * Use `create(MissedCallSchema)` to create a new message.
  */
 export declare const MissedCallSchema: GenMessage<MissedCall>;
+
+/**
+ * Resync says signaling of a call may have lost messages: a node holding a
+ * session or running the call failed, and a participant came back with a fresh
+ * session. The device sends again every description, ICE candidate and ICE
+ * restart it sent in the call, in their order, each with `resend_of` set; the
+ * other participant drops those it already applied. Call state comes with it
+ * (`CallAccepted`), so nothing sent in the call is lost.
+ *
+ * @generated from message calldrop.v1.Resync
+ */
+export declare type Resync = Message<"calldrop.v1.Resync"> & {
+  /**
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+};
+
+/**
+ * Describes the message calldrop.v1.Resync.
+ * Use `create(ResyncSchema)` to create a new message.
+ */
+export declare const ResyncSchema: GenMessage<Resync>;
 
 /**
  * Pong answers a Ping.

@@ -72,6 +72,7 @@ export function eventFromPb(e: ServerEvent): SessionEvent {
 
 function bodyFromPb(e: ServerEvent): SessionEventBody {
   const k = e.kind;
+  const id = e.originCommandId;
   switch (k.case) {
     case "sessionReady": {
       const { $typeName: _, ...v } = k.value;
@@ -124,14 +125,20 @@ function bodyFromPb(e: ServerEvent): SessionEventBody {
       return { type: "quality_hint", callId: k.value.callId, maxBitrateBps: k.value.maxBitrateBps };
     case "description": {
       const sdpType = lower(SdpType, k.value.type) as Extract<Signal, { kind: "description" }>["sdpType"];
-      return { type: "signal", callId: k.value.callId, signal: { kind: "description", sdpType, sdp: k.value.sdp } };
+      return {
+        type: "signal",
+        callId: k.value.callId,
+        signal: { id, kind: "description", sdpType, sdp: k.value.sdp },
+      };
     }
     case "iceCandidate": {
       const { $typeName: _, callId, ...c } = k.value;
-      return { type: "signal", callId, signal: { kind: "ice_candidate", ...c } };
+      return { type: "signal", callId, signal: { id, kind: "ice_candidate", ...c } };
     }
     case "iceRestart":
-      return { type: "signal", callId: k.value.callId, signal: { kind: "ice_restart", sdp: k.value.sdp } };
+      return { type: "signal", callId: k.value.callId, signal: { id, kind: "ice_restart", sdp: k.value.sdp } };
+    case "resync":
+      return { type: "resync", callId: k.value.callId };
     case undefined:
       throw new Error("server event without a kind");
   }
@@ -139,7 +146,8 @@ function bodyFromPb(e: ServerEvent): SessionEventBody {
 
 /** Encodes a call command. */
 export function commandToPb(commandId: string, c: CallCommand): ClientMessage {
-  return create(ClientMessageSchema, { commandId, kind: commandKind(c) });
+  const resendOf = c.kind === "signal" && c.signal.id !== commandId ? c.signal.id : "";
+  return create(ClientMessageSchema, { commandId, resendOf, kind: commandKind(c) });
 }
 
 function commandKind(c: CallCommand): ClientMessage["kind"] {
@@ -193,7 +201,7 @@ function signalKind(callId: string, s: Signal): ClientMessage["kind"] {
       return { case: "description", value: { $typeName: "calldrop.v1.SessionDescription", callId, type, sdp: s.sdp } };
     }
     case "ice_candidate": {
-      const { kind: _, ...c } = s;
+      const { kind: _, id: _id, ...c } = s;
       return { case: "iceCandidate", value: { $typeName: "calldrop.v1.IceCandidate", callId, ...c } };
     }
     case "ice_restart":

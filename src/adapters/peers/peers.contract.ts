@@ -48,6 +48,7 @@ export const everyMessage: readonly PeerMessage[] = [
       kind: "signal",
       callId,
       signal: {
+        id: "cmd-1",
         kind: "ice_candidate",
         candidate: "candidate:1 1 udp 1 127.0.0.1 9 typ host",
         sdpMid: "0",
@@ -62,7 +63,12 @@ export const everyMessage: readonly PeerMessage[] = [
     requestId: "2",
     from,
     commandId: "cmd-2",
-    command: { kind: "signal", callId, signal: { kind: "description", sdpType: "answer", sdp: "v=0\r\n" } },
+    // A resend after a resync: the signal keeps the id of the command that first sent it.
+    command: {
+      kind: "signal",
+      callId,
+      signal: { id: "cmd-0", kind: "description", sdpType: "answer", sdp: "v=0\r\n" },
+    },
   },
   {
     kind: "command",
@@ -126,8 +132,9 @@ export const everyMessage: readonly PeerMessage[] = [
           {
             seq: 9,
             sentAtMs: 101,
-            body: { type: "signal", callId, signal: { kind: "ice_restart", sdp: "v=0 restart" } },
+            body: { type: "signal", callId, signal: { id: "cmd-r", kind: "ice_restart", sdp: "v=0 restart" } },
           },
+          { seq: 10, sentAtMs: 102, body: { type: "resync", callId } },
         ],
       },
     },
