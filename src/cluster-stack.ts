@@ -214,6 +214,8 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
         return announced.gone({ id: m.sessionId, userId: m.userId, deviceId: m.deviceId });
     }
   });
+  // Cut off from etcd past the TTL: stop running calls the others took over (at once, not at the next scan).
+  const stopFencing = presence.onLeaseLost(() => takeover.leaseLost());
   const stopWatching = presence.onNodeLeft((left) => {
     logger.warn({ left }, "node left the cluster");
     // On a later turn: presence applies the rest of the departure (the node's devices) first.
@@ -254,6 +256,7 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
     async close() {
       takeover.stop();
       stopWatching();
+      stopFencing();
       await presence.close();
       await peers.close();
       await directory.close();

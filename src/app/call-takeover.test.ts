@@ -117,4 +117,28 @@ describe("call takeover", () => {
     assert.equal(await w.takeover.fence(), 1);
     assert.deepEqual(w.forfeited, [lost.call.callId]);
   });
+
+  it("a lost lease fences at once, and again after the others' leftover pass", async () => {
+    const w = setup(["me", "other"]);
+    const calls = [ringing("a7", "b7"), ringing("a8", "b8"), ringing("a9", "b9")];
+    for (const c of calls) {
+      await w.directory.claim(c, "me");
+      w.running.add(c.call.callId);
+    }
+    const [first, late, kept] = calls.map((c) => c.call.callId) as [string, string, string];
+    await w.directory.takeOver(first, "me", "other"); // their share, taken as soon as they saw us leave
+    w.takeover.leaseLost();
+    w.clock.advance(0);
+    await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(w.forfeited, [first], "dropped at once, not at the next orphan scan");
+    await w.directory.takeOver(late, "me", "other"); // their leftover pass
+    w.clock.advance(2_000);
+    await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(w.forfeited, [first, late]);
+    w.clock.advance(2_000);
+    await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(w.forfeited, [first, late], "a call still owned here keeps running");
+    assert.ok(w.running.has(kept));
+    w.takeover.stop();
+  });
 });

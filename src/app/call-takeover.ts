@@ -51,6 +51,11 @@ export interface CallTakeover {
    * the number dropped.
    */
   fence(): Promise<number>;
+  /**
+   * This node's lease was lost: the others may be taking its calls over. Fences now and again
+   * after their leftover pass (`secondPassMs`), instead of waiting for the periodic scan.
+   */
+  leaseLost(): void;
   /** Starts the periodic sweep. */
   start(): void;
   /** Stops timers. */
@@ -167,6 +172,15 @@ export function createCallTakeover(deps: CallTakeoverDeps): CallTakeover {
         }
       }
       return dropped;
+    },
+    leaseLost() {
+      const fence = async () => {
+        const dropped = await takeover.fence();
+        if (dropped > 0) logger.warn({ dropped }, "lease was lost: dropped calls other nodes took over");
+      };
+      later(0, fence);
+      later(deps.secondPassMs, fence);
+      later(2 * deps.secondPassMs, fence);
     },
     start() {
       let lastScan = clock.now();

@@ -52,6 +52,8 @@ describe("etcd presence faults", () => {
     try {
       const a = await cluster.startNode("node-a", "127.0.0.1:7001");
       const b = await cluster.startNode("node-b", "127.0.0.1:7002");
+      let leaseLost = 0;
+      a.onLeaseLost(() => leaseLost++);
       await a.announce({ userId: "u1", deviceId: "d1", sessionId: "s1" });
       await eventually(async () => assert.deepEqual(sorted(await b.locate("u1")), ["d1"]));
 
@@ -69,6 +71,7 @@ describe("etcd presence faults", () => {
       await eventually(async () => {
         assert.ok((await counter(aMetrics, "calldrop_presence_etcd_errors_total", { operation: "lease" })) >= 1);
       }, 20_000);
+      await eventually(() => assert.equal(leaseLost, 1, "node-a was told its own lease lapsed"), 20_000);
 
       await etcd.start();
       await pending;

@@ -55,6 +55,7 @@ export async function createEtcdPresence(options: EtcdPresenceOptions): Promise<
   const metrics = createPresenceMetrics(options.registry, () => cache.size);
   const nodes = new Map<string, string>();
   const listeners = new Set<(nodeId: string) => void>();
+  const leaseListeners = new Set<() => void>();
   let closed = false;
 
   const nodeLeft = (left: string) => {
@@ -131,6 +132,15 @@ export async function createEtcdPresence(options: EtcdPresenceOptions): Promise<
     client,
     ttlSeconds: options.leaseTtlSeconds ?? 10,
     onGranted: (lease) => own.announceAll(lease),
+    onLost: () => {
+      for (const listener of [...leaseListeners]) {
+        try {
+          listener();
+        } catch (error) {
+          logger.error({ err: error }, "onLeaseLost listener failed");
+        }
+      }
+    },
     logger,
     metrics,
   });
@@ -168,11 +178,16 @@ export async function createEtcdPresence(options: EtcdPresenceOptions): Promise<
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    onLeaseLost(listener) {
+      leaseListeners.add(listener);
+      return () => leaseListeners.delete(listener);
+    },
     async close() {
       if (closed) return;
       closed = true;
       own.close();
       listeners.clear();
+      leaseListeners.clear();
       await keeper.close();
       await watch.close();
       client.close();

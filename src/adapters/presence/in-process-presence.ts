@@ -72,6 +72,8 @@ export function createInProcessPresence(options: InProcessPresenceOptions): Pres
         registry.nodeLeftListeners.delete(wrapped);
       };
     },
+    // In one process nothing can cut a node off from the registry: its liveness never lapses.
+    onLeaseLost: () => () => {},
     async close() {
       if (closed) return;
       closed = true;

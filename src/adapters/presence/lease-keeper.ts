@@ -21,6 +21,8 @@ export interface LeaseKeeperOptions {
    * every grant, before the lease becomes current; a rejection discards the lease and retries.
    */
   readonly onGranted: (lease: Lease) => Promise<void>;
+  /** The live lease was lost (before a new one is granted). */
+  readonly onLost?: () => void;
   readonly logger: Logger;
   readonly metrics: PresenceMetrics;
 }
@@ -85,6 +87,7 @@ export function startLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
     logger.warn({ err: error }, "presence lease lost; granting a new one and re-announcing this node");
     ready = establish();
     ready.catch(() => {}); // observed by current(); never an unhandled rejection
+    options.onLost?.();
   };
 
   let ready = establish();

@@ -33,6 +33,12 @@ export interface Presence {
   nodes(): Promise<readonly NodeInfo[]>;
   /** Calls `listener` when a node leaves (lease expired/revoked); returns an unsubscribe function. */
   onNodeLeft(listener: (nodeId: string) => void): () => void;
+  /**
+   * Calls `listener` when this node's own liveness lapsed (its etcd lease was lost, e.g. cut off
+   * from etcd for longer than the TTL): the others may have seen it leave and taken its calls
+   * over. The node stays in the cluster on a new lease. Returns an unsubscribe function.
+   */
+  onLeaseLost(listener: () => void): () => void;
   /** Leaves the cluster (revokes this node's liveness) and releases resources. */
   close(): Promise<void>;
 }
