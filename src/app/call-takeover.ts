@@ -119,12 +119,12 @@ export function createCallTakeover(deps: CallTakeoverDeps): CallTakeover {
       later(deps.secondPassMs, () => adoptFrom(dead, true));
     },
     async sweep() {
-      // The store lists answered calls without an outcome too (skipped below), so the page is generous.
       const overdue = await deps.store.listOverdueRinging(clock.now() - deps.overdueGraceMs, 1_000);
       if (overdue.length === 0) return 0;
       const nodes = await liveNodes();
       let taken = 0;
       for (const record of overdue) {
+        // An answer may land between the listing and now: answered calls are the orphan scan's.
         if (record.answeredDeviceId !== undefined || calls.runs(record.callId)) continue;
         const live = await directory.find(record.callId);
         if (live) {

@@ -275,25 +275,30 @@ export function callStoreContract(name: string, open: OpenStore): void {
       assert.equal((await store.listSamples("c1")).length, 2);
     });
 
-    withStore("overdue ringing: no outcome, deadline before the bound, oldest first, limited", async (store) => {
-      const now = t0 + 10 * minute;
-      const calls = [0, 1, 2, 3, 4, 5].map((i) =>
-        callOf(`r${i}`, "alice", `callee${i}`, now - 9 * minute + i * minute),
-      );
-      for (const call of calls) await store.recordStart(call);
-      const [c0, c1, c2, c3] = calls as [CallInfo, CallInfo, CallInfo, CallInfo];
-      await store.finalize(c1, missed(c1));
-      await store.recordAnswer(c2.callId, "callee2-phone", c2.startedAtMs + 1000);
-      await store.recordStart(c1); // a late retry of the start must not revive it
-      const before = c3.ringDeadlineMs + 1;
-      const ids = (list: readonly { callId: string }[]) => list.map((c) => c.callId);
-      assert.deepEqual(ids(await store.listOverdueRinging(before, 10)), ["r0", "r2", "r3"]);
-      assert.deepEqual(ids(await store.listOverdueRinging(before, 2)), ["r0", "r2"]);
-      assert.deepEqual(ids(await store.listOverdueRinging(c0.ringDeadlineMs, 10)), []);
-      await store.finalize(c0, missed(c0));
-      assert.deepEqual(ids(await store.listOverdueRinging(now + minute, 10)), ["r2", "r3", "r4", "r5"]);
-      const [first] = await store.listOverdueRinging(before, 1);
-      assert.equal(first?.answeredDeviceId, "callee2-phone");
-    });
+    withStore(
+      "overdue ringing: not answered, no outcome, deadline before the bound, oldest first, limited",
+      async (store) => {
+        const now = t0 + 10 * minute;
+        const calls = [0, 1, 2, 3, 4, 5].map((i) =>
+          callOf(`r${i}`, "alice", `callee${i}`, now - 9 * minute + i * minute),
+        );
+        for (const call of calls) await store.recordStart(call);
+        const [c0, c1, c2, c3] = calls as [CallInfo, CallInfo, CallInfo, CallInfo];
+        await store.finalize(c1, missed(c1));
+        await store.recordAnswer(c2.callId, "callee2-phone", c2.startedAtMs + 1000);
+        await store.recordStart(c1); // a late retry of the start must not revive it
+        await store.recordStart(c2); // nor an answered call's
+        const before = c3.ringDeadlineMs + 1;
+        const ids = (list: readonly { callId: string }[]) => list.map((c) => c.callId);
+        assert.deepEqual(ids(await store.listOverdueRinging(before, 10)), ["r0", "r3"]);
+        assert.deepEqual(ids(await store.listOverdueRinging(before, 1)), ["r0"]);
+        assert.deepEqual(ids(await store.listOverdueRinging(c0.ringDeadlineMs, 10)), []);
+        await store.finalize(c0, missed(c0));
+        assert.deepEqual(ids(await store.listOverdueRinging(now + minute, 10)), ["r3", "r4", "r5"]);
+        const [first] = await store.listOverdueRinging(before, 1);
+        assert.equal(first?.callId, "r3");
+        assert.equal(first?.answeredDeviceId, undefined);
+      },
+    );
   });
 }

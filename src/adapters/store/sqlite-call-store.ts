@@ -42,6 +42,9 @@ const migrations: readonly string[] = [
   // A retried addSamples must not duplicate samples: one sample per (call, user, time), as in Cassandra.
   `DELETE FROM call_samples WHERE rowid NOT IN (SELECT min(rowid) FROM call_samples GROUP BY call_id, user_id, at_ms);
    CREATE UNIQUE INDEX call_samples_once ON call_samples (call_id, user_id, at_ms);`,
+  // The takeover sweep lists ringing calls only: answered ones leave its index.
+  `DROP INDEX calls_open;
+   CREATE INDEX calls_ringing ON calls (ring_deadline_ms) WHERE outcome IS NULL AND answered_at_ms IS NULL;`,
 ];
 
 type Row = Record<string, SQLInputValue>;
@@ -72,7 +75,8 @@ export function createSqliteCallStore(path: string): CallStore {
   );
   const samplesOf = db.prepare("SELECT user_id, sample FROM call_samples WHERE call_id = ? ORDER BY at_ms, rowid");
   const overdue = db.prepare(
-    "SELECT * FROM calls WHERE outcome IS NULL AND ring_deadline_ms < ? ORDER BY ring_deadline_ms LIMIT ?",
+    `SELECT * FROM calls WHERE outcome IS NULL AND answered_at_ms IS NULL AND ring_deadline_ms < ?
+     ORDER BY ring_deadline_ms LIMIT ?`,
   );
 
   function start(call: CallInfo): void {

@@ -54,7 +54,11 @@ export interface CallStore {
   addSamples(callId: string, userId: string, samples: readonly QualitySample[]): Promise<void>;
   /** The raw samples of a call, oldest first. */
   listSamples(callId: string): Promise<readonly (QualitySample & { readonly userId: string })[]>;
-  /** Calls still without an outcome whose ring deadline is before `beforeMs` (for takeover sweeps). */
+  /**
+   * Calls still ringing (not answered, no outcome) whose ring deadline is before `beforeMs`,
+   * oldest deadline first (for the takeover sweep). Answered calls are not listed: at scale
+   * they are every call in progress, and the directory's orphan scan covers them.
+   */
   listOverdueRinging(beforeMs: number, limit: number): Promise<readonly CallRecord[]>;
   /** Releases connections/files. */
   close(): Promise<void>;

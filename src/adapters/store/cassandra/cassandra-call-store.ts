@@ -97,7 +97,7 @@ export function createCassandraCallStore(config: CassandraConfig, client?: cassa
     return r && r.caller_user_id !== null ? toRecord(r) : undefined;
   }
 
-  /** Copies the stored row to the history tables and drops it from the ringing index once ended. */
+  /** Copies the stored row to the history tables and drops it from the ringing index once answered or ended. */
   async function propagate(callId: string): Promise<void> {
     const stored = await row(callId);
     if (!stored) return;
@@ -118,7 +118,7 @@ export function createCassandraCallStore(config: CassandraConfig, client?: cassa
       quality: stored.quality,
     };
     const writes = historyRows(stored, facts);
-    if (end) {
+    if (end || stored.answeredDeviceId !== undefined) {
       writes.push({
         query: q.deleteRinging,
         params: [minuteOf(stored.ringDeadlineMs), stored.ringDeadlineMs, stored.callId],
@@ -168,10 +168,10 @@ export function createCassandraCallStore(config: CassandraConfig, client?: cassa
       const candidates = pages.flatMap((p) => p.rows.map((r) => String(r.call_id)));
       const records = await Promise.all(candidates.map((id) => row(id)));
       for (const [i, record] of records.entries()) {
-        if (record && record.outcome === undefined) {
+        if (record && record.outcome === undefined && record.answeredDeviceId === undefined) {
           if (result.length < limit) result.push(record);
         } else if (record) {
-          // A late or retried start re-added an ended call: drop the stale entry.
+          // A late or retried start re-added an answered or ended call: drop the stale entry.
           await exec(q.deleteRinging, [minuteOf(record.ringDeadlineMs), record.ringDeadlineMs, candidates[i]]);
         }
       }
