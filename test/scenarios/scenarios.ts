@@ -6,7 +6,7 @@
  * nothing lost that the design promises to keep).
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, afterEach, before, describe, test } from "node:test";
 import { type Device, type DeviceOptions, historyClient, mobileDevice, webDevice } from "../support/devices.ts";
 import type { Topology } from "./topology.ts";
 
@@ -29,6 +29,11 @@ export function scenarios(title: string, start: () => Promise<Topology>, options
     after(async () => {
       await topo?.close();
     });
+    // Devices a scenario opened are closed after it even when it fails (an open stream keeps the file alive).
+    const opened: Device[] = [];
+    afterEach(() => {
+      for (const d of opened.splice(0)) d.drop();
+    });
 
     async function open(
       kind: typeof mobileDevice,
@@ -38,7 +43,9 @@ export function scenarios(title: string, start: () => Promise<Topology>, options
       extra: Partial<DeviceOptions> = {},
     ): Promise<Device> {
       const server = topo.node(k);
-      return kind({ baseUrl: server.baseUrl, token: await server.token(userId), userId, deviceId, ...extra });
+      const d = await kind({ baseUrl: server.baseUrl, token: await server.token(userId), userId, deviceId, ...extra });
+      opened.push(d);
+      return d;
     }
 
     /** A device whose node died comes back on node `k`: its resume is refused, a fresh session follows. */
