@@ -18,6 +18,10 @@ export interface TestServer {
   readonly port: number;
   /** The last lines the server printed (for failure messages). */
   output(): string;
+  /** Log lines of every process this server ran. */
+  logs(): Record<string, unknown>[];
+  /** Kills the process (SIGKILL, as a crash) and starts it again on the same port and data. */
+  crash(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -35,7 +39,9 @@ export function buildWeb(outDir: string): void {
 export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
   const web = mkdtempSync(join(tmpdir(), "calldrop-web-"));
   buildWeb(web);
-  const server = await startServerProcess({ CALLDROP_SERVER__STATIC_DIR: web, ...env });
+  const config = { CALLDROP_SERVER__STATIC_DIR: web, ...env };
+  let server = await startServerProcess(config);
+  const dead: Record<string, unknown>[] = [];
   return {
     url: server.baseUrl,
     port: server.port,
@@ -44,6 +50,13 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
         .slice(-80)
         .map((l) => JSON.stringify(l))
         .join("\n"),
+    logs: () => [...dead, ...server.logs],
+    async crash() {
+      const { port, dataDir } = server;
+      await server.stop({ keepData: true, signal: "SIGKILL" });
+      dead.push(...server.logs);
+      server = await startServerProcess({ ...config, CALLDROP_SERVER__PORT: String(port) }, dataDir);
+    },
     async stop() {
       await server.stop();
       rmSync(web, { recursive: true, force: true });
