@@ -6,38 +6,11 @@
  * lifted it must step back up and the resolution must rise again.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { describe, it } from "node:test";
-import { chromiumPath } from "../support/browser.ts";
+import { runInNetns } from "../support/netns.ts";
 import type { ScenarioResult, TimelinePoint } from "./adaptation-scenario.ts";
 
-const root = join(import.meta.dirname, "../..");
-
-function runScenario(): Promise<ScenarioResult & { error?: string }> {
-  chromiumPath(); // fails clearly outside `npm test`
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      "unshare",
-      ["-n", join(root, "node_modules/.bin/node"), "test/browser/adaptation-scenario.ts"],
-      {
-        cwd: root,
-        stdio: ["ignore", "pipe", "inherit"],
-      },
-    );
-    let out = "";
-    child.stdout.on("data", (b: Buffer) => {
-      out += b.toString();
-    });
-    child.once("error", reject);
-    child.once("exit", (code) => {
-      const line = out.split("\n").find((l) => l.startsWith("RESULT "));
-      if (!line)
-        return reject(new Error(`scenario exited ${code} without a result (needs root for unshare -n and tc)`));
-      resolve(JSON.parse(line.slice("RESULT ".length)) as ScenarioResult & { error?: string });
-    });
-  });
-}
+const runScenario = () => runInNetns<ScenarioResult & { error?: string }>("test/browser/adaptation-scenario.ts");
 
 describe("adaptive quality in real Chromium", () => {
   it("steps down under a real uplink cap and back up when it lifts", async () => {

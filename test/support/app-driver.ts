@@ -24,6 +24,8 @@ export interface PageCall {
   readonly candidateErrors: readonly { errorCode: number; url: string }[];
   /** Frames rendered by the remote <video>. */
   readonly remoteFrames: number;
+  /** ICE restarts the page started. */
+  readonly iceRestarts: number;
 }
 
 type Hooks = { calldrop: { view(): Record<string, unknown> | undefined; notices(): { text: string }[] } };
@@ -78,6 +80,7 @@ export function callState(page: Page): Promise<PageCall> {
       fractionLost: q?.stats.fractionLost,
       candidateErrors: (v.candidateErrors as { errorCode: number; url: string }[] | undefined) ?? [],
       remoteFrames: remote?.getVideoPlaybackQuality().totalVideoFrames ?? 0,
+      iceRestarts: Number(v.iceRestarts ?? 0),
     };
   });
 }

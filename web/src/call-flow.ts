@@ -16,6 +16,12 @@ import type { Ringtone } from "./ringtone.ts";
 import type { CommandKind, Session } from "./session.ts";
 import { createSignalMemory } from "./signal-memory.ts";
 
+/** How long the media may stay disconnected before the caller restarts ICE, and between restarts. */
+const ICE_RESTART_AFTER_MS = 2_000;
+const ICE_RESTART_RETRY_MS = 5_000;
+/** How long the media may stay down after the call connected before the call fails. */
+const MEDIA_LOST_GIVE_UP_MS = 20_000;
+
 /** Where the call is, from this device's point of view. */
 export type Phase = "idle" | "outgoing" | "incoming" | "connecting" | "connected";
 
@@ -37,6 +43,8 @@ export interface CallView {
   readonly acceptAtMs?: number;
   readonly connectedAtMs?: number;
   readonly candidateErrors: readonly { errorCode: number; errorText: string; url: string }[];
+  /** ICE restarts this device started to get the media back (a network change). */
+  readonly iceRestarts: number;
 }
 
 /** What the call flow needs from the page. */
@@ -78,6 +86,11 @@ interface Call {
   monitor?: QualityMonitor;
   /** Serializes peer operations (creation, descriptions, candidates) in arrival order. */
   chain: Promise<void>;
+  /** Date.now() when the media of the connected call broke, until it is back. */
+  lostAtMs?: number;
+  /** The next ICE restart or the give-up while the media is down. */
+  recovery?: ReturnType<typeof setTimeout>;
+  iceRestarts: number;
   muted: boolean;
   cameraOff: boolean;
   path?: "p2p" | "relay";
@@ -125,8 +138,18 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
           acceptAtMs: call.acceptAtMs,
           connectedAtMs: call.connectedAtMs,
           candidateErrors: call.candidateErrors,
+          iceRestarts: call.iceRestarts,
         }
-      : { phase: "idle", peerUser: "", callId: "", status: "", muted: false, cameraOff: false, candidateErrors: [] };
+      : {
+          phase: "idle",
+          peerUser: "",
+          callId: "",
+          status: "",
+          muted: false,
+          cameraOff: false,
+          candidateErrors: [],
+          iceRestarts: 0,
+        };
   const render = () => d.render(view());
 
   function newCall(role: Role, peerUser: string, callId: string, video: boolean, phase: Phase, status: string): Call {
@@ -141,11 +164,13 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
       muted: false,
       cameraOff: false,
       candidateErrors: [],
+      iceRestarts: 0,
     };
   }
 
   function end(c: Call, notice?: Notice): void {
     if (call !== c) return;
+    clearTimeout(c.recovery);
     c.monitor?.stop();
     c.peer?.close();
     stopMedia(c.stream);
@@ -197,6 +222,9 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
             : { callId, endOfCandidates: true };
           await sendSignal(callId, { case: "iceCandidate", value });
         },
+        iceRestart: async (sdp) => {
+          await sendSignal(callId, { case: "iceRestart", value: { callId, sdp } });
+        },
       },
       onRemoteStream: (s) => {
         c.remote = s;
@@ -242,12 +270,60 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
           value: { callId, state: MediaConnectionState.CONNECTED, path, setupMs: c.setupMs },
         })
         .catch(() => {});
+    } else if (state === "connected" && c.phase === "connected" && c.lostAtMs !== undefined) {
+      clearTimeout(c.recovery);
+      c.recovery = undefined;
+      c.lostAtMs = undefined;
+      c.status = "Connected";
+      render();
+      const path = c.path === "relay" ? PathType.RELAY : PathType.P2P;
+      await d.session
+        .send({ case: "mediaState", value: { callId, state: MediaConnectionState.CONNECTED, path } })
+        .catch(() => {});
+    } else if ((state === "disconnected" || state === "failed") && c.phase === "connected") {
+      recover(c, state);
     } else if (state === "disconnected" || state === "failed") {
       c.status = state === "failed" ? "Connection failed" : "Reconnecting…";
       render();
       const s = state === "failed" ? MediaConnectionState.FAILED : MediaConnectionState.DISCONNECTED;
       await d.session.send({ case: "mediaState", value: { callId, state: s } }).catch(() => {});
     }
+  }
+
+  /**
+   * The media of a connected call broke (e.g. the network changed): the caller restarts ICE
+   * (new credentials and candidates, answered by the callee like any offer) after a short wait
+   * and again while it stays down; either side reports the call failed if it is not back soon.
+   */
+  function recover(c: Call, state: "disconnected" | "failed"): void {
+    const callId = c.callId;
+    c.status = "Reconnecting…";
+    render();
+    if (c.lostAtMs === undefined) {
+      c.lostAtMs = Date.now();
+      void d.session
+        .send({ case: "mediaState", value: { callId, state: MediaConnectionState.DISCONNECTED } })
+        .catch(() => {});
+    }
+    if (c.recovery !== undefined) return;
+    const next = () => {
+      c.recovery = undefined;
+      if (call !== c || c.lostAtMs === undefined) return;
+      if (Date.now() - c.lostAtMs >= MEDIA_LOST_GIVE_UP_MS) {
+        // The server ends the call as failed; its call_ended ends it here.
+        void d.session
+          .send({ case: "mediaState", value: { callId, state: MediaConnectionState.FAILED } })
+          .catch(() => {});
+        return;
+      }
+      if (c.role === "caller") {
+        c.iceRestarts += 1;
+        render();
+        enqueue(c, async () => c.peer?.restartIce());
+      }
+      c.recovery = setTimeout(next, ICE_RESTART_RETRY_MS);
+    };
+    c.recovery = setTimeout(next, state === "failed" ? 0 : ICE_RESTART_AFTER_MS);
   }
 
   function toSample(r: QualityReading) {

@@ -1,13 +1,15 @@
 /**
  * One RTCPeerConnection with its signaling glue: adds the local tracks, makes the
- * offer (caller) or the answer (callee), trickles candidates both ways and holds
- * remote candidates that arrive before the remote description.
+ * offer (caller) or the answer (callee), trickles candidates both ways, holds
+ * remote candidates that arrive before the remote description, and restarts ICE.
  */
 
 /** Where our SDP and candidates go (the server, via Send). */
 export interface SignalSink {
   description(type: "offer" | "answer", sdp: string): Promise<void>;
   candidate(c: RTCIceCandidateInit | null): Promise<void>;
+  /** An ICE-restart offer (the other side answers it like any offer). */
+  iceRestart(sdp: string): Promise<void>;
 }
 
 /** Options of a peer connection. */
@@ -26,6 +28,8 @@ export interface Peer {
   readonly pc: RTCPeerConnection;
   /** Caller: creates and sends the offer. */
   offer(): Promise<void>;
+  /** Caller: new ICE credentials and candidates (after a network change), offered to the callee. */
+  restartIce(): Promise<void>;
   /** Applies a remote offer (and answers it) or answer. */
   remoteDescription(type: "offer" | "answer", sdp: string): Promise<void>;
   remoteCandidate(c: RTCIceCandidateInit): Promise<void>;
@@ -62,6 +66,11 @@ export function createPeer(o: PeerOptions): Peer {
       const offer = await pc.createOffer();
       await pc.setLocalDescription(offer);
       await o.sink.description("offer", offer.sdp ?? "");
+    },
+    async restartIce() {
+      const offer = await pc.createOffer({ iceRestart: true });
+      await pc.setLocalDescription(offer);
+      await o.sink.iceRestart(offer.sdp ?? "");
     },
     async remoteDescription(type, sdp) {
       await pc.setRemoteDescription({ type, sdp });
