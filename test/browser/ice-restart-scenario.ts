@@ -72,10 +72,15 @@ try {
       c.status === "Connected" && c.iceRestarts > 0 && !!c.localCandidatePort && c.localCandidatePort !== blockedPort,
     30_000,
   );
-  // Media flows both ways again.
-  for (const page of [alice.page, bob.page]) {
+  // Media flows both ways again (the caller's sender is read too: a failure names its rung).
+  for (const [page, other] of [
+    [alice.page, bob.page],
+    [bob.page, alice.page],
+  ] as const) {
     const frames = (await callState(page)).remoteFrames;
-    await waitForCall(page, "video flowing again", (c) => c.remoteFrames > frames + 20, 15_000);
+    const sender = await callState(other);
+    const what = `video flowing again (sender at step ${sender.step}, ${JSON.stringify(sender.sent)})`;
+    await waitForCall(page, what, (c) => c.remoteFrames > frames + 20, 25_000);
   }
   const recoveredAfterMs = Date.now() - t0;
   log(`back on port ${back.localCandidatePort} after ${back.iceRestarts} restart(s), ${recoveredAfterMs} ms`);

@@ -2,6 +2,8 @@
  * Runs the adaptive loop of one call: every `intervalMs` reads getStats(), feeds
  * the pure controller, applies the chosen ladder step to the camera's
  * RTCRtpSender with setParameters, and hands the reading out (badge + QualityReport).
+ * While the connection is not up (an outage, an ICE restart in progress) it does not
+ * adapt: no packets flowing says nothing about the link's capacity.
  */
 import { type ControllerState, decide, fittingStep, initialControllerState } from "./controller.ts";
 import { encodingForStep } from "./ladder.ts";
@@ -58,6 +60,7 @@ export function startQualityMonitor(o: MonitorOptions): QualityMonitor {
     const report = await o.pc.getStats();
     const parsed = parseStats(report.values() as Iterable<StatsEntry>, snapshot);
     snapshot = parsed.snapshot;
+    if (o.pc.connectionState !== "connected") return;
     const d = decide(state, {
       atMs: Date.now(),
       availableOutgoingBitrateBps: parsed.availableOutgoingBitrateBps,
