@@ -265,8 +265,10 @@ export async function webDevice(o: DeviceOptions): Promise<Device> {
       },
       { headers },
     );
+  // Resends go one after another, in order, as the web app sends them; a lost one shows as a missing signal.
+  let resends: Promise<unknown> = Promise.resolve();
   const log = createClientCore(events, memory, (kind, value, resendOf) => {
-    send({ commandId: newCommandId(), resendOf, kind, value }).catch(() => {}); // a lost resend shows as a missing signal
+    resends = resends.then(() => send({ commandId: newCommandId(), resendOf, kind, value })).catch(() => {});
   });
   let error: { code: string; message: string } | undefined;
   const session = { id: "", resumeToken: "" };
