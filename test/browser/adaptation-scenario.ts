@@ -8,7 +8,7 @@
  * boundaries. Not a test file: it asserts nothing itself.
  */
 import { execFileSync } from "node:child_process";
-import { call, callState, type PageCall, signIn, waitForCall } from "../support/app-driver.ts";
+import { callState, connectedCall, type PageCall } from "../support/app-driver.ts";
 import { launchPeer } from "../support/browser.ts";
 import { startServer } from "../support/server.ts";
 
@@ -66,15 +66,7 @@ async function observe(maxS: number, done: (c: PageCall) => boolean): Promise<vo
 }
 
 try {
-  await signIn(alice.page, server.url, "alice");
-  await signIn(bob.page, server.url, "bob");
-  await call(alice.page, "bob");
-  await bob.page.getByTestId("accept").click();
-  const connected = await waitForCall(
-    alice.page,
-    "connected",
-    (c) => c.phase === "connected" && !!c.localCandidatePort,
-  );
+  const connected = await connectedCall(server.url, alice, bob);
   log(`connected on local port ${connected.localCandidatePort}`);
 
   // Baseline: long enough for the bandwidth estimate to ramp and the start-up probe window to pass.

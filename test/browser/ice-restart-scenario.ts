@@ -7,7 +7,7 @@
  * asserts nothing itself.
  */
 import { execFileSync } from "node:child_process";
-import { call, callState, signIn, waitForCall, waitForHistory } from "../support/app-driver.ts";
+import { callState, connectedCall, waitForCall, waitForHistory } from "../support/app-driver.ts";
 import { launchPeer } from "../support/browser.ts";
 import { startServer } from "../support/server.ts";
 
@@ -48,15 +48,7 @@ const server = await startServer();
 const [alice, bob] = await Promise.all([launchPeer("alice"), launchPeer("bob")]);
 let result: IceRestartResult = { blockedPort: 0 };
 try {
-  await signIn(alice.page, server.url, "alice");
-  await signIn(bob.page, server.url, "bob");
-  await call(alice.page, "bob");
-  await bob.page.getByTestId("accept").click();
-  const connected = await waitForCall(
-    alice.page,
-    "connected",
-    (c) => c.phase === "connected" && !!c.localCandidatePort && c.remoteFrames > 0,
-  );
+  const connected = await connectedCall(server.url, alice, bob);
   const { callId } = connected;
   const blockedPort = connected.localCandidatePort ?? 0;
   result = { blockedPort };

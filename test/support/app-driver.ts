@@ -44,6 +44,23 @@ export async function call(page: Page, callee: string): Promise<void> {
   await page.getByTestId("dial").click();
 }
 
+/**
+ * Signs `caller` and `callee` in as themselves, has the caller call the callee and the callee
+ * accept, and waits until the caller's media is connected on a known local port.
+ */
+export async function connectedCall(
+  baseUrl: string,
+  caller: { name: string; page: Page },
+  callee: { name: string; page: Page },
+): Promise<PageCall> {
+  await signIn(caller.page, baseUrl, caller.name);
+  await signIn(callee.page, baseUrl, callee.name);
+  await call(caller.page, callee.name);
+  await callee.page.getByTestId("accept").click();
+  const up = (c: PageCall) => c.phase === "connected" && !!c.localCandidatePort && c.remoteFrames > 0;
+  return waitForCall(caller.page, "connected", up);
+}
+
 /** Reads the call view. */
 export function callState(page: Page): Promise<PageCall> {
   return page.evaluate(() => {
