@@ -1,7 +1,5 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import type { CallDirectory, LiveCall } from "../../app/ports/call-directory.ts";
+import { openWalDatabase } from "../sqlite/wal.ts";
 
 const schema = `
 CREATE TABLE IF NOT EXISTS live_calls (
@@ -37,9 +35,8 @@ const toLive = (r: Row): LiveCall => ({
  * cluster runs on; a cluster across machines needs a shared engine (see the port).
  */
 export function createSqliteCallDirectory(path: string): CallDirectory {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-  const db = new DatabaseSync(path);
-  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
+  const wal = openWalDatabase(path);
+  const { db } = wal;
   db.exec(schema);
   const byId = db.prepare("SELECT * FROM live_calls WHERE call_id = ?");
   const ofUser = db.prepare(
@@ -106,8 +103,6 @@ export function createSqliteCallDirectory(path: string): CallDirectory {
     ownedBy: async (nodeId, limit) => (owned.all(nodeId, limit) as unknown as Row[]).map(toLive),
     list: async (after, limit) => (page.all(after, limit) as unknown as Row[]).map(toLive),
     takeOver: async (callId, fromNodeId, toNodeId) => move.run(toNodeId, callId, fromNodeId).changes === 1,
-    async close() {
-      if (db.isOpen) db.close();
-    },
+    close: () => wal.close(),
   };
 }

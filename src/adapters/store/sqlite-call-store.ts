@@ -2,13 +2,12 @@
  * The embedded call store (single-node default): node:sqlite in WAL mode.
  * Survives restarts when given a file path; ":memory:" serves unit tests.
  */
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import type { CallRecord, CallStore, HistoryPage } from "../../app/ports/call-store.ts";
 import type { CallEnd, CallInfo, Outcome, PathType } from "../../domain/call-types.ts";
 import { DomainError } from "../../domain/errors.ts";
 import type { QualitySample, QualitySummary } from "../../domain/quality.ts";
+import { openWalDatabase } from "../sqlite/wal.ts";
 import { decodeCursor, encodeCursor } from "./history-cursor.ts";
 
 const migrations: readonly string[] = [
@@ -51,9 +50,8 @@ type Row = Record<string, SQLInputValue>;
 
 /** Opens (creating and migrating) the store at `path`. */
 export function createSqliteCallStore(path: string): CallStore {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-  const db = new DatabaseSync(path);
-  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
+  const wal = openWalDatabase(path);
+  const { db } = wal;
   migrate(db);
 
   const insertStart = db.prepare(
@@ -160,9 +158,7 @@ export function createSqliteCallStore(path: string): CallStore {
     async listOverdueRinging(beforeMs, limit) {
       return (overdue.all(beforeMs, limit) as Row[]).map(toRecord);
     },
-    async close() {
-      if (db.isOpen) db.close();
-    },
+    close: () => wal.close(),
   };
 }
 
