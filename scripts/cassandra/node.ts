@@ -138,8 +138,8 @@ export async function startNode(options: NodeOptions): Promise<CassandraNode> {
   const killOnExit = () => child?.pid && process.kill(child.pid, "SIGKILL");
 
   const launch = async () => {
-    // Output goes to a file, not a pipe: no handle of this process depends on the JVM's
-    // descriptors (a pipe kept open past the JVM's exit once held a test file open for hours).
+    // Output goes to a file in the node's directory, not through pipes: nothing of this
+    // process depends on the JVM's descriptors, and the tail is there for a failure message.
     const logPath = join(dir, "cassandra.out");
     const out = openSync(logPath, "a");
     const jvm = spawn("java", args, { cwd: dir, stdio: ["ignore", out, out] });

@@ -7,10 +7,16 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { runInNetns } from "../support/netns.ts";
+import { chromiumPath } from "../support/browser.ts";
+import { runScenarioScript } from "../support/scenario-process.ts";
 import type { ScenarioResult, TimelinePoint } from "./adaptation-scenario.ts";
 
-const runScenario = () => runInNetns<ScenarioResult & { error?: string }>("test/browser/adaptation-scenario.ts");
+const runScenario = () => {
+  chromiumPath(); // fails clearly outside `npm test`
+  return runScenarioScript<ScenarioResult & { error?: string }>("test/browser/adaptation-scenario.ts", {
+    privateNetwork: true,
+  });
+};
 
 describe("adaptive quality in real Chromium", () => {
   it("steps down under a real uplink cap and back up when it lifts", async () => {

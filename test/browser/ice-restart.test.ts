@@ -7,12 +7,16 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { runInNetns } from "../support/netns.ts";
+import { chromiumPath } from "../support/browser.ts";
+import { runScenarioScript } from "../support/scenario-process.ts";
 import type { IceRestartResult } from "./ice-restart-scenario.ts";
 
 describe("ICE restart in real Chromium", () => {
   it("a call whose media path dies comes back on new candidates and ends normally", async () => {
-    const r = await runInNetns<IceRestartResult>("test/browser/ice-restart-scenario.ts");
+    chromiumPath(); // fails clearly outside `npm test`
+    const r = await runScenarioScript<IceRestartResult>("test/browser/ice-restart-scenario.ts", {
+      privateNetwork: true,
+    });
     const why = JSON.stringify(r);
     assert.equal(r.error, undefined, why);
     assert.ok(r.blockedPort > 0, why);
