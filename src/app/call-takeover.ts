@@ -124,7 +124,7 @@ export function createCallTakeover(deps: CallTakeoverDeps): CallTakeover {
       const nodes = await liveNodes();
       let taken = 0;
       for (const record of overdue) {
-        // An answer may land between the listing and now: answered calls are the orphan scan's.
+        // Answered calls are the orphan scan's (the listing excludes them; a store that did not is skipped here).
         if (record.answeredDeviceId !== undefined || calls.runs(record.callId)) continue;
         const live = await directory.find(record.callId);
         if (live) {

@@ -8,6 +8,7 @@ import { PathType } from "../../gen/calldrop/v1/call_pb.js";
 import { HangupReason, MediaConnectionState, SdpType, type ServerEvent } from "../../gen/calldrop/v1/signal_pb.js";
 import type { Api } from "./api.ts";
 import { stopMedia } from "./media.ts";
+import { createMediaRecovery, type MediaRecovery } from "./media-recovery.ts";
 import { callEndedNotice, mediaErrorNotice, type Notice, type Role, serverErrorNotice } from "./messages.ts";
 import { createPeer, type Peer } from "./peer.ts";
 import { type QualityMonitor, type QualityReading, startQualityMonitor } from "./quality/monitor.ts";
@@ -15,12 +16,6 @@ import { parseStats, type StatsEntry } from "./quality/stats.ts";
 import type { Ringtone } from "./ringtone.ts";
 import type { CommandKind, Session } from "./session.ts";
 import { createSignalMemory } from "./signal-memory.ts";
-
-/** How long the media may stay disconnected before the caller restarts ICE, and between restarts. */
-const ICE_RESTART_AFTER_MS = 2_000;
-const ICE_RESTART_RETRY_MS = 5_000;
-/** How long the media may stay down after the call connected before the call fails. */
-const MEDIA_LOST_GIVE_UP_MS = 20_000;
 
 /** Where the call is, from this device's point of view. */
 export type Phase = "idle" | "outgoing" | "incoming" | "connecting" | "connected";
@@ -86,11 +81,8 @@ interface Call {
   monitor?: QualityMonitor;
   /** Serializes peer operations (creation, descriptions, candidates) in arrival order. */
   chain: Promise<void>;
-  /** Date.now() when the media of the connected call broke, until it is back. */
-  lostAtMs?: number;
-  /** The next ICE restart or the give-up while the media is down. */
-  recovery?: ReturnType<typeof setTimeout>;
-  iceRestarts: number;
+  /** Gets the media back when its path dies, once the call has connected. */
+  recovery?: MediaRecovery;
   muted: boolean;
   cameraOff: boolean;
   path?: "p2p" | "relay";
@@ -138,7 +130,7 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
           acceptAtMs: call.acceptAtMs,
           connectedAtMs: call.connectedAtMs,
           candidateErrors: call.candidateErrors,
-          iceRestarts: call.iceRestarts,
+          iceRestarts: call.recovery?.restartCount() ?? 0,
         }
       : {
           phase: "idle",
@@ -164,13 +156,12 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
       muted: false,
       cameraOff: false,
       candidateErrors: [],
-      iceRestarts: 0,
     };
   }
 
   function end(c: Call, notice?: Notice): void {
     if (call !== c) return;
-    clearTimeout(c.recovery);
+    c.recovery?.stop();
     c.monitor?.stop();
     c.peer?.close();
     stopMedia(c.stream);
@@ -250,6 +241,18 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
       c.path = stats.path === "relay" ? "relay" : "p2p";
       c.phase = "connected";
       c.status = "Connected";
+      const report = (state: MediaConnectionState) =>
+        void d.session.send({ case: "mediaState", value: { callId, state } }).catch(() => {});
+      c.recovery = createMediaRecovery({
+        restarts: c.role === "caller",
+        down: () => report(MediaConnectionState.DISCONNECTED),
+        restartIce: () => {
+          render();
+          enqueue(c, async () => c.peer?.restartIce());
+        },
+        // The server ends the call as failed; its call_ended ends it here.
+        giveUp: () => report(MediaConnectionState.FAILED),
+      });
       c.monitor = startQualityMonitor({
         pc: peer.pc,
         sender: peer.videoSender(),
@@ -270,60 +273,23 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
           value: { callId, state: MediaConnectionState.CONNECTED, path, setupMs: c.setupMs },
         })
         .catch(() => {});
-    } else if (state === "connected" && c.phase === "connected" && c.lostAtMs !== undefined) {
-      clearTimeout(c.recovery);
-      c.recovery = undefined;
-      c.lostAtMs = undefined;
+    } else if (state === "connected" && c.recovery?.back()) {
       c.status = "Connected";
       render();
       const path = c.path === "relay" ? PathType.RELAY : PathType.P2P;
       await d.session
         .send({ case: "mediaState", value: { callId, state: MediaConnectionState.CONNECTED, path } })
         .catch(() => {});
-    } else if ((state === "disconnected" || state === "failed") && c.phase === "connected") {
-      recover(c, state);
+    } else if ((state === "disconnected" || state === "failed") && c.recovery) {
+      c.status = "Reconnecting…";
+      render();
+      c.recovery.lost(state);
     } else if (state === "disconnected" || state === "failed") {
       c.status = state === "failed" ? "Connection failed" : "Reconnecting…";
       render();
       const s = state === "failed" ? MediaConnectionState.FAILED : MediaConnectionState.DISCONNECTED;
       await d.session.send({ case: "mediaState", value: { callId, state: s } }).catch(() => {});
     }
-  }
-
-  /**
-   * The media of a connected call broke (e.g. the network changed): the caller restarts ICE
-   * (new credentials and candidates, answered by the callee like any offer) after a short wait
-   * and again while it stays down; either side reports the call failed if it is not back soon.
-   */
-  function recover(c: Call, state: "disconnected" | "failed"): void {
-    const callId = c.callId;
-    c.status = "Reconnecting…";
-    render();
-    if (c.lostAtMs === undefined) {
-      c.lostAtMs = Date.now();
-      void d.session
-        .send({ case: "mediaState", value: { callId, state: MediaConnectionState.DISCONNECTED } })
-        .catch(() => {});
-    }
-    if (c.recovery !== undefined) return;
-    const next = () => {
-      c.recovery = undefined;
-      if (call !== c || c.lostAtMs === undefined) return;
-      if (Date.now() - c.lostAtMs >= MEDIA_LOST_GIVE_UP_MS) {
-        // The server ends the call as failed; its call_ended ends it here.
-        void d.session
-          .send({ case: "mediaState", value: { callId, state: MediaConnectionState.FAILED } })
-          .catch(() => {});
-        return;
-      }
-      if (c.role === "caller") {
-        c.iceRestarts += 1;
-        render();
-        enqueue(c, async () => c.peer?.restartIce());
-      }
-      c.recovery = setTimeout(next, ICE_RESTART_RETRY_MS);
-    };
-    c.recovery = setTimeout(next, state === "failed" ? 0 : ICE_RESTART_AFTER_MS);
   }
 
   function toSample(r: QualityReading) {
