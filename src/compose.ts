@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
@@ -13,6 +13,7 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 import { DeviceService } from "../gen/calldrop/v1/device_pb.js";
 import { CallHistoryService } from "../gen/calldrop/v1/history_pb.js";
 import { SignalService } from "../gen/calldrop/v1/signal_pb.js";
+import { loadLocalDevKey } from "./adapters/auth/local-dev-key.ts";
 import { createSystemClock } from "./adapters/clock/system-clock.ts";
 import { createLogNotifier } from "./adapters/notify/log-notifier.ts";
 import type { CallService } from "./app/call-service.ts";
@@ -60,6 +61,13 @@ const version = (
   JSON.parse(readFileSync(join(import.meta.dirname, "..", "package.json"), "utf8")) as { version: string }
 ).version;
 
+/** Local mode's signing key: in the data directory (beside the embedded store), or per process for an in-memory store. */
+function localDevKey(config: Config): string {
+  const { sqlitePath } = config.store;
+  if (sqlitePath === ":memory:") return randomBytes(32).toString("base64url");
+  return loadLocalDevKey(join(dirname(sqlitePath), "local-dev-key"));
+}
+
 /** Builds the service. */
 export async function createApp(config: Config, ports: PortOverrides = {}): Promise<App> {
   const logger = ports.logger ?? pino({ level: config.log.level, base: { service: "calldrop" } });
@@ -72,7 +80,7 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
   const auth = await createAuthenticator(
     {
       ...config.auth,
-      hmacSecret: config.auth.hmacSecret ?? (local ? randomBytes(32).toString("base64url") : undefined),
+      hmacSecret: config.auth.hmacSecret ?? (local ? localDevKey(config) : undefined),
     },
     local,
   );

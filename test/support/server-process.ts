@@ -28,12 +28,15 @@ export interface ServerProcess {
   readonly pid: number;
 }
 
-/** Starts a server; `env` adds CALLDROP_* overrides. */
-export async function startServer(env: Record<string, string> = {}, dataDir?: string): Promise<ServerProcess> {
+/** Starts a server; `env` adds CALLDROP_* overrides (undefined unsets one, e.g. the test JWT secret). */
+export async function startServer(
+  env: Record<string, string | undefined> = {},
+  dataDir?: string,
+): Promise<ServerProcess> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "calldrop-it-"));
   const child: ChildProcess = spawn(join(root, "node_modules/.bin/node"), ["src/main.ts"], {
     cwd: root,
-    env: {
+    env: withoutUnset({
       ...process.env,
       CALLDROP_SERVER__PORT: "0",
       CALLDROP_AUTH__HMAC_SECRET: testJwtSecret,
@@ -42,7 +45,7 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
       CALLDROP_LOG__LEVEL: "info",
       CALLDROP_SERVER__DRAIN_TIMEOUT_MS: "1000",
       ...env,
-    },
+    }),
     stdio: ["ignore", "pipe", process.env.SERVER_STDERR ? "inherit" : "pipe"],
   });
   const logs: Record<string, unknown>[] = [];
@@ -96,4 +99,8 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
       if (!options.keepData) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function withoutUnset(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 }
