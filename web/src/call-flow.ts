@@ -3,6 +3,8 @@
  * commands, the peer connection and the quality loop, and publishes a `CallView`
  * for the page. All mutable call state lives in the single `call` record here. Signals
  * are remembered per call (signal-memory.ts): sent again on `Resync`, applied once.
+ * An answered call is saved (`saveCall`) so a reloaded page rejoins it (`rejoin`): a fresh
+ * peer connection offers to the other side, which renegotiates its own connection.
  */
 import { PathType } from "../../gen/calldrop/v1/call_pb.js";
 import { HangupReason, MediaConnectionState, SdpType, type ServerEvent } from "../../gen/calldrop/v1/signal_pb.js";
@@ -15,6 +17,7 @@ import { type QualityMonitor, type QualityReading, startQualityMonitor } from ".
 import { parseStats, type StatsEntry } from "./quality/stats.ts";
 import type { Ringtone } from "./ringtone.ts";
 import type { CommandKind, Session } from "./session.ts";
+import type { SavedCall } from "./settings.ts";
 import { createSignalMemory } from "./signal-memory.ts";
 
 /** Where the call is, from this device's point of view. */
@@ -51,6 +54,8 @@ export interface CallFlowDeps {
   readonly sourceHeight: number;
   relayOnly(): boolean;
   render(view: CallView): void;
+  /** Keeps (or with undefined, drops) the answered call across a page reload. */
+  saveCall(call: SavedCall | undefined): void;
   notify(notice: Notice): void;
   historyChanged(): void;
 }
@@ -58,6 +63,8 @@ export interface CallFlowDeps {
 /** User actions. */
 export interface CallFlow {
   startCall(calleeUserId: string, video: boolean): Promise<void>;
+  /** Rejoins the call a reloaded page was in: new media and connection, offered to the other side. */
+  rejoin(saved: SavedCall): void;
   accept(): Promise<void>;
   decline(): Promise<void>;
   /** Cancel (ringing, caller), or hang up (answered). */
@@ -81,6 +88,8 @@ interface Call {
   monitor?: QualityMonitor;
   /** Serializes peer operations (creation, descriptions, candidates) in arrival order. */
   chain: Promise<void>;
+  /** A reloaded page's fresh connection whose offer is not answered yet: offers crossing it are stale. */
+  rejoining: boolean;
   /** Gets the media back when its path dies, once the call has connected. */
   recovery?: MediaRecovery;
   muted: boolean;
@@ -153,6 +162,7 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
       video,
       status,
       chain: Promise.resolve(),
+      rejoining: false,
       muted: false,
       cameraOff: false,
       candidateErrors: [],
@@ -168,9 +178,31 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
     d.ringtone.stop();
     signals.forget(c.callId);
     call = undefined;
+    d.saveCall(undefined);
     if (notice) d.notify(notice);
     render();
     d.historyChanged();
+  }
+
+  /** Saves an answered call (with the signals applied so far) for a page reload. */
+  function save(c: Call): void {
+    if (call !== c || (c.phase !== "connecting" && c.phase !== "connected")) return;
+    const { callId, role, peerUser, video } = c;
+    d.saveCall({ callId, role, peerUser, video, applied: signals.applied(callId) });
+  }
+
+  /** True the first time a relayed signal arrives (see signal-memory.ts); remembered across a reload. */
+  function fresh(c: Call, callId: string, originCommandId: string): boolean {
+    if (!signals.fresh(callId, originCommandId)) return false;
+    save(c);
+    return true;
+  }
+
+  /** Applies a remote offer, unless it is a stale one crossing a reloaded page's fresh offer. */
+  function remoteOffer(c: Call, sdp: string): void {
+    enqueue(c, async () => {
+      if (!c.rejoining) await c.peer?.remoteDescription("offer", sdp);
+    });
   }
 
   /** Runs `op` after the call's previous peer operations; failures end the call. */
@@ -222,6 +254,13 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
         render();
       },
       onConnectionState: (state) => void onConnectionState(c, state),
+      onRemoteClosed: () => {
+        // The other side's page reloaded or closed: it comes back with a fresh connection, or the call ends.
+        if (call !== c || !c.recovery) return;
+        c.status = "Reconnecting…";
+        render();
+        c.recovery.lost("closed");
+      },
       onCandidateError: (e) => {
         c.candidateErrors.push(e);
       },
@@ -338,10 +377,18 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
         render();
         return;
       case "callAccepted":
-        if (!c || !mine(k.value.callId) || c.role !== "caller" || c.phase !== "outgoing") return;
+        if (!c) {
+          // A fresh session re-learns a call this page does not know (its state is gone): end it,
+          // so neither user stays "in a call" nobody can see.
+          const callId = k.value.callId;
+          void d.session.send({ case: "hangup", value: { callId, reason: HangupReason.APP_CLOSED } }).catch(() => {});
+          return;
+        }
+        if (!mine(k.value.callId) || c.role !== "caller" || c.phase !== "outgoing") return;
         c.phase = "connecting";
         c.acceptAtMs = Date.now();
         c.status = "Connecting…";
+        save(c);
         render();
         enqueue(c, () => createPeerFor(c));
         enqueue(c, async () => c.peer?.offer());
@@ -357,16 +404,19 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
         return;
       case "description": {
         const v = k.value;
-        if (!c || !mine(v.callId) || !signals.fresh(v.callId, ev.originCommandId)) return;
-        if (v.type !== SdpType.OFFER && v.type !== SdpType.ANSWER) return;
-        const type = v.type === SdpType.OFFER ? "offer" : "answer";
-        enqueue(c, async () => c.peer?.remoteDescription(type, v.sdp));
+        if (!c || !mine(v.callId) || !fresh(c, v.callId, ev.originCommandId)) return;
+        if (v.type === SdpType.OFFER) remoteOffer(c, v.sdp);
+        if (v.type !== SdpType.ANSWER) return;
+        enqueue(c, async () => {
+          await c.peer?.remoteDescription("answer", v.sdp);
+          c.rejoining = false;
+        });
         return;
       }
       case "iceCandidate": {
         const v = k.value;
         // End-of-candidates needs no action in Chromium; a missing candidate only delays "completed".
-        if (!c || !mine(v.callId) || !signals.fresh(v.callId, ev.originCommandId) || v.endOfCandidates) return;
+        if (!c || !mine(v.callId) || !fresh(c, v.callId, ev.originCommandId) || v.endOfCandidates) return;
         const init = {
           candidate: v.candidate,
           sdpMid: v.sdpMid,
@@ -377,8 +427,7 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
         return;
       }
       case "iceRestart":
-        if (c && mine(k.value.callId) && signals.fresh(k.value.callId, ev.originCommandId))
-          enqueue(c, async () => c.peer?.remoteDescription("offer", k.value.sdp));
+        if (c && mine(k.value.callId) && fresh(c, k.value.callId, ev.originCommandId)) remoteOffer(c, k.value.sdp);
         return;
       case "qualityHint":
         if (c && mine(k.value.callId)) c.monitor?.setBitrateCap(k.value.maxBitrateBps);
@@ -420,6 +469,7 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
           c.acceptAtMs = Date.now();
           c.callId = result.callId;
           c.status = "Connecting…";
+          save(c);
           enqueue(c, () => createPeerFor(c));
         }
         render();
@@ -434,6 +484,7 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
       c.phase = "connecting";
       c.acceptAtMs = Date.now();
       c.status = "Connecting…";
+      save(c);
       render();
       try {
         c.stream = await d.openMedia(c.video);
@@ -449,6 +500,27 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
       } catch (e) {
         end(c, serverErrorNotice(e));
       }
+    },
+    rejoin(saved) {
+      if (call) return;
+      const c = newCall(saved.role, saved.peerUser, saved.callId, saved.video, "connecting", "Reconnecting…");
+      c.rejoining = true;
+      c.acceptAtMs = Date.now();
+      signals.restore(saved.callId, saved.applied);
+      call = c;
+      render();
+      // One chain step, queued before any replayed event: stale offers then find our offer out.
+      enqueue(c, async () => {
+        try {
+          c.stream = await d.openMedia(saved.video);
+        } catch (e) {
+          if (call === c) await hangupWith(c, HangupReason.MEDIA_FAILED, mediaErrorNotice(e));
+          return;
+        }
+        render();
+        await createPeerFor(c);
+        await c.peer?.offer();
+      });
     },
     async decline() {
       const c = call;

@@ -22,9 +22,11 @@ import { createRingtone } from "./ringtone.ts";
 import { openSession, type Session, type SessionStatus } from "./session.ts";
 import {
   type Identity,
+  loadCall,
   loadIdentity,
   loadRelayOnly,
   loadResumePoint,
+  saveCall,
   saveIdentity,
   saveRelayOnly,
   saveResumePoint,
@@ -80,7 +82,8 @@ function render(v: CallView): void {
     return;
   }
   showOnly("call");
-  $("call-status").textContent = v.phase === "connected" ? `In call with ${v.peerUser}` : v.status;
+  const inCall = v.phase === "connected" && v.status === "Connected";
+  $("call-status").textContent = inCall ? `In call with ${v.peerUser}` : v.status;
   setVideo($("local"), v.local);
   setVideo($("remote"), v.remote);
   $("mute").textContent = v.muted ? "Unmute" : "Mute";
@@ -152,10 +155,14 @@ function start(id: Identity): void {
     sourceHeight: height,
     relayOnly: () => loadRelayOnly(localStorage),
     render,
+    saveCall: (call) => saveCall(sessionStorage, call),
     notify,
     historyChanged,
   });
   flow = active;
+  // A reload in the middle of a call: back into it before the session replays anything.
+  const saved = loadCall(sessionStorage);
+  if (saved) active.rejoin(saved);
   history = createHistoryView(
     api,
     id.userId,
@@ -190,6 +197,7 @@ function signOut(): void {
   identity = undefined;
   saveIdentity(sessionStorage, undefined);
   saveResumePoint(sessionStorage, "", 0n);
+  saveCall(sessionStorage, undefined);
   $("me").textContent = "";
   $("signout").hidden = true;
   showOnly("signin");

@@ -53,4 +53,19 @@ describe("media recovery", () => {
     mock.timers.tick(60_000);
     assert.deepEqual(other.log, ["down"]);
   });
+
+  it("the other side closed its connection (a page reload): no ICE restart, it waits for that side, then gives up", () => {
+    const { r, log } = track(true);
+    r.lost("closed");
+    r.lost("disconnected"); // the ICE consent check notices later: still no restart
+    for (let i = 0; i < 4; i++) mock.timers.tick(5_000);
+    assert.deepEqual(log, ["down", "give up"]);
+    assert.equal(r.restartCount(), 0);
+    const back = track(true);
+    back.r.lost("closed");
+    assert.equal(back.r.back(), true); // the other side's fresh connection is up
+    back.r.lost("disconnected");
+    mock.timers.tick(2_000);
+    assert.deepEqual(back.log, ["down", "down", "restart"], "a later outage restarts as usual");
+  });
 });

@@ -2,8 +2,10 @@
  * Getting the media of a connected call back when its path dies (e.g. a network change):
  * the caller restarts ICE (new credentials and candidates, answered by the callee like any
  * offer) after a short wait and again while the media stays down; either side gives up and
- * reports the call failed if it is not back soon. Timing only: the caller of this module
- * does the restart, the reports and the status line.
+ * reports the call failed if it is not back soon. When the other side's connection closed
+ * (its page reloaded or closed: DTLS close), no ICE restart can help: only that side's fresh
+ * connection can, so recovery then just waits for it (and gives up the same way). Timing
+ * only: the caller of this module does the restart, the reports and the status line.
  */
 
 /** How long the media may stay disconnected before the caller restarts ICE, and between restarts. */
@@ -26,8 +28,11 @@ export interface MediaRecoveryActions {
 
 /** The recovery of one call. */
 export interface MediaRecovery {
-  /** The connection went disconnected or failed. */
-  lost(state: "disconnected" | "failed"): void;
+  /**
+   * The connection went disconnected or failed, or `closed`: the other side closed its end
+   * (no ICE restarts until the media is back: that side comes back with a fresh connection).
+   */
+  lost(state: "disconnected" | "failed" | "closed"): void;
   /** The connection is back: returns true when it had been lost (and stops recovering). */
   back(): boolean;
   /** ICE restarts started so far. */
@@ -41,12 +46,13 @@ export function createMediaRecovery(actions: MediaRecoveryActions): MediaRecover
   let lostAtMs: number | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let restarts = 0;
+  let peerClosed = false;
 
   const next = () => {
     timer = undefined;
     if (lostAtMs === undefined) return;
     if (Date.now() - lostAtMs >= GIVE_UP_MS) return actions.giveUp();
-    if (actions.restarts) {
+    if (actions.restarts && !peerClosed) {
       restarts += 1;
       actions.restartIce();
     }
@@ -59,6 +65,7 @@ export function createMediaRecovery(actions: MediaRecoveryActions): MediaRecover
         lostAtMs = Date.now();
         actions.down();
       }
+      if (state === "closed") peerClosed = true;
       if (timer === undefined) timer = setTimeout(next, state === "failed" ? 0 : ICE_RESTART_AFTER_MS);
     },
     back() {
@@ -66,6 +73,7 @@ export function createMediaRecovery(actions: MediaRecoveryActions): MediaRecover
       clearTimeout(timer);
       timer = undefined;
       lostAtMs = undefined;
+      peerClosed = false;
       return true;
     },
     restartCount: () => restarts,

@@ -20,6 +20,11 @@ export interface PeerOptions {
   readonly sink: SignalSink;
   onRemoteStream(stream: MediaStream): void;
   onConnectionState(state: RTCPeerConnectionState): void;
+  /**
+   * The other side closed its end of the connection (DTLS close: its page reloaded or
+   * closed). Seen at once, while ICE takes seconds to call the path disconnected.
+   */
+  onRemoteClosed(): void;
   onCandidateError(e: { readonly errorCode: number; readonly errorText: string; readonly url: string }): void;
 }
 
@@ -30,7 +35,7 @@ export interface Peer {
   offer(): Promise<void>;
   /** Caller: new ICE credentials and candidates (after a network change), offered to the callee. */
   restartIce(): Promise<void>;
-  /** Applies a remote offer (and answers it) or answer. */
+  /** Applies a remote offer (and answers it; an offer crossing ours rolls ours back) or answer. */
   remoteDescription(type: "offer" | "answer", sdp: string): Promise<void>;
   remoteCandidate(c: RTCIceCandidateInit): Promise<void>;
   /** The RTP sender of the camera track, if any. */
@@ -54,7 +59,18 @@ export function createPeer(o: PeerOptions): Peer {
     if (!remote.getTracks().includes(e.track)) remote.addTrack(e.track);
     o.onRemoteStream(remote);
   };
-  pc.onconnectionstatechange = () => o.onConnectionState(pc.connectionState);
+  pc.onconnectionstatechange = () => {
+    if (pc.connectionState === "connected") watchDtls();
+    o.onConnectionState(pc.connectionState);
+  };
+  /** Watches the DTLS transport in use (a renegotiation with a new peer may bring another). */
+  function watchDtls(): void {
+    const dtls = pc.getSenders().find((s) => s.transport)?.transport;
+    if (!dtls) return;
+    dtls.onstatechange = () => {
+      if (dtls.state === "closed" && pc.connectionState !== "closed") o.onRemoteClosed();
+    };
+  }
   pc.onicecandidateerror = (e) => {
     const ev = e as RTCPeerConnectionIceErrorEvent;
     o.onCandidateError({ errorCode: ev.errorCode, errorText: ev.errorText, url: ev.url });
@@ -90,6 +106,7 @@ export function createPeer(o: PeerOptions): Peer {
       pc.onicecandidate = null;
       pc.ontrack = null;
       pc.onconnectionstatechange = null;
+      for (const s of pc.getSenders()) if (s.transport) s.transport.onstatechange = null;
       pc.onicecandidateerror = null;
       pc.close();
     },

@@ -57,3 +57,33 @@ export function saveResumePoint(storage: Storage, resumeToken: string, lastSeq: 
   if (resumeToken) storage.setItem(RESUME, JSON.stringify({ resumeToken, lastSeq: String(lastSeq) }));
   else storage.removeItem(RESUME);
 }
+
+/** The call this tab is in, kept across a page reload so the reloaded page rejoins it. */
+export interface SavedCall {
+  readonly callId: string;
+  readonly role: "caller" | "callee";
+  readonly peerUser: string;
+  readonly video: boolean;
+  /** Origin command ids of the other side's signals already applied (their resends are dropped). */
+  readonly applied: readonly string[];
+}
+
+const CALL = "calldrop.call";
+
+/** The tab's saved call, if any. */
+export function loadCall(storage: Storage): SavedCall | undefined {
+  try {
+    const v = JSON.parse(storage.getItem(CALL) ?? "null") as Partial<SavedCall> | null;
+    if (!v?.callId || (v.role !== "caller" && v.role !== "callee") || typeof v.peerUser !== "string") return undefined;
+    const applied = Array.isArray(v.applied) ? v.applied.filter((id) => typeof id === "string") : [];
+    return { callId: v.callId, role: v.role, peerUser: v.peerUser, video: v.video === true, applied };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Saves (or with undefined, clears) the tab's call. */
+export function saveCall(storage: Storage, call: SavedCall | undefined): void {
+  if (call) storage.setItem(CALL, JSON.stringify(call));
+  else storage.removeItem(CALL);
+}

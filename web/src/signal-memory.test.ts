@@ -41,4 +41,16 @@ describe("signal memory", () => {
     assert.deepEqual(m.toResend("c3"), []);
     assert.equal(m.fresh("c3", "p"), true, "forgotten with the call");
   });
+
+  it("carries the applied ids across a page reload: resends of signals applied before it are dropped", () => {
+    const before = createSignalMemory<string>();
+    before.fresh("c1", "their-offer");
+    before.fresh("c1", "their-candidate");
+    const after = createSignalMemory<string>();
+    after.restore("c1", before.applied("c1"));
+    assert.deepEqual(after.applied("c1"), ["their-offer", "their-candidate"]);
+    assert.equal(after.fresh("c1", "their-offer"), false);
+    assert.equal(after.fresh("c1", "their-new-answer"), true);
+    assert.deepEqual(after.toResend("c1"), [], "what the old page sent went with its connection");
+  });
 });

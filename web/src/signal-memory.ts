@@ -25,6 +25,10 @@ export interface SignalMemory<T> {
    * arrives, false for a repeat (a signal without an id is always new).
    */
   fresh(callId: string, originCommandId: string): boolean;
+  /** The origin command ids applied in `callId`, oldest first (to carry across a page reload). */
+  applied(callId: string): readonly string[];
+  /** Marks ids as applied (from `applied` before a page reload), so their resends are dropped. */
+  restore(callId: string, appliedIds: readonly string[]): void;
   /** Forgets a call that ended. */
   forget(callId: string): void;
 }
@@ -73,6 +77,11 @@ export function createSignalMemory<T>(options: SignalMemoryOptions = {}): Signal
       applied.add(originCommandId);
       if (applied.size > maxPerCall) applied.delete(applied.values().next().value as string);
       return true;
+    },
+    applied: (callId) => [...(calls.get(callId)?.applied ?? [])],
+    restore(callId, appliedIds) {
+      const { applied } = of(callId);
+      for (const id of appliedIds.slice(-maxPerCall)) applied.add(id);
     },
     forget(callId) {
       calls.delete(callId);
