@@ -1,0 +1,128 @@
+/**
+ * A page reload mid-call (PRODUCT.md §14 "a page reload … rejoins the call in progress;
+ * the peer sees Reconnecting…"), under two real Chromiums: the reloaded page rejoins with
+ * a fresh peer connection, whether its session resumes or the resume is refused (a fresh
+ * session re-learns the call); the other page shows "Reconnecting…" as soon as the
+ * reloading page's connection closes; media flows both ways again and the call hangs up
+ * with a `completed` record on both sides.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Page } from "playwright-core";
+import {
+  call,
+  callState,
+  type PageCall,
+  signIn,
+  waitForCall,
+  waitForHistory,
+  waitForText,
+} from "../support/app-driver.ts";
+import { launchPeer, type Peer } from "../support/browser.ts";
+import { startServer, type TestServer } from "../support/server.ts";
+
+type StatusLog = { readonly text: string; readonly atMs: number }[];
+
+/** Records every text the page's call status line shows, with its wall-clock time. */
+async function recordStatus(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const el = document.querySelector("[data-testid=call-status]") as HTMLElement;
+    const log: StatusLog = [];
+    Object.assign(window, { statusLog: log });
+    new MutationObserver(() => log.push({ text: el.textContent ?? "", atMs: Date.now() })).observe(el, {
+      childList: true,
+      characterData: true,
+      subtree: true,
+    });
+  });
+}
+
+const statusLog = (page: Page) => page.evaluate(() => (window as unknown as { statusLog: StatusLog }).statusLog);
+
+/** Waits until the page's remote video has rendered `frames` more frames than now. */
+async function framesFlow(page: Page, what: string, frames = 10): Promise<PageCall> {
+  const now = (await waitForCall(page, `${what}: connected`, (c) => c.phase === "connected")).remoteFrames;
+  return waitForCall(page, what, (c) => c.status === "Connected" && c.remoteFrames > now + frames);
+}
+
+describe("web client: a page reload mid-call", () => {
+  let server: TestServer;
+  let alice: Peer;
+  let bob: Peer;
+
+  before(async () => {
+    server = await startServer();
+    [alice, bob] = await Promise.all([launchPeer("alice"), launchPeer("bob")]);
+    await signIn(alice.page, server.url, "alice");
+    await signIn(bob.page, server.url, "bob");
+  });
+
+  after(async () => {
+    await Promise.all([alice?.close(), bob?.close()]);
+    await server?.stop();
+  });
+
+  /** Alice calls Bob, Bob reloads mid-call (after `beforeReload`); checks the rejoin and the hang-up. */
+  async function reloadMidCall(beforeReload: (page: Page) => Promise<void>): Promise<void> {
+    await call(alice.page, "bob");
+    await bob.page.getByTestId("accept").click();
+    const { callId } = await framesFlow(alice.page, "alice sees bob's video");
+    await framesFlow(bob.page, "bob sees alice's video");
+    await recordStatus(alice.page);
+    await beforeReload(bob.page);
+
+    const reloadAtMs = Date.now();
+    await bob.page.reload();
+    // Bob's page is back in the same call, not on its home screen.
+    const rejoined = await waitForCall(bob.page, "bob's page rejoins", (c) => c.phase !== "idle", 5_000);
+    assert.equal(rejoined.callId, callId);
+    assert.equal(rejoined.role, "callee");
+    await recordStatus(bob.page);
+    const [aliceBack, bobBack] = await Promise.all([
+      framesFlow(alice.page, "alice sees bob's video again"),
+      framesFlow(bob.page, "bob sees alice's video again"),
+    ]);
+    const mediaBackMs = Date.now() - reloadAtMs;
+    assert.equal(aliceBack.callId, callId);
+    assert.equal(bobBack.callId, callId);
+
+    // Alice was told at once: "Reconnecting…" before her media came back, then the call again.
+    const log = await statusLog(alice.page);
+    const reconnecting = log.findIndex((s) => s.text === "Reconnecting…");
+    assert.ok(reconnecting >= 0, `alice never showed Reconnecting…: ${JSON.stringify(log)}`);
+    assert.ok(
+      log.slice(reconnecting).some((s) => s.text === "In call with bob"),
+      `alice is back in the call: ${JSON.stringify(log)}`,
+    );
+    const shownAfterMs = (log[reconnecting]?.atMs ?? 0) - reloadAtMs;
+    console.log(`reload → alice shows Reconnecting…: ${shownAfterMs} ms; → media both ways: ${mediaBackMs} ms`);
+    const notices = await bob.page.evaluate(() =>
+      (window as unknown as { calldrop: { notices(): { text: string }[] } }).calldrop.notices(),
+    );
+    assert.deepEqual(notices, [], "the reloaded page shows no error");
+
+    await alice.page.getByTestId("hangup").click();
+    await waitForText(alice.page, /Call with bob ended/);
+    await waitForText(bob.page, /Call with alice ended/);
+    for (const peer of [alice, bob]) {
+      const row = await waitForHistory(peer.page, callId, (r) => r.outcome === "completed");
+      assert.equal(row.path, "p2p");
+    }
+  }
+
+  it("the session resumes: the callee's page rejoins, the caller shows Reconnecting…, media both ways", async () => {
+    await reloadMidCall(async () => {});
+  });
+
+  it("the resume is refused: a fresh session re-learns the call and the page rejoins it", async () => {
+    await reloadMidCall(async (page) => {
+      // A token the server does not hold (as after the session's node died): refused, fresh session.
+      await page.evaluate(() => {
+        const saved = JSON.parse(sessionStorage.getItem("calldrop.resume") ?? "{}") as { resumeToken: string };
+        const home = saved.resumeToken.split(".")[0];
+        sessionStorage.setItem("calldrop.resume", JSON.stringify({ ...saved, resumeToken: `${home}.unknown` }));
+      });
+    });
+    assert.equal((await callState(bob.page)).phase, "idle");
+  });
+});
