@@ -9,15 +9,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
-import {
-  call,
-  callState,
-  type PageCall,
-  signIn,
-  waitForCall,
-  waitForHistory,
-  waitForText,
-} from "../support/app-driver.ts";
+import { call, type PageCall, signIn, waitForCall, waitForHistory, waitForText } from "../support/app-driver.ts";
 import { launchPeer, type Peer } from "../support/browser.ts";
 import { startServer, type TestServer } from "../support/server.ts";
 
@@ -45,6 +37,15 @@ async function framesFlow(page: Page, what: string, frames = 10): Promise<PageCa
   return waitForCall(page, what, (c) => c.status === "Connected" && c.remoteFrames > now + frames);
 }
 
+/** Makes the page's saved resume token one the server does not hold (as after its node died). */
+async function refuseResume(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const saved = JSON.parse(sessionStorage.getItem("calldrop.resume") ?? "{}") as { resumeToken: string };
+    const home = saved.resumeToken.split(".")[0];
+    sessionStorage.setItem("calldrop.resume", JSON.stringify({ ...saved, resumeToken: `${home}.unknown` }));
+  });
+}
+
 describe("web client: a page reload mid-call", () => {
   let server: TestServer;
   let alice: Peer;
@@ -62,22 +63,28 @@ describe("web client: a page reload mid-call", () => {
     await server?.stop();
   });
 
-  /** Alice calls Bob, Bob reloads mid-call (after `beforeReload`); checks the rejoin and the hang-up. */
-  async function reloadMidCall(beforeReload: (page: Page) => Promise<void>): Promise<void> {
+  /** Alice calls Bob and Bob answers; resolves with the call id once video flows both ways. */
+  async function connected(): Promise<string> {
     await call(alice.page, "bob");
     await bob.page.getByTestId("accept").click();
     const { callId } = await framesFlow(alice.page, "alice sees bob's video");
     await framesFlow(bob.page, "bob sees alice's video");
-    await recordStatus(alice.page);
-    await beforeReload(bob.page);
+    return callId;
+  }
+
+  /** One page reloads mid-call (after `beforeReload`); checks the rejoin and the hang-up. */
+  async function reloadMidCall(reloads: "alice" | "bob", beforeReload: (page: Page) => Promise<void>): Promise<void> {
+    const [reloader, other] = reloads === "bob" ? [bob, alice] : [alice, bob];
+    const callId = await connected();
+    await recordStatus(other.page);
+    await beforeReload(reloader.page);
 
     const reloadAtMs = Date.now();
-    await bob.page.reload();
-    // Bob's page is back in the same call, not on its home screen.
-    const rejoined = await waitForCall(bob.page, "bob's page rejoins", (c) => c.phase !== "idle", 5_000);
+    await reloader.page.reload();
+    // The reloaded page is back in the same call, not on its home screen.
+    const rejoined = await waitForCall(reloader.page, "the page rejoins", (c) => c.phase !== "idle", 5_000);
     assert.equal(rejoined.callId, callId);
-    assert.equal(rejoined.role, "callee");
-    await recordStatus(bob.page);
+    assert.equal(rejoined.role, reloads === "alice" ? "caller" : "callee");
     const [aliceBack, bobBack] = await Promise.all([
       framesFlow(alice.page, "alice sees bob's video again"),
       framesFlow(bob.page, "bob sees alice's video again"),
@@ -86,17 +93,21 @@ describe("web client: a page reload mid-call", () => {
     assert.equal(aliceBack.callId, callId);
     assert.equal(bobBack.callId, callId);
 
-    // Alice was told at once: "Reconnecting…" before her media came back, then the call again.
-    const log = await statusLog(alice.page);
+    // The other page was told at once: "Reconnecting…" before its media came back, then the call again.
+    const log = await statusLog(other.page);
     const reconnecting = log.findIndex((s) => s.text === "Reconnecting…");
-    assert.ok(reconnecting >= 0, `alice never showed Reconnecting…: ${JSON.stringify(log)}`);
+    assert.ok(reconnecting >= 0, `${other.name} never showed Reconnecting…: ${JSON.stringify(log)}`);
     assert.ok(
-      log.slice(reconnecting).some((s) => s.text === "In call with bob"),
-      `alice is back in the call: ${JSON.stringify(log)}`,
+      log.slice(reconnecting).some((s) => s.text === `In call with ${reloads}`),
+      `${other.name} is back in the call: ${JSON.stringify(log)}`,
     );
     const shownAfterMs = (log[reconnecting]?.atMs ?? 0) - reloadAtMs;
-    console.log(`reload → alice shows Reconnecting…: ${shownAfterMs} ms; → media both ways: ${mediaBackMs} ms`);
-    const notices = await bob.page.evaluate(() =>
+    const connectedAfterMs = ((reloads === "bob" ? bobBack : aliceBack).connectedAtMs ?? 0) - reloadAtMs;
+    console.log(
+      `${reloads} reloads → the other shows Reconnecting… after ${shownAfterMs} ms; the reloaded page's media ` +
+        `connected after ${connectedAfterMs} ms; 10 new frames each way after ${mediaBackMs} ms`,
+    );
+    const notices = await reloader.page.evaluate(() =>
       (window as unknown as { calldrop: { notices(): { text: string }[] } }).calldrop.notices(),
     );
     assert.deepEqual(notices, [], "the reloaded page shows no error");
@@ -111,18 +122,27 @@ describe("web client: a page reload mid-call", () => {
   }
 
   it("the session resumes: the callee's page rejoins, the caller shows Reconnecting…, media both ways", async () => {
-    await reloadMidCall(async () => {});
+    await reloadMidCall("bob", async () => {});
+  });
+
+  it("the caller's page reloads: it rejoins the same way", async () => {
+    await reloadMidCall("alice", async () => {});
   });
 
   it("the resume is refused: a fresh session re-learns the call and the page rejoins it", async () => {
-    await reloadMidCall(async (page) => {
-      // A token the server does not hold (as after the session's node died): refused, fresh session.
-      await page.evaluate(() => {
-        const saved = JSON.parse(sessionStorage.getItem("calldrop.resume") ?? "{}") as { resumeToken: string };
-        const home = saved.resumeToken.split(".")[0];
-        sessionStorage.setItem("calldrop.resume", JSON.stringify({ ...saved, resumeToken: `${home}.unknown` }));
-      });
-    });
-    assert.equal((await callState(bob.page)).phase, "idle");
+    await reloadMidCall("bob", refuseResume);
+  });
+
+  it("a page that lost the call (nothing saved) ends it at once when the server re-teaches it; a new call works", async () => {
+    const callId = await connected();
+    await refuseResume(bob.page);
+    await bob.page.evaluate(() => sessionStorage.removeItem("calldrop.call"));
+    await bob.page.reload();
+    await waitForText(alice.page, /Call with bob ended/);
+    await waitForCall(bob.page, "bob's page idle and online", (c) => c.phase === "idle");
+    await waitForHistory(alice.page, callId, (r) => r.outcome === "completed");
+    await connected();
+    await alice.page.getByTestId("hangup").click();
+    await waitForText(bob.page, /Call with alice ended/);
   });
 });

@@ -397,7 +397,10 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
         if (c && mine(k.value.callId)) end(c, { text: "Answered on another device.", kind: "info" });
         return;
       case "callEnded":
-        if (c && mine(k.value.callId)) end(c, callEndedNotice(k.value.outcome, k.value.reason, c.role, c.peerUser));
+        if (c && mine(k.value.callId)) {
+          const hadMedia = c.connectedAtMs !== undefined || c.rejoining;
+          end(c, callEndedNotice(k.value.outcome, k.value.reason, c.role, c.peerUser, hadMedia));
+        }
         return;
       case "resync":
         if (c && mine(k.value.callId)) void resend(c.callId);

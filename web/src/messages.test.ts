@@ -12,6 +12,10 @@ describe("notices", () => {
     assert.match(t(CallOutcome.MISSED, EndReason.RING_TIMEOUT), /^No answer/);
     assert.match(t(CallOutcome.FAILED, EndReason.SETUP_TIMEOUT), /^Connection failed/);
     assert.match(t(CallOutcome.FAILED, EndReason.PARTICIPANT_LOST), /was lost/);
+    // Media that had connected and then failed (e.g. the other page closed): lost, not a setup problem.
+    const lost = callEndedNotice(CallOutcome.FAILED, EndReason.MEDIA_FAILED, "caller", "bob", true).text;
+    assert.match(lost, /Connection to bob was lost/);
+    assert.doesNotMatch(lost, /relay-only/);
     assert.equal(callEndedNotice(CallOutcome.BUSY, EndReason.CALLEE_BUSY, "caller", "bob").kind, "error");
   });
 

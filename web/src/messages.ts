@@ -13,8 +13,17 @@ export interface Notice {
   readonly kind: "info" | "error";
 }
 
-/** The notice for a `call_ended` event. */
-export function callEndedNotice(outcome: CallOutcome, reason: EndReason, role: Role, peer: string): Notice {
+/**
+ * The notice for a `call_ended` event; `hadMedia`: the media had connected in this call
+ * (then a media failure is a lost connection, not a setup problem relay-only could solve).
+ */
+export function callEndedNotice(
+  outcome: CallOutcome,
+  reason: EndReason,
+  role: Role,
+  peer: string,
+  hadMedia = false,
+): Notice {
   switch (outcome) {
     case CallOutcome.COMPLETED:
       return { text: `Call with ${peer} ended.`, kind: "info" };
@@ -37,7 +46,7 @@ export function callEndedNotice(outcome: CallOutcome, reason: EndReason, role: R
     case CallOutcome.FAILED:
       return {
         text:
-          reason === EndReason.SETUP_TIMEOUT || reason === EndReason.MEDIA_FAILED
+          !hadMedia && (reason === EndReason.SETUP_TIMEOUT || reason === EndReason.MEDIA_FAILED)
             ? `Connection failed: could not connect media with ${peer}. Try relay-only mode or another network.`
             : `Connection to ${peer} was lost.`,
         kind: "error",

@@ -89,12 +89,18 @@ export function createPeer(o: PeerOptions): Peer {
       await o.sink.iceRestart(offer.sdp ?? "");
     },
     async remoteDescription(type, sdp) {
+      const newDtlsPeer =
+        type === "offer" && !!pc.remoteDescription && fingerprint(pc.remoteDescription.sdp) !== fingerprint(sdp);
       await pc.setRemoteDescription({ type, sdp });
       for (const c of pending.splice(0)) await pc.addIceCandidate(c).catch(() => {});
       if (type === "offer") {
         const answer = await pc.createAnswer();
-        await pc.setLocalDescription(answer);
-        await o.sink.description("answer", answer.sdp ?? "");
+        // The other side came back with a fresh connection (a reload): let its new DTLS start the
+        // handshake. Chromium answers as the DTLS client, and an old client re-handshakes only ~6 s
+        // later (measured), while a fresh client connects in well under a second.
+        const answerSdp = newDtlsPeer ? (answer.sdp ?? "").replaceAll("a=setup:active", "a=setup:passive") : answer.sdp;
+        await pc.setLocalDescription({ type: "answer", sdp: answerSdp ?? "" });
+        await o.sink.description("answer", answerSdp ?? "");
       }
     },
     async remoteCandidate(c) {
@@ -111,4 +117,9 @@ export function createPeer(o: PeerOptions): Peer {
       pc.close();
     },
   };
+}
+
+/** The DTLS certificate fingerprint an SDP names (changes when the other side's connection is new). */
+function fingerprint(sdp: string): string | undefined {
+  return /^a=fingerprint:(.+)$/m.exec(sdp)?.[1]?.trim();
 }
