@@ -259,7 +259,7 @@ describe("fuzz: the live server under arbitrary input", () => {
         }
         await assertUp();
       }),
-      params(150),
+      params(300),
     );
   });
 
@@ -301,7 +301,7 @@ describe("fuzz: the live server under arbitrary input", () => {
         }
         await assertUp();
       }),
-      params(300),
+      params(500),
     );
   });
 
