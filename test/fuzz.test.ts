@@ -83,6 +83,7 @@ before(async () => {
     callIds: [callId, "not-a-call"],
     userIds: ["fz-web", "fz-mobile", "fz-nobody", "fuzz-alice"],
     sessionIds: [fuzzWeb.session.id, bob.session.id],
+    resumeTokens: [fuzzWeb.session.resumeToken, bob.session.resumeToken],
   };
   pump = (async () => {
     for (let i = 0; pumping; i++) {

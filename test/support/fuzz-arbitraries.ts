@@ -14,6 +14,8 @@ export interface StringPools {
   readonly userIds: readonly string[];
   /** For `session_id`: real session ids. */
   readonly sessionIds: readonly string[];
+  /** For `resume_token`: real resume tokens (someone else's too). */
+  readonly resumeTokens: readonly string[];
 }
 
 /** Strings a validator must handle: separators, control and non-ASCII characters, path tricks, lengths at and past limits. */
@@ -36,9 +38,11 @@ function stringFor(field: DescField, pools: StringPools): fc.Arbitrary<string> {
       ? pools.userIds
       : field.name === "session_id"
         ? pools.sessionIds
-        : field.name.endsWith("command_id") || field.name === "resend_of"
-          ? ["cmd-1", "cmd-2"]
-          : [];
+        : field.name === "resume_token"
+          ? pools.resumeTokens
+          : field.name.endsWith("command_id") || field.name === "resend_of"
+            ? ["cmd-1", "cmd-2"]
+            : [];
   return pool.length > 0 ? fc.oneof(fc.constantFrom(...pool), nastyString) : nastyString;
 }
 
