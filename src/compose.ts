@@ -37,6 +37,7 @@ import { createHistoryService } from "./transport/history-service.ts";
 import { createFallback, createHttpServer, createRouter } from "./transport/http-server.ts";
 import { createRpcInterceptor } from "./transport/rpc-interceptor.ts";
 import { createSignalService } from "./transport/signal-service.ts";
+import { discardUnreadBody } from "./transport/unread-body.ts";
 
 /** Ports a caller may supply instead of the configured adapters. */
 export interface PortOverrides {
@@ -140,7 +141,7 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
   let ready = false;
   const http = createHttpServer(
     createRouter({
-      rpc,
+      rpc: discardUnreadBody(rpc),
       registry,
       auth,
       isReady: () => ready,

@@ -4,7 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcWebTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
+import { SignalService } from "../gen/calldrop/v1/signal_pb.js";
 import {
   CommandFailed,
   type Device,
@@ -110,6 +113,28 @@ describe("signaling input", () => {
     );
     alice.drop();
     bob.drop();
+  });
+
+  test("gRPC-Web over HTTP/1.1: an oversize request does not stall the kept-alive connection for the next ones", async () => {
+    // Found by test/fuzz.test.ts: the server stopped reading the body and kept the connection alive.
+    const transport = createGrpcWebTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" });
+    const client = createClient(SignalService, transport);
+    const headers = { authorization: `Bearer ${await server.token(user("web"))}` };
+    const send = (candidate: string) =>
+      client.send(
+        {
+          sessionId: "none",
+          message: { commandId: "c1", kind: { case: "iceCandidate", value: { callId: unknownCallId, candidate } } },
+        },
+        { headers, timeoutMs: 3000 },
+      );
+    for (const [candidate, code] of [
+      ["a".repeat(300 * 1024), Code.ResourceExhausted],
+      ["a".repeat(300 * 1024), Code.ResourceExhausted],
+      ["candidate:1", Code.NotFound],
+    ] as const) {
+      await assert.rejects(send(candidate), (err) => ConnectError.from(err).code === code);
+    }
   });
 
   test("a non-participant sending ICE is permission_denied", async () => {

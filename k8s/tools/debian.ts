@@ -5,8 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-
-const root = join(import.meta.dirname, "..", "..");
+import { cacheDir } from "../../scripts/cache-dir.ts";
 
 function run(cmd: string, args: string[], cwd?: string): { ok: boolean; out: string } {
   const r = spawnSync(cmd, args, { cwd, encoding: "utf8", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
@@ -36,18 +35,19 @@ function aptGet(args: string[], cwd?: string): void {
 
 /**
  * A binary from a Debian package *without installing the package*: the .deb is downloaded
- * and unpacked under .cache/debian/<pkg>/ (no services started, nothing in /usr touched).
+ * and unpacked under the tooling cache, `debian/<pkg>/` (scripts/cache-dir.ts; no services
+ * started, nothing in /usr touched).
  * Suits self-contained binaries such as promtool (static Go).
  */
 export function debianBinaryUnpacked(pkg: string, binaryPath: string, log: (l: string) => void): string {
   const onPath = which(binaryPath.split("/").pop() ?? binaryPath);
   if (onPath) return onPath;
-  const dest = join(root, ".cache", "debian", pkg);
+  const dest = cacheDir("debian", pkg);
   const bin = join(dest, binaryPath);
   if (existsSync(bin)) return bin;
   log(`fetching ${pkg} from Debian to unpack ${binaryPath}`);
-  mkdirSync(join(root, ".cache", "debian"), { recursive: true });
-  const tmp = mkdtempSync(join(root, ".cache", "debian", `.${pkg}-`));
+  mkdirSync(cacheDir("debian"), { recursive: true });
+  const tmp = mkdtempSync(cacheDir("debian", `.${pkg}-`));
   try {
     aptGet(["download", "-qq", pkg], tmp);
     const deb = readdirSync(tmp).find((f) => f.endsWith(".deb"));

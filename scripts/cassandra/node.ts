@@ -1,6 +1,6 @@
 /**
  * A one-node Apache Cassandra 5.0 on 127.0.0.1 for tests and benches: jars from Maven Central
- * (scripts/cassandra/pom.xml, cached under ~/.cache/calldrop/cassandra), Java 17, the repo's
+ * (scripts/cassandra/pom.xml, cached under the tooling cache, scripts/cache-dir.ts), Java 17, the repo's
  * cassandra.yaml with free ports, data in a temporary directory that `stop()` removes.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
@@ -18,9 +18,11 @@ import {
   writeFileSync,
 } from "node:fs";
 import { connect, createServer } from "node:net";
-import { homedir, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { cacheDir } from "../cache-dir.ts";
+import { ensureCommand } from "../services/apt-install.ts";
 import { jvmOptions } from "./jvm-options.ts";
 
 const here = import.meta.dirname;
@@ -30,8 +32,7 @@ const run = promisify(execFile);
 export function jarsDir(): string {
   const pom = readFileSync(join(here, "pom.xml"));
   const key = createHash("sha256").update(pom).digest("hex").slice(0, 12);
-  const base = process.env.CALLDROP_CASSANDRA_CACHE ?? join(homedir(), ".cache/calldrop/cassandra");
-  return join(base, key, "lib");
+  return cacheDir("cassandra", key, "lib");
 }
 
 /** Fetches cassandra-all and its runtime dependencies with Maven unless already cached. */
@@ -41,10 +42,11 @@ export async function ensureJars(log: (line: string) => void): Promise<string> {
   const partial = `${lib}.partial-${process.pid}`;
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(partial, { recursive: true });
+  const mvn = ensureCommand("mvn", "maven", log);
   log(`fetching Cassandra jars from Maven Central into ${lib}`);
   const t0 = Date.now();
   await run(
-    "mvn",
+    mvn,
     [
       "-B",
       "-q",
@@ -114,6 +116,8 @@ export interface CassandraNode {
 /** Starts one node; resolves once `SELECT release_version FROM system.local` answers. */
 export async function startNode(options: NodeOptions): Promise<CassandraNode> {
   const lib = await ensureJars(options.log);
+  // Cassandra 5.0 runs on Java 11 or 17; Debian 12's headless JRE is 17.
+  const java = ensureCommand("java", "openjdk-17-jre-headless", options.log);
   const dir = mkdtempSync(join(tmpdir(), "calldrop-cassandra-"));
   const nativePort = await freePort();
   const storagePort = await freePort();
@@ -142,7 +146,7 @@ export async function startNode(options: NodeOptions): Promise<CassandraNode> {
     // process depends on the JVM's descriptors, and the tail is there for a failure message.
     const logPath = join(dir, "cassandra.out");
     const out = openSync(logPath, "a");
-    const jvm = spawn("java", args, { cwd: dir, stdio: ["ignore", out, out] });
+    const jvm = spawn(java, args, { cwd: dir, stdio: ["ignore", out, out] });
     closeSync(out);
     child = jvm;
     // If this process dies without cleaning up (SIGKILL, test timeout), take the JVM with it.

@@ -9,6 +9,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ensureDebianPackage } from "./apt-install.ts";
 import type { RunningService, TestService } from "./service.ts";
 
 /** Where Debian's etcd-server puts the binary. */
@@ -30,17 +31,9 @@ export interface EtcdProcess {
 /** Installs Debian's etcd-server unless the binary is already there. */
 export function ensureEtcdInstalled(log: (line: string) => void): string {
   if (existsSync(ETCD_BIN)) return ETCD_BIN;
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  const install = () => spawnSync("apt-get", ["install", "-y", "etcd-server"], { stdio: "inherit", env }).status;
-  log("installing Debian etcd-server");
-  if (install() !== 0) {
-    log("apt-get install failed; running apt-get update and retrying");
-    spawnSync("apt-get", ["update"], { stdio: "inherit", env });
-    if (install() !== 0) throw new Error("apt-get install -y etcd-server failed");
-  }
+  ensureDebianPackage("etcd-server", ETCD_BIN, log);
   // The package enables a systemd unit on the default port 2379; we never use it, so stop it where systemd runs.
   if (existsSync("/run/systemd/system")) spawnSync("systemctl", ["disable", "--now", "etcd"], { stdio: "ignore" });
-  if (!existsSync(ETCD_BIN)) throw new Error(`etcd-server installed but ${ETCD_BIN} is missing`);
   return ETCD_BIN;
 }
 

@@ -7,9 +7,8 @@
  *   npm run cli -- --server http://127.0.0.1:8080 --user alice call bob
  *   npm run cli -- --server http://127.0.0.1:8080 --user alice history
  */
-import { parseArgs } from "node:util";
-import { create } from "@bufbuild/protobuf";
-import { createClient } from "@connectrpc/connect";
+import { create, toJson } from "@bufbuild/protobuf";
+import { ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { CallOutcome } from "../../gen/calldrop/v1/call_pb.js";
 import { CallHistoryService } from "../../gen/calldrop/v1/history_pb.js";
@@ -18,40 +17,48 @@ import {
   ClientMessageSchema,
   type ConnectRequest,
   SdpType,
+  ServerEventSchema,
   SignalService,
 } from "../../gen/calldrop/v1/signal_pb.js";
+import { parseCliArgs, usage } from "./args.ts";
+import { historyLine } from "./history-line.ts";
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    server: { type: "string", default: "http://127.0.0.1:8080" },
-    user: { type: "string" },
-    device: { type: "string", default: "cli" },
-    seconds: { type: "string", default: "5" },
-  },
-});
-const [command, peer] = positionals;
-if (!values.user || !["call", "answer", "history"].includes(command ?? "") || (command === "call" && !peer)) {
-  process.stderr.write("usage: cli --server URL --user ID (call PEER | answer | history)\n");
+const parsed = parseCliArgs(process.argv.slice(2));
+if (parsed.kind === "help") {
+  process.stdout.write(usage);
+  process.exit(0);
+}
+if (parsed.kind === "error") {
+  process.stderr.write(`cli: ${parsed.message}\n${usage}`);
   process.exit(2);
 }
-const user = values.user;
+const { args } = parsed;
+const { user, command } = args;
+const fail = (why: string): never => {
+  process.stderr.write(`cli: ${why}\n`);
+  process.exit(1);
+};
+// Every failure from here on (server down, refused token, an RPC error) is one line, not a stack trace.
+const failOn = (err: unknown) => fail(err instanceof ConnectError ? err.message : String(err));
+process.on("uncaughtException", failOn);
+process.on("unhandledRejection", failOn);
 
-const res = await fetch(`${values.server}/dev/token?user=${encodeURIComponent(user)}`);
-if (!res.ok) throw new Error(`dev token: ${res.status} ${await res.text()}`);
+const res = await fetch(`${args.server}/dev/token?user=${encodeURIComponent(user)}`).catch((err: unknown) =>
+  fail(`cannot reach ${args.server}: ${err instanceof Error && err.cause ? String(err.cause) : String(err)}`),
+);
+if (!res.ok) fail(`dev token: ${res.status} ${await res.text()}`);
 const { token } = (await res.json()) as { token: string };
-const transport = createGrpcTransport({ baseUrl: values.server });
+const transport = createGrpcTransport({ baseUrl: args.server });
 const headers = { authorization: `Bearer ${token}` };
 const say = (line: string) => process.stdout.write(`[${user}] ${line}\n`);
 
-if (command === "history") {
+if (command.name === "history") {
   const { calls } = await createClient(CallHistoryService, transport).listCalls({ pageSize: 10 }, { headers });
-  for (const c of calls) {
-    const who = c.callerUserId === user ? `→ ${c.calleeUserId}` : `← ${c.callerUserId}`;
-    say(`${c.startedAt?.seconds ?? "?"} ${who} ${CallOutcome[c.outcome]} ${c.durationMs} ms`);
-  }
+  for (const c of calls) say(historyLine(c));
+  if (calls.length === 0) say("no calls yet");
   process.exit(0);
 }
+const peer = command.name === "call" ? command.peer : undefined;
 
 /** Outgoing messages: an async queue feeding the request stream. */
 const outgoing: ConnectRequest[] = [];
@@ -66,7 +73,7 @@ function send(kind: ClientMessage["kind"]): void {
 async function* requests(): AsyncGenerator<ConnectRequest> {
   send({
     case: "hello",
-    value: { $typeName: "calldrop.v1.Hello", deviceId: values.device, resumeToken: "", lastSeq: 0n },
+    value: { $typeName: "calldrop.v1.Hello", deviceId: args.device, resumeToken: "", lastSeq: 0n },
   });
   while (!ended) {
     const next = outgoing.shift();
@@ -98,16 +105,16 @@ const stream = createClient(SignalService, transport).connect(requests(), { head
 for await (const { event } of stream) {
   const k = event?.kind;
   if (!event || !k?.case || k.case === "commandResult") continue;
-  const fields = JSON.stringify(k.value, (key, v) =>
-    key === "$typeName" ? undefined : typeof v === "bigint" ? Number(v) : v,
-  );
+  // The proto JSON form: enum names, not numbers (`"outcome":"CALL_OUTCOME_MISSED"`).
+  const json = toJson(ServerEventSchema, event) as Record<string, unknown>;
+  const fields = JSON.stringify(json[k.case] ?? {});
   say(`#${event.seq} ${k.case} ${fields.length > 160 ? `${fields.slice(0, 157)}...` : fields}`);
   switch (k.case) {
     case "sessionReady":
-      if (command === "call")
+      if (peer)
         send({
           case: "startCall",
-          value: { $typeName: "calldrop.v1.StartCall", calleeUserId: peer as string, video: true },
+          value: { $typeName: "calldrop.v1.StartCall", calleeUserId: peer, video: true },
         });
       else say("waiting for a call…");
       break;
@@ -115,13 +122,13 @@ for await (const { event } of stream) {
       send({ case: "accept", value: { $typeName: "calldrop.v1.Accept", callId: k.value.callId } });
       break;
     case "callAccepted":
-      if (command === "call") {
+      if (peer) {
         description(k.value.callId, SdpType.OFFER);
         for (let n = 0; n < 3; n++) fakeCandidate(k.value.callId, n);
         const callId = k.value.callId;
         setTimeout(
           () => send({ case: "hangup", value: { $typeName: "calldrop.v1.Hangup", callId, reason: 1 } }),
-          Number(values.seconds) * 1000,
+          args.seconds * 1000,
         );
       }
       break;
@@ -132,7 +139,7 @@ for await (const { event } of stream) {
       }
       break;
     case "callEnded":
-      say(`call ended: ${CallOutcome[k.value.outcome]}`);
+      say(`call ended: ${(CallOutcome[k.value.outcome] ?? k.value.outcome).toString().toLowerCase()}`);
       ended = true;
       wake?.();
       break;

@@ -15,6 +15,9 @@ const table: Record<DomainErrorCode, Code> = {
   resume_expired: Code.FailedPrecondition,
 };
 
+/** Every code the table gives clients: what an answer to bad input may carry (besides OK). */
+export const clientErrorCodes: ReadonlySet<Code> = new Set(Object.values(table));
+
 /** The Connect code for a domain error code. */
 export function codeOf(code: DomainErrorCode): Code {
   return table[code];

@@ -1,0 +1,27 @@
+/** One call-history record as the CLI prints it. */
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { CallOutcome, type CallRecord } from "../../gen/calldrop/v1/call_pb.js";
+
+const two = (n: number) => String(n).padStart(2, "0");
+
+/** `2026-12-02 09:14` in the machine's local time zone. */
+function localMinute(d: Date): string {
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`;
+}
+
+/** `m:ss` (or `h:mm:ss` from an hour) of a call's talk time. */
+function talkTime(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  const clock = `${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`;
+  return s >= 3600 ? `${Math.floor(s / 3600)}:${clock}` : clock.replace(/^0/, "");
+}
+
+/**
+ * The record as one line: local start time, outcome name, caller → callee and talk time,
+ * e.g. `2026-12-02 09:14 · missed · bob → alice · 0:00`.
+ */
+export function historyLine(call: CallRecord): string {
+  const started = call.startedAt ? localMinute(timestampDate(call.startedAt)) : "????-??-?? ??:??";
+  const outcome = (CallOutcome[call.outcome] ?? `outcome ${call.outcome}`).toLowerCase();
+  return `${started} · ${outcome} · ${call.callerUserId} → ${call.calleeUserId} · ${talkTime(Number(call.durationMs))}`;
+}
