@@ -147,6 +147,7 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
       isReady: () => ready,
       devTokenTtlS: config.auth.devTokenTtlS,
       webPushPublicKey: config.notifications.webPush?.publicKey,
+      logger,
     }),
     logger,
     grpcServer,
