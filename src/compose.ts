@@ -151,6 +151,7 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
       devTokenTtlS: config.auth.devTokenTtlS,
       webPushPublicKey: config.notifications.webPush?.publicKey,
       logger,
+      corsAllowedOrigins: config.server.corsAllowedOrigins,
     }),
     logger,
     grpcServer,

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
+import { cors } from "@connectrpc/connect";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { DomainError } from "../src/domain/errors.ts";
@@ -24,16 +25,28 @@ interface Answer {
   readonly body: string;
 }
 
+const allowedOrigin = "https://chat.example.com";
+const preflight = (origin: string) => ({
+  origin,
+  "access-control-request-method": "POST",
+  "access-control-request-headers": "authorization,content-type,connect-protocol-version",
+});
+
 /** Sends `method path` exactly as written (fetch would normalise the path). */
-function request(port: number, method: string, path: string): Promise<Answer> {
+function request(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<Answer & { headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port, method, path, agent: false }, (res) => {
+    const req = http.request({ host: "127.0.0.1", port, method, path, headers, agent: false }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (d: string) => {
         body += d;
       });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
       res.on("error", reject);
     });
     req.on("error", reject);
@@ -47,7 +60,10 @@ describe("HTTP routes of the real server", () => {
   before(async () => {
     staticDir = mkdtempSync(join(tmpdir(), "calldrop-static-"));
     writeFileSync(join(staticDir, "index.html"), "<!doctype html><title>calldrop</title>");
-    server = await startServer({ CALLDROP_SERVER__STATIC_DIR: staticDir });
+    server = await startServer({
+      CALLDROP_SERVER__STATIC_DIR: staticDir,
+      CALLDROP_SERVER__CORS_ALLOWED_ORIGINS: JSON.stringify([allowedOrigin]),
+    });
   });
   after(async () => {
     await server.stop();
@@ -96,11 +112,13 @@ describe("HTTP routes of the real server", () => {
       ["DELETE", "/healthz", 404, /not found/],
       ["PUT", "/dev/token?user=a%20b", 404, /not found/],
       ["PATCH", "//%zz", 404, /not found/],
+      ["OPTIONS", "/%zz", 204], // a preflight without an Origin: answered, allowing nobody
     ];
     for (const [method, path, status, body] of cases) {
       const answer = await request(server.port, method, path);
       const what = `${method} ${path.slice(0, 60)}`;
       assert.equal(answer.status, status, `${what}: ${answer.body}`);
+      assert.equal(answer.headers["access-control-allow-origin"], undefined, what);
       if (body) assert.match(answer.body, body, what);
     }
 
@@ -114,6 +132,55 @@ describe("HTTP routes of the real server", () => {
     assert.equal(bob.streamError(), undefined);
     alice.drop();
     bob.drop();
+  });
+});
+
+describe("CORS on the real server", () => {
+  let server: ServerProcess;
+  before(async () => {
+    server = await startServer({ CALLDROP_SERVER__CORS_ALLOWED_ORIGINS: JSON.stringify([allowedOrigin]) });
+  });
+  after(async () => {
+    await server.stop();
+  });
+  const rpcPath = "/calldrop.v1.SignalService/GetIceServers";
+
+  test("a preflight from an allowed origin names it, the Connect methods and headers, and the bearer token", async () => {
+    const answer = await request(server.port, "OPTIONS", rpcPath, preflight(allowedOrigin));
+    assert.equal(answer.status, 204);
+    assert.equal(answer.headers["access-control-allow-origin"], allowedOrigin);
+    assert.match(String(answer.headers.vary), /Origin/);
+    assert.deepEqual(answer.headers["access-control-allow-methods"]?.split(","), [...cors.allowedMethods]);
+    assert.deepEqual(answer.headers["access-control-allow-headers"]?.split(","), [
+      ...cors.allowedHeaders,
+      "Authorization",
+    ]);
+    assert.equal(answer.headers["access-control-max-age"], "7200");
+    assert.equal(answer.headers["access-control-allow-credentials"], undefined, "bearer tokens, no cookies");
+  });
+
+  test("a preflight from any other origin allows nothing", async () => {
+    for (const origin of ["https://evil.example", "https://chat.example.com.evil.example", "null"]) {
+      const answer = await request(server.port, "OPTIONS", rpcPath, preflight(origin));
+      assert.equal(answer.status, 204, origin);
+      assert.equal(answer.headers["access-control-allow-origin"], undefined, origin);
+    }
+  });
+
+  test("an RPC from an allowed origin gets the origin and the exposed Connect headers", async () => {
+    const headers = { origin: allowedOrigin, "content-type": "application/json", authorization: "Bearer nope" };
+    const answer = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = http.request(
+        { host: "127.0.0.1", port: server.port, method: "POST", path: rpcPath, headers },
+        resolve,
+      );
+      req.on("error", reject);
+      req.end("{}");
+    });
+    answer.resume();
+    assert.equal(answer.statusCode, 401, "unauthenticated, as Connect answers it");
+    assert.equal(answer.headers["access-control-allow-origin"], allowedOrigin);
+    assert.deepEqual(answer.headers["access-control-expose-headers"]?.split(","), [...cors.exposedHeaders]);
   });
 });
 
@@ -149,6 +216,7 @@ describe("createRouter", () => {
     } as unknown as Authenticator,
     devTokenTtlS: 60,
     logger,
+    corsAllowedOrigins: [],
   };
   let server: http.Server;
   let port: number;
@@ -161,18 +229,26 @@ describe("createRouter", () => {
 
   test("a DomainError thrown by a route is 400 with its message, not logged", async () => {
     logged.length = 0;
-    assert.deepEqual(await request(port, "GET", "/dev/token?user=domain"), { status: 400, body: "user id is bad\n" });
+    const { status, body } = await request(port, "GET", "/dev/token?user=domain");
+    assert.deepEqual({ status, body }, { status: 400, body: "user id is bad\n" });
     assert.equal(logged.length, 0);
   });
 
   test("any other throw or rejection is 500 without details, logged", async () => {
     for (const path of ["/dev/token?user=x", "/readyz", "/metrics", "/rpc"]) {
       logged.length = 0;
-      assert.deepEqual(await request(port, "GET", path), { status: 500, body: "internal error\n" }, path);
+      const { status, body } = await request(port, "GET", path);
+      assert.deepEqual({ status, body }, { status: 500, body: "internal error\n" }, path);
       assert.equal(logged.length, 1, path);
       assert.equal(logged[0]?.msg, "HTTP handler failed");
       assert.match(JSON.stringify(logged[0]?.err), /secret detail/);
     }
+  });
+
+  test("same origin only by default: a preflight names no origin", async () => {
+    const answer = await request(port, "OPTIONS", "/calldrop.v1.SignalService/Send", preflight(allowedOrigin));
+    assert.equal(answer.status, 204);
+    assert.equal(answer.headers["access-control-allow-origin"], undefined);
   });
 
   test("a throw after the response started cuts the response short", async () => {

@@ -10,7 +10,9 @@ import { existsSync } from "node:fs";
 import http from "node:http";
 import http2 from "node:http2";
 import net, { type AddressInfo } from "node:net";
+import { cors as connectCors } from "@connectrpc/connect";
 import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
+import cors from "cors";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import sirv from "sirv";
@@ -34,6 +36,8 @@ export interface HttpServerDeps {
   readonly webPushPublicKey?: string | undefined;
   /** Where failures of the routes are logged. */
   readonly logger: Logger;
+  /** Origins whose pages may call every route (CORS); empty: same origin only. */
+  readonly corsAllowedOrigins: readonly string[];
 }
 
 /** A listening server. */
@@ -46,9 +50,18 @@ export interface HttpServer {
 /**
  * Routes plain HTTP paths; everything else goes to the RPC handler, then static files.
  * Whatever a route throws or rejects with becomes an error response, never a crash:
- * 400 with the message of a DomainError, else 500 (logged, details hidden).
+ * 400 with the message of a DomainError, else 500 (logged, details hidden). CORS comes
+ * first: preflights are answered for every path, and only allowed origins are named in
+ * Access-Control-Allow-Origin (the Connect protocols' methods and headers, plus the bearer token).
  */
 export function createRouter(deps: HttpServerDeps): Handler {
+  const allowCors = cors({
+    origin: [...deps.corsAllowedOrigins],
+    methods: [...connectCors.allowedMethods],
+    allowedHeaders: [...connectCors.allowedHeaders, "Authorization"],
+    exposedHeaders: [...connectCors.exposedHeaders],
+    maxAge: 7200,
+  });
   const route = (req: Parameters<Handler>[0], res: Parameters<Handler>[1]): Promise<void> | undefined => {
     // A path only (never "//host…", which would parse as another origin): req.url is client text.
     const url = new URL(`http://localhost/${(req.url ?? "/").replace(/^\/+/, "")}`);
@@ -78,9 +91,16 @@ export function createRouter(deps: HttpServerDeps): Handler {
     else if (isDomainError(err)) text(res, 400, `${err.message}\n`);
     else text(res, 500, "internal error\n");
   };
-  return (req, res) => {
+  const guarded = (req: Parameters<Handler>[0], res: Parameters<Handler>[1]) => {
     try {
       route(req, res)?.catch((err: unknown) => fail(req, res, err));
+    } catch (err) {
+      fail(req, res, err);
+    }
+  };
+  return (req, res) => {
+    try {
+      allowCors(req, res, (err?: unknown) => (err ? fail(req, res, err) : guarded(req, res)));
     } catch (err) {
       fail(req, res, err);
     }
