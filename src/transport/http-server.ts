@@ -19,10 +19,9 @@ import sirv from "sirv";
 import { isDomainError } from "../domain/errors.ts";
 import type { Authenticator } from "./auth.ts";
 
-type Handler = (
-  req: http.IncomingMessage | http2.Http2ServerRequest,
-  res: http.ServerResponse | http2.Http2ServerResponse,
-) => void;
+type Req = http.IncomingMessage | http2.Http2ServerRequest;
+type Res = http.ServerResponse | http2.Http2ServerResponse;
+type Handler = (req: Req, res: Res) => void;
 
 /** What the HTTP layer serves besides RPCs. */
 export interface HttpServerDeps {
@@ -62,7 +61,7 @@ export function createRouter(deps: HttpServerDeps): Handler {
     exposedHeaders: [...connectCors.exposedHeaders],
     maxAge: 7200,
   });
-  const route = (req: Parameters<Handler>[0], res: Parameters<Handler>[1]): Promise<void> | undefined => {
+  const route = (req: Req, res: Res): Promise<void> | undefined => {
     // A path only (never "//host…", which would parse as another origin): req.url is client text.
     const url = new URL(`http://localhost/${(req.url ?? "/").replace(/^\/+/, "")}`);
     if (req.method === "GET" && url.pathname === "/healthz") return text(res, 200, "ok\n");
@@ -84,35 +83,27 @@ export function createRouter(deps: HttpServerDeps): Handler {
     }
     deps.rpc(req, res);
   };
-  const fail = (req: Parameters<Handler>[0], res: Parameters<Handler>[1], err: unknown) => {
+  const fail = (req: Req, res: Res, err: unknown) => {
     if (!isDomainError(err)) deps.logger.error({ err, method: req.method, url: req.url }, "HTTP handler failed");
     if (res.headersSent)
       ("stream" in res ? res.stream : res).destroy(); // too late for a status: cut it short
     else if (isDomainError(err)) text(res, 400, `${err.message}\n`);
     else text(res, 500, "internal error\n");
   };
-  const guarded = (req: Parameters<Handler>[0], res: Parameters<Handler>[1]) => {
-    try {
-      route(req, res)?.catch((err: unknown) => fail(req, res, err));
-    } catch (err) {
-      fail(req, res, err);
-    }
-  };
   return (req, res) => {
     try {
-      allowCors(req, res, (err?: unknown) => (err ? fail(req, res, err) : guarded(req, res)));
+      // The cors middleware calls back synchronously (the origins are static), so this try covers the route.
+      allowCors(req, res, (err?: unknown) => {
+        if (err) throw err;
+        route(req, res)?.catch((e: unknown) => fail(req, res, e));
+      });
     } catch (err) {
       fail(req, res, err);
     }
   };
 }
 
-function text(
-  res: Parameters<Handler>[1],
-  status: number,
-  body: string,
-  type = "text/plain; charset=utf-8",
-): undefined {
+function text(res: Res, status: number, body: string, type = "text/plain; charset=utf-8"): undefined {
   res.statusCode = status;
   res.setHeader("content-type", type);
   res.setHeader("cache-control", "no-store");
