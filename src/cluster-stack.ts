@@ -50,6 +50,8 @@ export interface ClusterStack {
   readonly handoff: SessionHandoff;
   /** Idempotency of commands, shared by local and forwarded ones. */
   readonly commands: CommandCache;
+  /** The cluster-wide directory of calls in progress (who is in which call). */
+  readonly directory: CallDirectory;
   /** Whether a device has an attached stream here, or a session on another node (no ring push needed). */
   isLive(userId: string, deviceId: string): Promise<boolean>;
   /** Starts the overdue sweep. */
@@ -236,6 +238,7 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
     sessions: announced,
     handoff,
     commands,
+    directory,
     async isLive(userId, deviceId) {
       if (hub.isAttached(userId, deviceId)) return true;
       return (await presence.locate(userId)).some((l) => l.deviceId === deviceId && l.nodeId !== nodeId);

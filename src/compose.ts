@@ -17,7 +17,7 @@ import { loadLocalDevKey } from "./adapters/auth/local-dev-key.ts";
 import { createSystemClock } from "./adapters/clock/system-clock.ts";
 import { createLogNotifier } from "./adapters/notify/log-notifier.ts";
 import type { CallService } from "./app/call-service.ts";
-import { buildIceServers } from "./app/ice-servers.ts";
+import { buildIceServers, checkIceServersRequest } from "./app/ice-servers.ts";
 import { createMetrics } from "./app/metrics.ts";
 import { createNotificationMetrics } from "./app/notification-metrics.ts";
 import type { CallStore } from "./app/ports/call-store.ts";
@@ -120,7 +120,10 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     metrics,
     maxQueuedEvents: config.sessions.maxQueuedEvents,
     maxConnectionAgeMs: config.server.maxConnectionAgeMs,
-    iceServers: (userId, callId) => buildIceServers(config.ice, { userId, callId }, clock.now()),
+    iceServers: async (userId, callId) => {
+      await checkIceServersRequest({ userId, callId }, cluster.directory);
+      return buildIceServers(config.ice, { userId, callId }, clock.now());
+    },
   });
   const services: GrpcJsService[] = [
     { service: SignalService, impl: signalService },
@@ -147,6 +150,8 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
       isReady: () => ready,
       devTokenTtlS: config.auth.devTokenTtlS,
       webPushPublicKey: config.notifications.webPush?.publicKey,
+      logger,
+      corsAllowedOrigins: config.server.corsAllowedOrigins,
     }),
     logger,
     grpcServer,

@@ -32,3 +32,17 @@ test("production mode requires a verification key", () => {
     "production",
   );
 });
+
+test("CORS origins: same origin only by default; each allowed origin must be a bare origin", () => {
+  assert.deepEqual(loadConfig({}).server.corsAllowedOrigins, []);
+  const allowed = ["https://chat.example.com", "http://localhost:5173"];
+  const c = loadConfig({ CALLDROP_SERVER__CORS_ALLOWED_ORIGINS: JSON.stringify(allowed) });
+  assert.deepEqual(c.server.corsAllowedOrigins, allowed);
+  for (const bad of ["https://chat.example.com/", "https://chat.example.com/app", "*", "chat.example.com"]) {
+    assert.throws(
+      () => loadConfig({ CALLDROP_SERVER__CORS_ALLOWED_ORIGINS: JSON.stringify([bad]) }),
+      /must be an origin[\s\S]*server\.corsAllowedOrigins\[0\]/,
+      bad,
+    );
+  }
+});

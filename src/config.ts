@@ -11,6 +11,11 @@ import { validateIceConfig } from "./app/ice-servers.ts";
 
 const ms = z.number().int().positive();
 
+/** A web origin: scheme, host and optional port, nothing else (as browsers send it in `Origin`). */
+const origin = z.string().refine((o) => URL.canParse(o) && new URL(o).origin === o, {
+  error: "must be an origin like https://app.example.com (scheme://host[:port], no path or trailing slash)",
+});
+
 const schema = z.strictObject({
   /** local: dev token issuer on, friendly defaults. production: real keys required. */
   mode: z.enum(["local", "production"]).default("local"),
@@ -36,6 +41,11 @@ const schema = z.strictObject({
       maxConnectionAgeMs: ms.default(30 * 60_000),
       /** On SIGTERM: how long to wait for streams to move before exiting. */
       drainTimeoutMs: ms.default(10_000),
+      /**
+       * Web origins whose pages may call the API (CORS), e.g. the messaging app's web client on
+       * ["https://chat.example.com"]. Empty (the default): same origin only.
+       */
+      corsAllowedOrigins: z.array(origin).default([]),
     })
     .prefault({}),
   auth: z

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createGrpcWebTransport } from "@connectrpc/connect-node";
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import { SignalService } from "../gen/calldrop/v1/signal_pb.js";
 import {
@@ -24,6 +24,8 @@ before(async () => {
     CALLDROP_CALLS__MAX_CANDIDATES_PER_CALL: "5",
     CALLDROP_LIMITS__MESSAGES_BURST: "50",
     CALLDROP_LIMITS__MESSAGES_PER_SECOND: "10",
+    CALLDROP_ICE__TURN_URLS: JSON.stringify(["turn:127.0.0.1:3478"]),
+    CALLDROP_ICE__TURN_SECRET: JSON.stringify("turn-secret"),
   });
 });
 after(async () => {
@@ -227,6 +229,73 @@ describe("signaling input", () => {
     assert.equal(status.code, grpc.status.INVALID_ARGUMENT);
     assert.match(status.details, /hello/);
     client.close();
+  });
+});
+
+describe("GetIceServers", () => {
+  /** GetIceServers over gRPC (grpc-js, as mobile apps), Connect and gRPC-Web; resolves with the TURN username. */
+  function iceClients(token: string): Record<"grpc" | "connect" | "grpcWeb", (callId: string) => Promise<string>> {
+    const headers = { authorization: `Bearer ${token}` };
+    const over = (transport: Parameters<typeof createClient>[1]) => async (callId: string) => {
+      try {
+        return (await createClient(SignalService, transport).getIceServers({ callId }, { headers })).iceServers[0]
+          ?.username as string;
+      } catch (err) {
+        const ce = ConnectError.from(err);
+        throw new CommandFailed(Code[ce.code].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase(), ce.rawMessage);
+      }
+    };
+    return {
+      grpc: (callId) =>
+        new Promise((resolve, reject) => {
+          const client = rawGrpcSignalClient(server.baseUrl);
+          const md = new grpc.Metadata();
+          md.set("authorization", headers.authorization);
+          client.GetIceServers(
+            { callId },
+            md,
+            (err: grpc.ServiceError | null, res: { iceServers: { username: string }[] }) => {
+              client.close();
+              if (err) reject(new CommandFailed(String(grpc.status[err.code]).toLowerCase(), err.details));
+              else resolve(res.iceServers[0]?.username as string);
+            },
+          );
+        }),
+      connect: over(createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" })),
+      grpcWeb: over(createGrpcWebTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" })),
+    };
+  }
+
+  test("credentials only for the caller's own call (or none), with a clean TURN username, on every transport", async () => {
+    const { alice, bob, callId } = await answeredCall();
+    const mallory = user("mallory");
+    const clients = {
+      alice: iceClients(await server.token(alice.userId)),
+      bob: iceClients(await server.token(bob.userId)),
+      mallory: iceClients(await server.token(mallory)),
+    };
+    for (const transport of ["grpc", "connect", "grpcWeb"] as const) {
+      const what = (s: string) => `${transport}: ${s}`;
+      const refused = async (p: Promise<string>, code: string, message: RegExp, s: string) =>
+        assert.rejects(p, (err: CommandFailed) => {
+          assert.ok(err instanceof CommandFailed, what(`${s}: ${err}`));
+          assert.equal(err.code, code, what(`${s}: ${err.message}`));
+          assert.match(err.message, message, what(s));
+          return true;
+        });
+      assert.match(await clients.alice[transport](callId), new RegExp(`^\\d+:${callId}$`), what("the caller"));
+      assert.match(await clients.bob[transport](callId), new RegExp(`^\\d+:${callId}$`), what("the callee"));
+      assert.match(await clients.mallory[transport](""), new RegExp(`^\\d+:${mallory}$`), what("user-scoped"));
+      await refused(clients.mallory[transport](callId), "permission_denied", /not a participant/, "another's call");
+      await refused(clients.alice[transport](unknownCallId), "not_found", /no such call/, "an unknown call");
+      for (const bad of ["../../../etc/passwd", "a\u0000b", "x".repeat(10_000), "1:2:3", `${callId}:x`]) {
+        await refused(clients.alice[transport](bad), "invalid_argument", /call_id is malformed/, bad.slice(0, 20));
+      }
+    }
+    await alice.command("hangup", { callId });
+    assert.equal((await bob.next("callEnded")).value.outcome, 1, "the call was untouched by all of it");
+    alice.drop();
+    bob.drop();
   });
 });
 

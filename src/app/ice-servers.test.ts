@@ -1,11 +1,15 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { describe, it } from "node:test";
+import type { CallState } from "../domain/call-types.ts";
+import { type DomainErrorCode, isDomainError } from "../domain/errors.ts";
 import {
   buildIceServers,
+  checkIceServersRequest,
   DEFAULT_ICE_CONFIG,
   type IceConfig,
   turnCredential,
+  turnUsername,
   validateIceConfig,
 } from "./ice-servers.ts";
 
@@ -47,6 +51,68 @@ describe("buildIceServers", () => {
 
   it("refuses TURN URLs without a secret", () => {
     assert.throws(() => buildIceServers({ ...config, turnSecret: "" }, { userId: "a" }, NOW_MS), /turnSecret/);
+  });
+});
+
+describe("checkIceServersRequest", () => {
+  const ringing = "0190f3a2-0000-7000-8000-000000000001";
+  const ended = "0190f3a2-0000-7000-8000-000000000002";
+  const call = (callId: string) => ({
+    callId,
+    caller: { userId: "alice", deviceId: "p" },
+    calleeUserId: "bob",
+    video: false,
+    startedAtMs: 0,
+    ringDeadlineMs: 30_000,
+  });
+  const states: Record<string, CallState> = {
+    [ringing]: { phase: "ringing", call: call(ringing), ringing: ["w"], pushed: false },
+    [ended]: { phase: "ended", call: call(ended), end: { outcome: "completed", reason: "hangup", endedAtMs: 1 } },
+  };
+  const directory = {
+    find: async (callId: string) => {
+      const state = states[callId];
+      return state && { callId, ownerNodeId: "n1", state };
+    },
+  };
+  const refusedWith = (code: DomainErrorCode) => (err: unknown) => isDomainError(err, code);
+
+  it("lets anyone have a user-scoped credential, and the participants one for their call", async () => {
+    await checkIceServersRequest({ userId: "mallory" }, directory);
+    await checkIceServersRequest({ userId: "mallory", callId: "" }, directory);
+    await checkIceServersRequest({ userId: "alice", callId: ringing }, directory);
+    await checkIceServersRequest({ userId: "bob", callId: ringing }, directory);
+  });
+
+  it("refuses malformed call ids as invalid_argument", async () => {
+    for (const callId of ["../../../etc/passwd", "a\u0000b", "x".repeat(10_000), "1:2:3", ringing.toUpperCase()]) {
+      await assert.rejects(checkIceServersRequest({ userId: "alice", callId }, directory), (err: Error) => {
+        assert.ok(isDomainError(err, "invalid_argument"), String(err));
+        assert.match(err.message, /call_id/);
+        return true;
+      });
+    }
+  });
+
+  it("refuses someone else's call as not_participant, and unknown or ended calls as not_found", async () => {
+    await assert.rejects(
+      checkIceServersRequest({ userId: "mallory", callId: ringing }, directory),
+      refusedWith("not_participant"),
+    );
+    const unknown = "0190f3a2-0000-7000-8000-000000000003";
+    await assert.rejects(
+      checkIceServersRequest({ userId: "alice", callId: unknown }, directory),
+      refusedWith("not_found"),
+    );
+    await assert.rejects(
+      checkIceServersRequest({ userId: "alice", callId: ended }, directory),
+      refusedWith("not_found"),
+    );
+  });
+
+  it("turnUsername never takes an id with ':' or control characters", () => {
+    for (const id of ["1:2:3", "a\u0000b", "a b", "\u00e9", ""]) assert.throws(() => turnUsername(1, id), /printable/);
+    assert.equal(turnUsername(1.9, "alice@example.com"), "1:alice@example.com");
   });
 });
 

@@ -5,6 +5,9 @@
  * base64(HMAC-SHA1(secret, username)). Pure apart from the HMAC; time is passed in.
  */
 import { createHmac } from "node:crypto";
+import { DomainError } from "../domain/errors.ts";
+import { checkCallId } from "../domain/limits.ts";
+import type { CallDirectory } from "./ports/call-directory.ts";
 
 /**
  * ICE/TURN settings: the `ice` section of the config tree (src/config.ts). The
@@ -52,9 +55,30 @@ export function turnCredential(secret: string, username: string): string {
   return createHmac("sha1", secret).update(username).digest("base64");
 }
 
-/** The TURN REST username valid until `expiryUnixSeconds`. */
+/** The TURN REST username valid until `expiryUnixSeconds`; `id` is printable ASCII without ':' (coturn splits on it). */
 export function turnUsername(expiryUnixSeconds: number, id: string): string {
+  if (!/^[\x21-\x39\x3b-\x7e]+$/.test(id)) throw new Error("a TURN username id must be printable ASCII without ':'");
   return `${Math.floor(expiryUnixSeconds)}:${id}`;
+}
+
+/**
+ * Checks who may have a credential for what: without a call id, any user (the credential
+ * is scoped to the user); with one, only a participant of that call while it is in
+ * progress. Throws invalid_argument for a malformed id, not_found for no such call in
+ * progress, not_participant for someone else's call.
+ */
+export async function checkIceServersRequest(
+  request: IceServersRequest,
+  calls: Pick<CallDirectory, "find">,
+): Promise<void> {
+  if (!request.callId) return;
+  checkCallId(request.callId);
+  const live = await calls.find(request.callId);
+  if (!live || live.state.phase === "ended") throw new DomainError("not_found", "no such call in progress");
+  const { caller, calleeUserId } = live.state.call;
+  if (caller.userId !== request.userId && calleeUserId !== request.userId) {
+    throw new DomainError("not_participant", "you are not a participant of this call");
+  }
 }
 
 /** Builds the GetIceServers answer for `request` at `nowMs`. */

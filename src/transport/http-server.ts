@@ -10,17 +10,18 @@ import { existsSync } from "node:fs";
 import http from "node:http";
 import http2 from "node:http2";
 import net, { type AddressInfo } from "node:net";
+import { cors as connectCors } from "@connectrpc/connect";
 import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
+import cors from "cors";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import sirv from "sirv";
 import { isDomainError } from "../domain/errors.ts";
 import type { Authenticator } from "./auth.ts";
 
-type Handler = (
-  req: http.IncomingMessage | http2.Http2ServerRequest,
-  res: http.ServerResponse | http2.Http2ServerResponse,
-) => void;
+type Req = http.IncomingMessage | http2.Http2ServerRequest;
+type Res = http.ServerResponse | http2.Http2ServerResponse;
+type Handler = (req: Req, res: Res) => void;
 
 /** What the HTTP layer serves besides RPCs. */
 export interface HttpServerDeps {
@@ -32,6 +33,10 @@ export interface HttpServerDeps {
   readonly devTokenTtlS: number;
   /** The VAPID public key (base64url) the web client subscribes with; absent when Web Push is off. */
   readonly webPushPublicKey?: string | undefined;
+  /** Where failures of the routes are logged. */
+  readonly logger: Logger;
+  /** Origins whose pages may call every route (CORS); empty: same origin only. */
+  readonly corsAllowedOrigins: readonly string[];
 }
 
 /** A listening server. */
@@ -41,26 +46,30 @@ export interface HttpServer {
   close(graceMs: number): Promise<void>;
 }
 
-/** Routes plain HTTP paths; everything else goes to the RPC handler, then static files. */
+/**
+ * Routes plain HTTP paths; everything else goes to the RPC handler, then static files.
+ * Whatever a route throws or rejects with becomes an error response, never a crash:
+ * 400 with the message of a DomainError, else 500 (logged, details hidden). CORS comes
+ * first: preflights are answered for every path, and only allowed origins are named in
+ * Access-Control-Allow-Origin (the Connect protocols' methods and headers, plus the bearer token).
+ */
 export function createRouter(deps: HttpServerDeps): Handler {
-  const text = (res: Parameters<Handler>[1], status: number, body: string, type = "text/plain; charset=utf-8") => {
-    res.statusCode = status;
-    res.setHeader("content-type", type);
-    res.setHeader("cache-control", "no-store");
-    res.end(body);
-  };
-  return (req, res) => {
-    const url = new URL(req.url ?? "/", "http://localhost");
+  const allowCors = cors({
+    origin: [...deps.corsAllowedOrigins],
+    methods: [...connectCors.allowedMethods],
+    allowedHeaders: [...connectCors.allowedHeaders, "Authorization"],
+    exposedHeaders: [...connectCors.exposedHeaders],
+    maxAge: 7200,
+  });
+  const route = (req: Req, res: Res): Promise<void> | undefined => {
+    // A path only (never "//host…", which would parse as another origin): req.url is client text.
+    const url = new URL(`http://localhost/${(req.url ?? "/").replace(/^\/+/, "")}`);
     if (req.method === "GET" && url.pathname === "/healthz") return text(res, 200, "ok\n");
     if (req.method === "GET" && url.pathname === "/readyz") {
       return deps.isReady() ? text(res, 200, "ready\n") : text(res, 503, "not ready\n");
     }
     if (req.method === "GET" && url.pathname === "/metrics") {
-      deps.registry.metrics().then(
-        (body) => text(res, 200, body, deps.registry.contentType),
-        (err: unknown) => text(res, 500, String(err)),
-      );
-      return;
+      return deps.registry.metrics().then((body) => text(res, 200, body, deps.registry.contentType));
     }
     if (req.method === "GET" && url.pathname === "/client-config") {
       return text(res, 200, JSON.stringify({ webPushPublicKey: deps.webPushPublicKey ?? null }), "application/json");
@@ -68,14 +77,38 @@ export function createRouter(deps: HttpServerDeps): Handler {
     if (req.method === "GET" && url.pathname === "/dev/token") {
       const issue = deps.auth.issueDevToken;
       if (!issue) return text(res, 404, "dev tokens are only issued in local mode\n");
-      issue(url.searchParams.get("user") ?? "", deps.devTokenTtlS).then(
-        (token) => text(res, 200, JSON.stringify({ token, expiresInS: deps.devTokenTtlS }), "application/json"),
-        (err: unknown) => text(res, isDomainError(err) ? 400 : 500, `${isDomainError(err) ? err.message : "error"}\n`),
+      return issue(url.searchParams.get("user") ?? "", deps.devTokenTtlS).then((token) =>
+        text(res, 200, JSON.stringify({ token, expiresInS: deps.devTokenTtlS }), "application/json"),
       );
-      return;
     }
     deps.rpc(req, res);
   };
+  const fail = (req: Req, res: Res, err: unknown) => {
+    if (!isDomainError(err)) deps.logger.error({ err, method: req.method, url: req.url }, "HTTP handler failed");
+    if (res.headersSent)
+      ("stream" in res ? res.stream : res).destroy(); // too late for a status: cut it short
+    else if (isDomainError(err)) text(res, 400, `${err.message}\n`);
+    else text(res, 500, "internal error\n");
+  };
+  return (req, res) => {
+    try {
+      // The cors middleware calls back synchronously (the origins are static), so this try covers the route.
+      allowCors(req, res, (err?: unknown) => {
+        if (err) throw err;
+        route(req, res)?.catch((e: unknown) => fail(req, res, e));
+      });
+    } catch (err) {
+      fail(req, res, err);
+    }
+  };
+}
+
+function text(res: Res, status: number, body: string, type = "text/plain; charset=utf-8"): undefined {
+  res.statusCode = status;
+  res.setHeader("content-type", type);
+  res.setHeader("cache-control", "no-store");
+  res.end(body);
+  return undefined;
 }
 
 /** The handler for requests no RPC route matched. */

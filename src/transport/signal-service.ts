@@ -20,7 +20,8 @@ export interface SignalServiceDeps {
   readonly signaling: Signaling;
   readonly clock: Clock;
   readonly metrics: Metrics;
-  readonly iceServers: (userId: string, callId: string) => IceServersAnswer;
+  /** The GetIceServers answer for a user and an optional call id (empty: none); rejects with a DomainError. */
+  readonly iceServers: (userId: string, callId: string) => Promise<IceServersAnswer>;
   readonly maxQueuedEvents: number;
   readonly maxConnectionAgeMs: number;
 }
@@ -117,7 +118,7 @@ export function createSignalService(deps: SignalServiceDeps): ServiceImpl<typeof
     },
     async getIceServers(req, ctx) {
       const identity = callerOf(ctx);
-      const answer = deps.iceServers(identity.userId, req.callId);
+      const answer = await deps.iceServers(identity.userId, req.callId);
       return {
         iceServers: answer.iceServers.map((s) => ({ ...s, urls: [...s.urls] })),
         ttlSeconds: answer.ttlSeconds,
