@@ -5,7 +5,6 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { type Logger, pino } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { DeviceService } from "../gen/calldrop/v1/device_pb.js";
@@ -29,6 +28,7 @@ import { DomainError } from "./domain/errors.ts";
 import { createPushStack } from "./push-stack.ts";
 import { createCallStore } from "./store-stack.ts";
 import { createAuthenticator, createAuthInterceptor } from "./transport/auth.ts";
+import { createConnectNodeHandler } from "./transport/connect-node-handler.ts";
 import { createDeviceService } from "./transport/device-service.ts";
 import type { GrpcJsService } from "./transport/grpc-js-adapter.ts";
 import { createGrpcJsEngine } from "./transport/grpc-js-engine.ts";
@@ -127,14 +127,18 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     { service: DeviceService, impl: createDeviceService(push.devices) },
   ];
   const interceptors = [createRpcInterceptor(metrics, logger), createAuthInterceptor(auth)];
-  const rpc = connectNodeAdapter({
-    routes: (router) => {
-      for (const { service, impl } of services) router.service(service, impl);
+  const rpc = createConnectNodeHandler(
+    {
+      routes: (router) => {
+        for (const { service, impl } of services) router.service(service, impl);
+      },
+      interceptors,
+      readMaxBytes: config.server.maxMessageBytes,
+      fallback: createFallback(config.server.staticDir),
     },
-    interceptors,
-    readMaxBytes: config.server.maxMessageBytes,
-    fallback: createFallback(config.server.staticDir),
-  });
+    metrics,
+    logger,
+  );
   let ready = false;
   const router = createRouter({
     rpc: discardUnreadBody(rpc),
@@ -148,7 +152,7 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     router,
     logger,
     config.server.http2Engine === "grpc-js"
-      ? createGrpcJsEngine(config.server, services, interceptors, router)
+      ? createGrpcJsEngine(config.server, services, interceptors, router, { metrics, logger })
       : undefined,
   );
 

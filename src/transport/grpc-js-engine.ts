@@ -7,9 +7,12 @@
  */
 import http2 from "node:http2";
 import type net from "node:net";
-import type { Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
+import type { Logger } from "pino";
+import type { Metrics } from "../app/metrics.ts";
 import { addServices, type GrpcJsService } from "./grpc-js-adapter.ts";
+import { recordRefused } from "./rpc-interceptor.ts";
 
 type Handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
 type StreamListener = (
@@ -38,14 +41,38 @@ export function isGrpcProto(contentType: string | undefined): boolean {
   return /^application\/grpc(\+proto)?\s*(;|$)/i.test(contentType ?? "");
 }
 
+/**
+ * grpc-js answers a unary or server-streaming call without exactly one request message (an empty
+ * body, a truncated frame, two frames) itself, as unimplemented, before any handler runs. It is a
+ * malformed request: answered invalid_argument and counted like the RPCs the interceptors see.
+ */
+function malformedCalls(metrics: Metrics, logger: Logger): grpc.ServerInterceptor {
+  return (method, call) =>
+    new grpc.ServerInterceptingCall(
+      call,
+      new grpc.ResponderBuilder()
+        .withSendStatus((status, next) => {
+          const count = /^Received (no|a second) request message/.exec(status.details)?.[1];
+          if (status.code !== grpc.status.UNIMPLEMENTED || !count) return next(status);
+          const details = `malformed request: ${count === "no" ? "no complete request message" : "more than one request message"}`;
+          const [service = "", name = ""] = method.path.split("/").slice(1);
+          recordRefused(metrics, logger, { service, method: name }, new ConnectError(details, Code.InvalidArgument));
+          next({ ...status, code: grpc.status.INVALID_ARGUMENT, details });
+        })
+        .build(),
+    );
+}
+
 /** Creates the engine; streams grpc-js does not speak go to `fallback`. */
 export function createGrpcJsEngine(
   options: GrpcJsEngineOptions,
   services: readonly GrpcJsService[],
   interceptors: readonly Interceptor[],
   fallback: Handler,
+  observe: { readonly metrics: Metrics; readonly logger: Logger },
 ): Http2Engine {
   const server = new grpc.Server({
+    interceptors: [malformedCalls(observe.metrics, observe.logger)],
     "grpc.max_receive_message_length": options.maxMessageBytes,
     "grpc.max_connection_age_ms": options.maxConnectionAgeMs,
     "grpc.max_connection_age_grace_ms": options.drainTimeoutMs,
