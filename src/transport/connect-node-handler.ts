@@ -4,7 +4,8 @@
  * decode (not the method's protobuf, a compressed frame without an encoding, an empty frame)
  * fails inside connect-es before any interceptor runs, reported as internal or unimplemented
  * (error-codes.ts). Its answer is rewritten to the invalid_argument the interceptors give the
- * same fault on a stream, in the framing of its protocol, and counted in the RPC metrics.
+ * same fault on a stream, in the framing of its protocol, and, like every request refused before
+ * the interceptors ran, counted in the RPC metrics.
  */
 import { Code, ConnectError, createConnectRouter } from "@connectrpc/connect";
 import { encodeEnvelope, readAllBytes, type UniversalServerResponse } from "@connectrpc/connect/protocol";
@@ -48,7 +49,18 @@ export function createConnectNodeHandler(
   };
 }
 
-/** `res` with a request-decoding error replaced by invalid_argument (reported to `refused`). */
+/**
+ * The error of an answer the interceptors never saw (they tag every error with x-request-id),
+ * reported to `refused` as counted, a request-decoding error replaced by invalid_argument.
+ */
+function refusal(err: ConnectError | undefined, refused: (err: ConnectError) => void): ConnectError | undefined {
+  if (!err || err.metadata.has("x-request-id")) return undefined;
+  const fixed = asDecodingError(err) ?? err;
+  refused(fixed);
+  return fixed === err ? undefined : fixed;
+}
+
+/** `res` as corrected by `refusal`. */
 async function corrected(
   res: UniversalServerResponse,
   refused: (err: ConnectError) => void,
@@ -59,20 +71,12 @@ async function corrected(
   // Connect unary: the error is the JSON body of a non-200 answer (never compressed: it is small).
   if (res.status !== 200 && type.startsWith("application/json") && !res.header?.has("content-encoding")) {
     const bytes = await readAllBytes(body, Number.MAX_SAFE_INTEGER);
-    const err = asDecodingError(errorFromJsonBytes(bytes, undefined, new ConnectError("", Code.Unknown)));
-    if (!err)
-      return {
-        ...res,
-        body: (async function* () {
-          yield bytes;
-        })(),
-      };
-    refused(err);
-    const json = errorToJsonBytes(err, {});
+    const fixed = refusal(errorFromJsonBytes(bytes, res.header, new ConnectError("", Code.Unknown)), refused);
+    const json = fixed ? errorToJsonBytes(fixed, {}) : bytes;
     res.header?.set("content-length", String(json.byteLength));
     return {
       ...res,
-      status: codeToHttpStatus(err.code),
+      status: fixed ? codeToHttpStatus(fixed.code) : res.status,
       body: (async function* () {
         yield json;
       })(),
@@ -87,14 +91,10 @@ async function corrected(
           const whole =
             chunk.byteLength >= 5 && new DataView(chunk.buffer, chunk.byteOffset).getUint32(1) === chunk.byteLength - 5;
           const fields = chunk[0] === trailerFlag && whole ? trailerParse(chunk.subarray(5)) : undefined;
-          const err = fields && findTrailerError(fields);
-          const fixed = err && asDecodingError(err);
-          if (!fields || !fixed) {
-            yield chunk;
-            continue;
-          }
-          refused(fixed);
-          yield encodeEnvelope(trailerFlag, trailerSerialize(setTrailerStatus(fields, fixed)));
+          const fixed = fields && refusal(findTrailerError(fields), refused);
+          yield fields && fixed
+            ? encodeEnvelope(trailerFlag, trailerSerialize(setTrailerStatus(fields, fixed)))
+            : chunk;
         }
       })(),
     };
@@ -105,11 +105,8 @@ async function corrected(
       ...res,
       body: (async function* () {
         yield* body;
-        const err = findTrailerError(trailer);
-        const fixed = err && asDecodingError(err);
-        if (!fixed) return;
-        refused(fixed);
-        setTrailerStatus(trailer, fixed);
+        const fixed = refusal(findTrailerError(trailer), refused);
+        if (fixed) setTrailerStatus(trailer, fixed);
       })(),
     };
   }

@@ -55,8 +55,10 @@ function checked(message: unknown): unknown {
   return message;
 }
 
+/** The call's messages, checked; never returns the source iterator, which would destroy the call before its status is sent. */
 async function* checkedStream(messages: AsyncIterable<unknown>): AsyncIterable<unknown> {
-  for await (const m of messages) yield checked(m);
+  const it = messages[Symbol.asyncIterator]();
+  for (let r = await it.next(); !r.done; r = await it.next()) yield checked(r.value);
 }
 
 /** The one request message of a server-streaming call, as connect-es hands it to the implementation. */

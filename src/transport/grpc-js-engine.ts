@@ -7,7 +7,7 @@
  */
 import http2 from "node:http2";
 import type net from "node:net";
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { type Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { Metrics } from "../app/metrics.ts";
@@ -42,22 +42,32 @@ export function isGrpcProto(contentType: string | undefined): boolean {
 }
 
 /**
- * grpc-js answers a unary or server-streaming call without exactly one request message (an empty
- * body, a truncated frame, two frames) itself, as unimplemented, before any handler runs. It is a
- * malformed request: answered invalid_argument and counted like the RPCs the interceptors see.
+ * grpc-js answers some calls itself before any handler runs: a unary or server-streaming call
+ * without exactly one request message (an empty body, a truncated frame, two frames) as
+ * unimplemented. That is a malformed request, answered invalid_argument; and every such answer
+ * (the interceptors tag theirs with x-request-id) is counted like the RPCs the interceptors see.
  */
-function malformedCalls(metrics: Metrics, logger: Logger): grpc.ServerInterceptor {
+function refusals(metrics: Metrics, logger: Logger): grpc.ServerInterceptor {
   return (method, call) =>
     new grpc.ServerInterceptingCall(
       call,
       new grpc.ResponderBuilder()
         .withSendStatus((status, next) => {
+          const ours = (status.metadata?.get("x-request-id").length ?? 0) > 0;
+          if (ours || status.code === grpc.status.OK || status.code === grpc.status.CANCELLED) return next(status);
           const count = /^Received (no|a second) request message/.exec(status.details)?.[1];
-          if (status.code !== grpc.status.UNIMPLEMENTED || !count) return next(status);
-          const details = `malformed request: ${count === "no" ? "no complete request message" : "more than one request message"}`;
+          const fixed =
+            status.code === grpc.status.UNIMPLEMENTED && count
+              ? {
+                  ...status,
+                  code: grpc.status.INVALID_ARGUMENT,
+                  details: `malformed request: ${count === "no" ? "no complete request message" : "more than one request message"}`,
+                }
+              : status;
           const [service = "", name = ""] = method.path.split("/").slice(1);
-          recordRefused(metrics, logger, { service, method: name }, new ConnectError(details, Code.InvalidArgument));
-          next({ ...status, code: grpc.status.INVALID_ARGUMENT, details });
+          const err = new ConnectError(fixed.details, fixed.code as number as Code);
+          recordRefused(metrics, logger, { service, method: name }, err);
+          next(fixed);
         })
         .build(),
     );
@@ -72,7 +82,7 @@ export function createGrpcJsEngine(
   observe: { readonly metrics: Metrics; readonly logger: Logger },
 ): Http2Engine {
   const server = new grpc.Server({
-    interceptors: [malformedCalls(observe.metrics, observe.logger)],
+    interceptors: [refusals(observe.metrics, observe.logger)],
     "grpc.max_receive_message_length": options.maxMessageBytes,
     "grpc.max_connection_age_ms": options.maxConnectionAgeMs,
     "grpc.max_connection_age_grace_ms": options.drainTimeoutMs,
