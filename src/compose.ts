@@ -5,9 +5,6 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { Interceptor } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
-import * as grpc from "@grpc/grpc-js";
 import { type Logger, pino } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { DeviceService } from "../gen/calldrop/v1/device_pb.js";
@@ -31,8 +28,10 @@ import { DomainError } from "./domain/errors.ts";
 import { createPushStack } from "./push-stack.ts";
 import { createCallStore } from "./store-stack.ts";
 import { createAuthenticator, createAuthInterceptor } from "./transport/auth.ts";
+import { createConnectNodeHandler } from "./transport/connect-node-handler.ts";
 import { createDeviceService } from "./transport/device-service.ts";
-import { addServices, type GrpcJsService } from "./transport/grpc-js-adapter.ts";
+import type { GrpcJsService } from "./transport/grpc-js-adapter.ts";
+import { createGrpcJsEngine } from "./transport/grpc-js-engine.ts";
 import { createHistoryService } from "./transport/history-service.ts";
 import { createFallback, createHttpServer, createRouter } from "./transport/http-server.ts";
 import { createRpcInterceptor } from "./transport/rpc-interceptor.ts";
@@ -131,30 +130,35 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     { service: DeviceService, impl: createDeviceService(push.devices) },
   ];
   const interceptors = [createRpcInterceptor(metrics, logger), createAuthInterceptor(auth)];
-  const rpc = connectNodeAdapter({
-    routes: (router) => {
-      for (const { service, impl } of services) router.service(service, impl);
+  const rpc = createConnectNodeHandler(
+    {
+      routes: (router) => {
+        for (const { service, impl } of services) router.service(service, impl);
+      },
+      interceptors,
+      readMaxBytes: config.server.maxMessageBytes,
+      fallback: createFallback(config.server.staticDir),
     },
-    interceptors,
-    readMaxBytes: config.server.maxMessageBytes,
-    fallback: createFallback(config.server.staticDir),
-  });
-  const grpcServer =
-    config.server.http2Engine === "grpc-js" ? createGrpcJsEngine(config, services, interceptors) : undefined;
-  let ready = false;
-  const http = createHttpServer(
-    createRouter({
-      rpc: discardUnreadBody(rpc),
-      registry,
-      auth,
-      isReady: () => ready,
-      devTokenTtlS: config.auth.devTokenTtlS,
-      webPushPublicKey: config.notifications.webPush?.publicKey,
-      logger,
-      corsAllowedOrigins: config.server.corsAllowedOrigins,
-    }),
+    metrics,
     logger,
-    grpcServer,
+  );
+  let ready = false;
+  const router = createRouter({
+    rpc: discardUnreadBody(rpc),
+    registry,
+    auth,
+    isReady: () => ready,
+    devTokenTtlS: config.auth.devTokenTtlS,
+    webPushPublicKey: config.notifications.webPush?.publicKey,
+    logger,
+    corsAllowedOrigins: config.server.corsAllowedOrigins,
+  });
+  const http = createHttpServer(
+    router,
+    logger,
+    config.server.http2Engine === "grpc-js"
+      ? createGrpcJsEngine(config.server, services, interceptors, router, { metrics, logger })
+      : undefined,
   );
 
   return {
@@ -181,22 +185,5 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
       await push.close();
       await store.close();
     },
-  };
-}
-
-/** The grpc-js engine for HTTP/2 connections, with the same services and interceptors. */
-function createGrpcJsEngine(config: Config, services: readonly GrpcJsService[], interceptors: readonly Interceptor[]) {
-  const server = new grpc.Server({
-    "grpc.max_receive_message_length": config.server.maxMessageBytes,
-    "grpc.max_connection_age_ms": config.server.maxConnectionAgeMs,
-    "grpc.max_connection_age_grace_ms": config.server.drainTimeoutMs,
-    "grpc.keepalive_time_ms": 60_000,
-    "grpc.keepalive_timeout_ms": 20_000,
-  });
-  addServices(server, services, interceptors);
-  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-  return {
-    inject: (socket: import("node:net").Socket) => injector.injectConnection(socket),
-    drain: (graceMs: number) => injector.drain(graceMs),
   };
 }

@@ -16,6 +16,7 @@ import {
   rawGrpcSignalClient,
   webDevice,
 } from "./support/devices.ts";
+import { sendRaw } from "./support/raw-rpc.ts";
 import { type ServerProcess, startServer } from "./support/server-process.ts";
 
 let server: ServerProcess;
@@ -336,3 +337,95 @@ describe("history access", () => {
     bob.drop();
   });
 });
+
+/** The frame of a length-prefixed protocol: flags, 4-byte big-endian length, data. */
+const frame = (data: Uint8Array, flags = 0) => {
+  const out = new Uint8Array(5 + data.length);
+  out[0] = flags;
+  new DataView(out.buffer).setUint32(1, data.length);
+  out.set(data, 5);
+  return out;
+};
+/** Field 1 (length-delimited) announces 5 bytes and ends after 1: no message parses from it. */
+const notProtobuf = Uint8Array.from([0x0a, 0x05, 0x01]);
+const undecodable = {
+  "malformed protobuf": frame(notProtobuf),
+  "truncated frame": frame(Uint8Array.from([0x08, 0x01])).subarray(0, 6),
+  "compressed flag without an encoding": frame(Uint8Array.from([0x08, 0x01]), 1),
+  "no frame at all": new Uint8Array(0),
+};
+
+async function handledTotal(baseUrl: string, method: string, code: string): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const line = text
+    .split("\n")
+    .find(
+      (l) =>
+        l.startsWith("calldrop_rpc_handled_total{") && l.includes(`method="${method}"`) && l.includes(`code="${code}"`),
+    );
+  return line ? Number(line.split(" ").at(-1)) : 0;
+}
+
+for (const engine of ["grpc-js", "connect-node"] as const) {
+  describe(`requests that do not decode, HTTP/2 engine ${engine}`, () => {
+    // A client's broken bytes are its fault: invalid_argument, never internal (a 5xx that pages
+    // on-call) nor unimplemented, and counted as such, whatever the protocol, RPC kind or engine.
+    let own: ServerProcess;
+    before(async () => {
+      own = await startServer({ CALLDROP_SERVER__HTTP2_ENGINE: engine });
+    });
+    after(() => own?.stop());
+
+    const rpcs = [
+      { method: "Send", kind: "unary" },
+      { method: "Subscribe", kind: "server_streaming" },
+      { method: "Connect", kind: "bidi_streaming" },
+    ] as const;
+    const protocols = [
+      { contentType: "application/grpc", versions: ["2"], framed: true },
+      { contentType: "application/grpc-web+proto", versions: ["1.1", "2"], framed: true },
+      { contentType: "application/connect+proto", versions: ["1.1", "2"], framed: true, streaming: true },
+      { contentType: "application/proto", versions: ["1.1", "2"], framed: false, unary: true },
+    ] as const;
+    for (const { method, kind } of rpcs) {
+      test(`${method} (${kind}): invalid_argument with a message on every protocol, counted as invalid_argument`, async () => {
+        const token = `Bearer ${await own.token(user("undecodable"))}`;
+        const before = {
+          invalid: await handledTotal(own.baseUrl, method, "invalid_argument"),
+          internal: await handledTotal(own.baseUrl, method, "internal"),
+          unimplemented: await handledTotal(own.baseUrl, method, "unimplemented"),
+        };
+        let sent = 0;
+        for (const p of protocols) {
+          if ("unary" in p && kind !== "unary") continue;
+          if ("streaming" in p && kind === "unary") continue;
+          for (const httpVersion of p.versions) {
+            if (kind === "bidi_streaming" && httpVersion === "1.1") continue;
+            const bodies = p.framed ? Object.entries(undecodable) : [["malformed protobuf", notProtobuf] as const];
+            for (const [what, body] of bodies) {
+              const reply = await sendRaw(
+                {
+                  httpVersion,
+                  path: `/calldrop.v1.SignalService/${method}`,
+                  contentType: p.contentType,
+                  authorization: token,
+                  body,
+                },
+                own.port,
+              );
+              const where = `${what} as ${p.contentType} over HTTP/${httpVersion}`;
+              assert.equal(reply.kind, "rpc", `${where}: ${JSON.stringify(reply)}`);
+              if (reply.kind !== "rpc") continue;
+              assert.equal(Code[reply.code], Code[Code.InvalidArgument], `${where}: ${reply.message}`);
+              assert.ok(reply.message.trim().length > 0, `${where}: no message`);
+              sent++;
+            }
+          }
+        }
+        assert.equal(await handledTotal(own.baseUrl, method, "invalid_argument"), before.invalid + sent);
+        assert.equal(await handledTotal(own.baseUrl, method, "internal"), before.internal);
+        assert.equal(await handledTotal(own.baseUrl, method, "unimplemented"), before.unimplemented);
+      });
+    }
+  });
+}

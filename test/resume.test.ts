@@ -67,6 +67,34 @@ for (const [name, kind] of [
   });
 }
 
+for (const [name, kind] of [
+  ["mobile (bidi Connect)", mobileDevice],
+  ["web (Subscribe + Send)", webDevice],
+] as const) {
+  test(`${name}: session_ready is seq 0 on every stream, events count from 1 and a resume from 0 misses none`, async () => {
+    // signal.proto ServerEvent.seq: session_ready opens each stream and is not replayed.
+    const alice = await open(mobileDevice, `alice-seq-${kind.name}`);
+    const bob = await open(kind, `bob-seq-${kind.name}`);
+    assert.equal((await bob.next("sessionReady")).seq, 0);
+    assert.equal(bob.lastSeq(), 0, "nothing but session_ready yet");
+    bob.drop();
+    // Whether or not the server saw the drop yet, a resume from 0 replays everything after it.
+    const { callId } = await alice.command("startCall", { calleeUserId: bob.userId });
+    const resumed = await open(kind, bob.userId, {
+      resume: { resumeToken: bob.session.resumeToken, lastSeq: 0 },
+      events: [],
+    });
+    const ready = await resumed.next("sessionReady");
+    assert.deepEqual([ready.seq, ready.value.resumed], [0, true]);
+    const incoming = await resumed.next("incomingCall");
+    assert.equal(incoming.value.callId, callId);
+    assert.equal(incoming.seq, 1, "the session's first event, replayed");
+    await alice.command("hangup", { callId });
+    alice.drop();
+    resumed.drop();
+  });
+}
+
 test("a resume with an unknown token is refused with failed_precondition", async () => {
   await assert.rejects(
     open(mobileDevice, "carol", { resume: { resumeToken: "not-a-token", lastSeq: 1 } }),

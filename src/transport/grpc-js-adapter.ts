@@ -4,7 +4,11 @@
  * connect-node path. Mobile gRPC clients reach it over HTTP/2: bench/README.md
  * shows grpc-js relaying bidi streams with about half the CPU per message and a
  * third of the memory per idle stream of connect-node, so the hot path runs here
- * while connect-node keeps serving Connect and gRPC-Web over HTTP/1.1.
+ * while connect-node serves Connect and gRPC-Web (grpc-js-engine.ts splits the streams).
+ *
+ * A request that does not decode is the client's fault: it reaches the interceptors as a
+ * `MalformedRequest` and fails there as invalid_argument (grpc-js itself would answer
+ * `internal` before any interceptor counted it).
  */
 import { create, type DescMethod, type DescService, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
@@ -19,6 +23,7 @@ import {
   type UnaryRequest,
 } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
+import { requestDecodingError } from "./error-codes.ts";
 
 /** One service and its implementation. */
 export interface GrpcJsService {
@@ -28,6 +33,39 @@ export interface GrpcJsService {
 }
 
 type Impl = (input: unknown, ctx: HandlerContext) => unknown;
+
+/** A request message that did not decode; thrown as invalid_argument where the handler reads it. */
+class MalformedRequest {
+  readonly error: ConnectError;
+  constructor(error: ConnectError) {
+    this.error = error;
+  }
+}
+
+function decode(method: DescMethod, bytes: Buffer): unknown {
+  try {
+    return fromBinary(method.input, bytes);
+  } catch (err) {
+    return new MalformedRequest(requestDecodingError(err));
+  }
+}
+
+function checked(message: unknown): unknown {
+  if (message instanceof MalformedRequest) throw message.error;
+  return message;
+}
+
+/** The call's messages, checked; never returns the source iterator, which would destroy the call before its status is sent. */
+async function* checkedStream(messages: AsyncIterable<unknown>): AsyncIterable<unknown> {
+  const it = messages[Symbol.asyncIterator]();
+  for (let r = await it.next(); !r.done; r = await it.next()) yield checked(r.value);
+}
+
+/** The one request message of a server-streaming call, as connect-es hands it to the implementation. */
+async function single(messages: AsyncIterable<unknown>): Promise<unknown> {
+  for await (const m of messages) return m;
+  throw new ConnectError("missing request message", Code.InvalidArgument);
+}
 type Call =
   | grpc.ServerUnaryCall<unknown, unknown>
   | grpc.ServerWritableStream<unknown, unknown>
@@ -51,7 +89,7 @@ export function addServices(
         responseStream: method.methodKind !== "unary",
         originalName: method.localName,
         requestSerialize: (m) => Buffer.from(toBinary(method.input, m as never)),
-        requestDeserialize: (b) => fromBinary(method.input, b),
+        requestDeserialize: (b) => decode(method, b),
         responseSerialize: (m) => Buffer.from(toBinary(method.output, m as never)),
         responseDeserialize: (b) => fromBinary(method.output, b),
       };
@@ -74,7 +112,11 @@ function handlerFor(service: DescService, method: DescMethod, impl: Impl, interc
       requestHeader: req.header,
       contextValues: req.contextValues,
     });
-    const output = req.stream ? impl(req.message, ctx) : await impl(req.message, ctx);
+    const output = !req.stream
+      ? await impl(checked(req.message), ctx)
+      : method.methodKind === "server_streaming"
+        ? impl(checked(await single(req.message)), ctx)
+        : impl(checkedStream(req.message), ctx);
     const base = { service, method, header: ctx.responseHeader, trailer: ctx.responseTrailer } as const;
     return req.stream
       ? { ...base, stream: true as const, message: output as AsyncIterable<never> }

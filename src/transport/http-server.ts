@@ -18,6 +18,7 @@ import type { Registry } from "prom-client";
 import sirv from "sirv";
 import { isDomainError } from "../domain/errors.ts";
 import type { Authenticator } from "./auth.ts";
+import type { Http2Engine } from "./grpc-js-engine.ts";
 
 type Req = http.IncomingMessage | http2.Http2ServerRequest;
 type Res = http.ServerResponse | http2.Http2ServerResponse;
@@ -129,11 +130,7 @@ export function createFallback(staticDir: string): NonNullable<ConnectNodeAdapte
  * Creates the single-port server around `handler`. HTTP/2 connections go to
  * `http2Connection` when given (the grpc-js engine), else to the same handler.
  */
-export function createHttpServer(
-  handler: Handler,
-  logger: Logger,
-  http2Connection?: { inject(socket: net.Socket): void; drain(graceMs: number): void },
-): HttpServer {
+export function createHttpServer(handler: Handler, logger: Logger, http2Connection?: Http2Engine): HttpServer {
   const h2 = http2.createServer({ settings: { maxConcurrentStreams: 1000 } }, handler);
   const h1 = http.createServer(handler);
   h1.keepAliveTimeout = 65_000;

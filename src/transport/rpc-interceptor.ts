@@ -72,6 +72,19 @@ export function createRpcInterceptor(metrics: Metrics, logger: Logger): Intercep
   };
 }
 
+/** Counts and logs an RPC that was refused before the interceptors ran (its request did not decode). */
+export function recordRefused(
+  metrics: Metrics,
+  logger: Logger,
+  labels: { service: string; method: string },
+  err: ConnectError,
+): void {
+  const code = codeName(err.code);
+  metrics.rpcStarted.inc(labels);
+  metrics.rpcHandled.inc({ ...labels, code });
+  logger.info({ rpc: `${labels.service}/${labels.method}`, code, reason: err.rawMessage }, "rpc");
+}
+
 /** Connect code names in snake_case ("ok", "permission_denied"), the `code` label's values. */
 export function codeName(code: Code): string {
   return Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();

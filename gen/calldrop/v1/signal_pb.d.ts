@@ -337,6 +337,8 @@ export declare type Hello = Message<"calldrop.v1.Hello"> & {
   resumeToken: string;
 
   /**
+   * The highest `seq` received; 0 when only `session_ready` was.
+   *
    * @generated from field: uint64 last_seq = 3;
    */
   lastSeq: bigint;
@@ -649,7 +651,9 @@ export declare const PingSchema: GenMessage<Ping>;
  */
 export declare type ServerEvent = Message<"calldrop.v1.ServerEvent"> & {
   /**
-   * Per-session, monotonically increasing, starting at 1.
+   * Per-session, monotonically increasing, starting at 1. 0 for `session_ready`:
+   * it opens every stream (fresh or resumed) and is not one of the session's
+   * events, so it is never replayed and never acknowledged by `Hello.last_seq`.
    *
    * @generated from field: uint64 seq = 1;
    */
@@ -774,7 +778,7 @@ export declare type ServerEvent = Message<"calldrop.v1.ServerEvent"> & {
 export declare const ServerEventSchema: GenMessage<ServerEvent>;
 
 /**
- * SessionReady is the first event of a stream: the session to resume with.
+ * SessionReady is the first event of a stream (seq 0): the session to resume with.
  *
  * @generated from message calldrop.v1.SessionReady
  */
@@ -1223,10 +1227,11 @@ export declare const MediaConnectionStateSchema: GenEnum<MediaConnectionState>;
  * (browsers cannot stream requests) use `Subscribe` for server events and `Send`
  * for commands; both paths share the same envelopes and the same semantics.
  *
- * Every server event carries a per-session, monotonically increasing `seq`.
- * A client whose stream drops reconnects with the session's resume token and the
- * last `seq` it saw, within the grace period, and receives every missed event in
- * order.
+ * Every server event carries a per-session, monotonically increasing `seq`,
+ * starting at 1; `session_ready`, which opens every stream and is never replayed,
+ * carries 0. A client whose stream drops reconnects with the session's resume
+ * token and the last `seq` it saw, within the grace period, and receives every
+ * missed event in order (a client that saw only `session_ready` resumes from 0).
  *
  * @generated from service calldrop.v1.SignalService
  */

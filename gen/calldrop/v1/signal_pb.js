@@ -313,10 +313,11 @@ export const MediaConnectionState = /*@__PURE__*/
  * (browsers cannot stream requests) use `Subscribe` for server events and `Send`
  * for commands; both paths share the same envelopes and the same semantics.
  *
- * Every server event carries a per-session, monotonically increasing `seq`.
- * A client whose stream drops reconnects with the session's resume token and the
- * last `seq` it saw, within the grace period, and receives every missed event in
- * order.
+ * Every server event carries a per-session, monotonically increasing `seq`,
+ * starting at 1; `session_ready`, which opens every stream and is never replayed,
+ * carries 0. A client whose stream drops reconnects with the session's resume
+ * token and the last `seq` it saw, within the grace period, and receives every
+ * missed event in order (a client that saw only `session_ready` resumes from 0).
  *
  * @generated from service calldrop.v1.SignalService
  */
