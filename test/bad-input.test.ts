@@ -24,7 +24,8 @@ before(async () => {
   server = await startServer({
     CALLDROP_CALLS__MAX_CANDIDATES_PER_CALL: "5",
     CALLDROP_LIMITS__MESSAGES_BURST: "50",
-    CALLDROP_LIMITS__MESSAGES_PER_SECOND: "10",
+    // Refills slower than any machine sends, so the flood test counts the burst, not the CPU's speed.
+    CALLDROP_LIMITS__MESSAGES_PER_SECOND: "0.1",
     CALLDROP_ICE__TURN_URLS: JSON.stringify(["turn:127.0.0.1:3478"]),
     CALLDROP_ICE__TURN_SECRET: JSON.stringify("turn-secret"),
   });
@@ -199,7 +200,7 @@ describe("signaling input", () => {
     const limited = results.filter(
       (r) => r.status === "rejected" && (r.reason as CommandFailed).code === "resource_exhausted",
     );
-    assert.ok(limited.length >= 50, `only ${limited.length} of 120 were limited`);
+    assert.ok(limited.length >= 60, `only ${limited.length} of 120 were limited (burst 50)`);
     const { alice, bob, callId } = await answeredCall();
     await alice.command("hangup", { callId });
     assert.equal((await bob.next("callEnded")).value.outcome, 1);
