@@ -20,12 +20,11 @@ import { createNotificationMetrics } from "./app/notification-metrics.ts";
 import type { CallStore } from "./app/ports/call-store.ts";
 import type { Clock } from "./app/ports/clock.ts";
 import type { Notifier } from "./app/ports/notifier.ts";
-import { createRateLimiter } from "./app/rate-limiter.ts";
-import { createSignaling } from "./app/signaling.ts";
 import { type ClusterStack, createClusterStack } from "./cluster-stack.ts";
 import type { Config } from "./config.ts";
 import { DomainError } from "./domain/errors.ts";
 import { createPushStack } from "./push-stack.ts";
+import { createNodeSignaling } from "./signaling-stack.ts";
 import { createCallStore } from "./store-stack.ts";
 import { createAuthenticator, createAuthInterceptor } from "./transport/auth.ts";
 import { createConnectNodeHandler } from "./transport/connect-node-handler.ts";
@@ -96,23 +95,7 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     ports.notifier ?? push.notifier ?? createLogNotifier(logger, 1000, createNotificationMetrics(registry));
   cluster = await createClusterStack(config, { clock, store, notifier, metrics, logger, registry });
   const { hub, calls } = cluster;
-  const signaling = createSignaling({
-    hub,
-    calls: cluster.routing,
-    sessions: cluster.sessions,
-    handoff: cluster.handoff,
-    clock,
-    metrics,
-    commands: cluster.commands,
-    callStartLimit: createRateLimiter({
-      capacity: config.limits.callStartsBurst,
-      perSecond: config.limits.callStartsPerSecond,
-    }),
-    messageLimit: createRateLimiter({
-      capacity: config.limits.messagesBurst,
-      perSecond: config.limits.messagesPerSecond,
-    }),
-  });
+  const signaling = createNodeSignaling(config, cluster, { clock, metrics });
   const signalService = createSignalService({
     signaling,
     clock,
