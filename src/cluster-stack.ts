@@ -15,10 +15,10 @@ import type { Registry } from "prom-client";
 import { createEtcdCallDirectory } from "./adapters/directory/etcd-call-directory.ts";
 import { createMemoryCallDirectory } from "./adapters/directory/memory-call-directory.ts";
 import { createSqliteCallDirectory } from "./adapters/directory/sqlite-call-directory.ts";
-import { createInProcessPeers } from "./adapters/peers/in-process-peers.ts";
+import { createInProcessPeers, type InProcessBus } from "./adapters/peers/in-process-peers.ts";
 import { startRelayPeers } from "./adapters/peers/relay-peers.ts";
 import { createEtcdPresence } from "./adapters/presence/etcd-presence.ts";
-import { createInProcessPresence } from "./adapters/presence/in-process-presence.ts";
+import { createInProcessPresence, type InProcessRegistry } from "./adapters/presence/in-process-presence.ts";
 import { type CallRouting, createCallRouting } from "./app/call-routing.ts";
 import { type CallService, createCallService } from "./app/call-service.ts";
 import { createCallTakeover } from "./app/call-takeover.ts";
@@ -74,6 +74,11 @@ export interface ClusterStackDeps {
   readonly registry: Registry;
   /** Instead of the call directory on the embedded store (tests). */
   readonly directory?: CallDirectory;
+  /**
+   * Without `config.cluster`: presence and peers shared with the other nodes of this process
+   * (multi-node tests without etcd or a network) instead of private ones.
+   */
+  readonly inProcess?: { readonly registry: InProcessRegistry; readonly bus: InProcessBus };
 }
 
 /** Builds the stack for `config` (joins the cluster when `config.cluster` is set). */
@@ -113,8 +118,8 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
     [presence, peers] = [joined, relay];
     logger.info({ nodeId, relayPort: relay.port }, "joined cluster");
   } else {
-    presence = createInProcessPresence({ nodeId, address: "in-process" });
-    peers = createInProcessPeers(nodeId);
+    presence = createInProcessPresence({ nodeId, address: "in-process", registry: deps.inProcess?.registry });
+    peers = createInProcessPeers(nodeId, deps.inProcess?.bus);
   }
   const directory = deps.directory ?? createDirectory(config);
 
