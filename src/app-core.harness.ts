@@ -15,14 +15,14 @@ import { createLogNotifier, type LogNotifier } from "./adapters/notify/log-notif
 import { createInProcessBus } from "./adapters/peers/in-process-peers.ts";
 import { createInProcessRegistry } from "./adapters/presence/in-process-presence.ts";
 import { createSqliteCallStore } from "./adapters/store/sqlite-call-store.ts";
-import { createMetrics } from "./app/metrics.ts";
+import { createMetrics, type Metrics } from "./app/metrics.ts";
 import type { CallDirectory } from "./app/ports/call-directory.ts";
 import type { CallStore } from "./app/ports/call-store.ts";
 import type { SessionEvent, SessionEventBody } from "./app/session-events.ts";
 import type { Session, SessionSink } from "./app/session-hub.ts";
 import type { Signaling } from "./app/signaling.ts";
 import { type ClusterStack, createClusterStack } from "./cluster-stack.ts";
-import { loadConfig } from "./config.ts";
+import { type Config, loadConfig } from "./config.ts";
 import type { Command } from "./domain/commands.ts";
 import { createNodeSignaling } from "./signaling-stack.ts";
 
@@ -31,6 +31,7 @@ export interface TestNode {
   readonly stack: ClusterStack;
   readonly signaling: Signaling;
   readonly clock: ScopedClock;
+  readonly metrics: Metrics;
   /** False once crashed. */
   alive: boolean;
 }
@@ -69,6 +70,7 @@ interface Connection {
 
 /** Nodes, devices and time of one test. */
 export interface TestCluster {
+  readonly config: Config;
   readonly clock: ManualClock;
   readonly store: CallStore;
   readonly directory: CallDirectory;
@@ -90,7 +92,7 @@ export interface TestCluster {
 }
 
 /** Waits (turn by turn of the event loop, at most `deadlineMs` of wall time) until `cond` holds. */
-async function until(what: string, cond: () => boolean, deadlineMs = 5_000): Promise<void> {
+export async function until(what: string, cond: () => boolean, deadlineMs = 5_000): Promise<void> {
   const end = performance.now() + deadlineMs;
   while (!cond()) {
     if (performance.now() > end) throw new Error(`timed out waiting until ${what}`);
@@ -124,7 +126,7 @@ export async function createTestCluster(count = 2): Promise<TestCluster> {
     });
     stack.start();
     const signaling = createNodeSignaling(config, stack, { clock: nodeClock, metrics });
-    nodes.push({ stack, signaling, clock: nodeClock, alive: true });
+    nodes.push({ stack, signaling, clock: nodeClock, metrics, alive: true });
   }
   /** Per device: its stream breaks when the node it is connected to dies. */
   const breakOnCrash: ((k: number) => void)[] = [];
@@ -199,6 +201,7 @@ export async function createTestCluster(count = 2): Promise<TestCluster> {
   }
 
   return {
+    config,
     clock,
     store,
     directory,
