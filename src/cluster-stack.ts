@@ -12,13 +12,10 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import { createEtcdCallDirectory } from "./adapters/directory/etcd-call-directory.ts";
 import { createMemoryCallDirectory } from "./adapters/directory/memory-call-directory.ts";
 import { createSqliteCallDirectory } from "./adapters/directory/sqlite-call-directory.ts";
-import { createInProcessPeers } from "./adapters/peers/in-process-peers.ts";
-import { startRelayPeers } from "./adapters/peers/relay-peers.ts";
-import { createEtcdPresence } from "./adapters/presence/etcd-presence.ts";
-import { createInProcessPresence } from "./adapters/presence/in-process-presence.ts";
+import { createInProcessPeers, type InProcessBus } from "./adapters/peers/in-process-peers.ts";
+import { createInProcessPresence, type InProcessRegistry } from "./adapters/presence/in-process-presence.ts";
 import { type CallRouting, createCallRouting } from "./app/call-routing.ts";
 import { type CallService, createCallService } from "./app/call-service.ts";
 import { createCallTakeover } from "./app/call-takeover.ts";
@@ -74,6 +71,11 @@ export interface ClusterStackDeps {
   readonly registry: Registry;
   /** Instead of the call directory on the embedded store (tests). */
   readonly directory?: CallDirectory;
+  /**
+   * Without `config.cluster`: presence and peers shared with the other nodes of this process
+   * (multi-node tests without etcd or a network) instead of private ones.
+   */
+  readonly inProcess?: { readonly registry: InProcessRegistry; readonly bus: InProcessBus };
 }
 
 /** Builds the stack for `config` (joins the cluster when `config.cluster` is set). */
@@ -85,6 +87,11 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
   let presence: Presence;
   let peers: Peers;
   if (c) {
+    // Loaded only here: a single node (and the in-process tests) never pays for etcd and grpc-js.
+    const [{ startRelayPeers }, { createEtcdPresence }] = await Promise.all([
+      import("./adapters/peers/relay-peers.ts"),
+      import("./adapters/presence/etcd-presence.ts"),
+    ]);
     let joined: Presence | undefined;
     const relay = await startRelayPeers({
       nodeId,
@@ -113,10 +120,10 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
     [presence, peers] = [joined, relay];
     logger.info({ nodeId, relayPort: relay.port }, "joined cluster");
   } else {
-    presence = createInProcessPresence({ nodeId, address: "in-process" });
-    peers = createInProcessPeers(nodeId);
+    presence = createInProcessPresence({ nodeId, address: "in-process", registry: deps.inProcess?.registry });
+    peers = createInProcessPeers(nodeId, deps.inProcess?.bus);
   }
-  const directory = deps.directory ?? createDirectory(config);
+  const directory = deps.directory ?? (await createDirectory(config));
 
   let sessions: SessionPresence | undefined;
   let calls: CallService | undefined;
@@ -271,9 +278,10 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
  * The call directory: etcd in a cluster (unless configured onto the store file), else the
  * embedded store's file, which lets a single node take its calls back after a restart.
  */
-function createDirectory(config: Config): CallDirectory {
+async function createDirectory(config: Config): Promise<CallDirectory> {
   const c = config.cluster;
   if (c?.callDirectory === "etcd") {
+    const { createEtcdCallDirectory } = await import("./adapters/directory/etcd-call-directory.ts");
     return createEtcdCallDirectory({
       endpoints: c.etcdEndpoints,
       keyPrefix: `${c.keyPrefix.replace(/\/$/, "")}-calls/`,

@@ -14,18 +14,16 @@ import { loadLocalDevKey } from "./adapters/auth/local-dev-key.ts";
 import { createSystemClock } from "./adapters/clock/system-clock.ts";
 import { createLogNotifier } from "./adapters/notify/log-notifier.ts";
 import type { CallService } from "./app/call-service.ts";
-import { buildIceServers, checkIceServersRequest } from "./app/ice-servers.ts";
 import { createMetrics } from "./app/metrics.ts";
 import { createNotificationMetrics } from "./app/notification-metrics.ts";
 import type { CallStore } from "./app/ports/call-store.ts";
 import type { Clock } from "./app/ports/clock.ts";
 import type { Notifier } from "./app/ports/notifier.ts";
-import { createRateLimiter } from "./app/rate-limiter.ts";
-import { createSignaling } from "./app/signaling.ts";
 import { type ClusterStack, createClusterStack } from "./cluster-stack.ts";
 import type { Config } from "./config.ts";
 import { DomainError } from "./domain/errors.ts";
 import { createPushStack } from "./push-stack.ts";
+import { createNodeSignaling, createNodeSignalService } from "./signaling-stack.ts";
 import { createCallStore } from "./store-stack.ts";
 import { createAuthenticator, createAuthInterceptor } from "./transport/auth.ts";
 import { createConnectNodeHandler } from "./transport/connect-node-handler.ts";
@@ -35,7 +33,6 @@ import { createGrpcJsEngine } from "./transport/grpc-js-engine.ts";
 import { createHistoryService } from "./transport/history-service.ts";
 import { createFallback, createHttpServer, createRouter } from "./transport/http-server.ts";
 import { createRpcInterceptor } from "./transport/rpc-interceptor.ts";
-import { createSignalService } from "./transport/signal-service.ts";
 import { discardUnreadBody } from "./transport/unread-body.ts";
 
 /** Ports a caller may supply instead of the configured adapters. */
@@ -96,34 +93,8 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     ports.notifier ?? push.notifier ?? createLogNotifier(logger, 1000, createNotificationMetrics(registry));
   cluster = await createClusterStack(config, { clock, store, notifier, metrics, logger, registry });
   const { hub, calls } = cluster;
-  const signaling = createSignaling({
-    hub,
-    calls: cluster.routing,
-    sessions: cluster.sessions,
-    handoff: cluster.handoff,
-    clock,
-    metrics,
-    commands: cluster.commands,
-    callStartLimit: createRateLimiter({
-      capacity: config.limits.callStartsBurst,
-      perSecond: config.limits.callStartsPerSecond,
-    }),
-    messageLimit: createRateLimiter({
-      capacity: config.limits.messagesBurst,
-      perSecond: config.limits.messagesPerSecond,
-    }),
-  });
-  const signalService = createSignalService({
-    signaling,
-    clock,
-    metrics,
-    maxQueuedEvents: config.sessions.maxQueuedEvents,
-    maxConnectionAgeMs: config.server.maxConnectionAgeMs,
-    iceServers: async (userId, callId) => {
-      await checkIceServersRequest({ userId, callId }, cluster.directory);
-      return buildIceServers(config.ice, { userId, callId }, clock.now());
-    },
-  });
+  const signaling = createNodeSignaling(config, cluster, { clock, metrics });
+  const signalService = createNodeSignalService(config, cluster, signaling, { clock, metrics });
   const services: GrpcJsService[] = [
     { service: SignalService, impl: signalService },
     { service: CallHistoryService, impl: createHistoryService(store) },
