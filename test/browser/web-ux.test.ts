@@ -12,7 +12,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
-import { call, signIn, waitForCall, waitForText } from "../support/app-driver.ts";
+import { call, callState, signIn, waitForCall, waitForText } from "../support/app-driver.ts";
 import { launchPeer, type Peer } from "../support/browser.ts";
 import { startServer, type TestServer } from "../support/server.ts";
 
@@ -161,6 +161,16 @@ describe("web client on a phone (390×844)", () => {
     }
   });
 
+  it("Escape on the ringing screen declines, and the caller is told in words", async () => {
+    await call(alice.page, "bob");
+    await bob.page.getByTestId("incoming").waitFor({ state: "visible" });
+    assert.equal(await bob.page.evaluate(() => document.activeElement?.id), "accept");
+    await bob.page.keyboard.press("Escape");
+    await waitForText(alice.page, /^bob declined the call\.$/);
+    await bob.page.getByTestId("incoming").waitFor({ state: "hidden" });
+    await waitForCall(bob.page, "bob idle", (c) => c.phase === "idle");
+  });
+
   it("an unreachable server is said in words", async () => {
     const carol = await phone("carol");
     try {
@@ -169,8 +179,22 @@ describe("web client on a phone (390×844)", () => {
       await carol.page.getByTestId("signin-user").fill("carol");
       await carol.page.getByTestId("signin").click();
       await waitForText(carol.page, /^No connection — check your network\.$/);
-      await carol.page.screenshot({ path: join(ARTIFACTS, "offline.png") });
       await assertNoSideScroll(carol.page, "offline sign-in");
+
+      // Signed in, then the network goes: the header says so, and calling says why it cannot.
+      await carol.context.setOffline(false);
+      await signIn(carol.page, server.url, "carol");
+      await carol.context.setOffline(true);
+      await carol.page.waitForFunction(
+        () => document.querySelector<HTMLElement>("[data-testid=connection]")?.dataset.status === "offline",
+        undefined,
+        { timeout: 20_000 },
+      );
+      assert.equal(await carol.page.getByTestId("connection").textContent(), "No connection — reconnecting…");
+      await call(carol.page, "bob");
+      await waitForText(carol.page, /^No connection — check your network\.$/);
+      assert.equal((await callState(carol.page)).phase, "idle", "no call rings nobody");
+      await carol.page.screenshot({ path: join(ARTIFACTS, "offline.png") });
     } finally {
       await carol.close();
     }

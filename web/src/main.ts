@@ -107,7 +107,8 @@ function render(v: CallView): void {
   }
   const s = v.state;
   const changed = s.tag !== shownTag;
-  const wasHome = shownTag === "idle" || shownTag === "ended";
+  const prevTag = shownTag;
+  const wasHome = prevTag === "idle" || prevTag === "ended";
   shownTag = s.tag;
   runTimer(v);
   if (v.phase === "idle") {
@@ -147,7 +148,8 @@ function render(v: CallView): void {
   camera.textContent = v.cameraOff ? "Camera on" : "Camera off";
   camera.classList.toggle("off", v.cameraOff);
   $("hangup").textContent = s.tag === "outgoing" ? "Cancel" : "Hang up";
-  if (changed && wasHome) $("hangup").focus();
+  // Into the call screen (from home or the ringing screen, whose Accept is gone): focus its heading.
+  if (changed && (wasHome || prevTag === "incoming")) $("call-status").focus();
   const badge = $("badge");
   badge.hidden = !v.quality;
   if (v.quality) {
@@ -315,11 +317,15 @@ $("signout").onclick = signOut;
 $("dial-form").onsubmit = (e) => {
   e.preventDefault();
   // Commands wait for the connection: say so now instead of ringing nobody.
-  if (sessionStatus !== "online") return notify(OFFLINE_NOTICE);
+  if (sessionStatus === "offline") return notify(OFFLINE_NOTICE);
   hideBanner();
   void flow?.startCall($<HTMLInputElement>("dial-user").value.trim(), $<HTMLInputElement>("dial-video").checked);
 };
 $("accept").onclick = () => void flow?.accept();
+// The ringing screen is a dialog: Escape declines, as it closes any dialog.
+$("incoming").onkeydown = (e) => {
+  if (e.key === "Escape") void flow?.decline();
+};
 $("decline").onclick = () => void flow?.decline();
 $("hangup").onclick = () => void flow?.hangup();
 $("mute").onclick = () => flow?.toggleMute();
