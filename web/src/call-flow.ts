@@ -1,17 +1,31 @@
 /**
  * The client side of one call at a time: turns user actions and server events into
  * commands, the peer connection and the quality loop, and publishes a `CallView`
- * for the page. All mutable call state lives in the single `call` record here. Signals
- * are remembered per call (signal-memory.ts): sent again on `Resync`, applied once.
+ * for the page. Where the call is lives in the pure machine of call-state.ts: this module
+ * feeds it events and runs its effects; the `call` record only holds the call's resources
+ * (media, connection, loops). Signals are remembered per call (signal-memory.ts): sent again
+ * on `Resync`, applied once.
  * An answered call is saved (`saveCall`) so a reloaded page rejoins it (`rejoin`): a fresh
  * peer connection offers to the other side, which renegotiates its own connection.
  */
 import { PathType } from "../../gen/calldrop/v1/call_pb.js";
-import { HangupReason, MediaConnectionState, SdpType, type ServerEvent } from "../../gen/calldrop/v1/signal_pb.js";
+import { MediaConnectionState, SdpType, type ServerEvent } from "../../gen/calldrop/v1/signal_pb.js";
 import type { Api } from "./api.ts";
+import {
+  type CallEffect,
+  type CallEvent,
+  type CallState,
+  hasCall,
+  IDLE,
+  type MediaPath,
+  type Phase,
+  phaseOf,
+  statusOf,
+  transition,
+} from "./call-state.ts";
 import { stopMedia } from "./media.ts";
 import { createMediaRecovery, type MediaRecovery } from "./media-recovery.ts";
-import { callEndedNotice, mediaErrorNotice, type Notice, type Role, serverErrorNotice } from "./messages.ts";
+import { mediaErrorNotice, type Notice, type Role, serverErrorNotice } from "./messages.ts";
 import { createPeer, type Peer } from "./peer.ts";
 import { type QualityMonitor, type QualityReading, startQualityMonitor } from "./quality/monitor.ts";
 import { parseStats, type StatsEntry } from "./quality/stats.ts";
@@ -20,11 +34,9 @@ import type { CommandKind, Session } from "./session.ts";
 import type { SavedCall } from "./settings.ts";
 import { createSignalMemory } from "./signal-memory.ts";
 
-/** Where the call is, from this device's point of view. */
-export type Phase = "idle" | "outgoing" | "incoming" | "connecting" | "connected";
-
-/** What the page shows. */
+/** What the page shows: the call state, its derived words, and the media around it. */
 export interface CallView {
+  readonly state: CallState;
   readonly phase: Phase;
   readonly role?: Role;
   readonly peerUser: string;
@@ -34,7 +46,7 @@ export interface CallView {
   readonly remote?: MediaStream;
   readonly muted: boolean;
   readonly cameraOff: boolean;
-  readonly path?: "p2p" | "relay";
+  readonly path?: MediaPath;
   readonly setupMs?: number;
   readonly quality?: QualityReading;
   /** Date.now() at accept (callee click / caller's call_accepted) and at media connected. */
@@ -57,6 +69,10 @@ export interface CallFlowDeps {
   /** Keeps (or with undefined, drops) the answered call across a page reload. */
   saveCall(call: SavedCall | undefined): void;
   notify(notice: Notice): void;
+  /** The notice is no longer current (an ended call's sentence after its time on screen). */
+  clearNotice(notice: Notice): void;
+  /** Someone called while this device was away or busy and nobody answered. */
+  missedCall(callId: string, callerUserId: string): void;
   historyChanged(): void;
 }
 
@@ -75,13 +91,8 @@ export interface CallFlow {
   view(): CallView;
 }
 
+/** What the call in progress holds besides its state: the media, the connection, the loops. */
 interface Call {
-  callId: string;
-  peerUser: string;
-  role: Role;
-  phase: Phase;
-  video: boolean;
-  status: string;
   stream?: MediaStream;
   remote?: MediaStream;
   peer?: Peer;
@@ -94,18 +105,99 @@ interface Call {
   recovery?: MediaRecovery;
   muted: boolean;
   cameraOff: boolean;
-  path?: "p2p" | "relay";
-  setupMs?: number;
   quality?: QualityReading;
-  acceptAtMs?: number;
-  connectedAtMs?: number;
   candidateErrors: { errorCode: number; errorText: string; url: string }[];
 }
 
 /** Creates the flow; feed it server events with `onEvent`. */
 export function createCallFlow(d: CallFlowDeps): CallFlow {
+  let state: CallState = IDLE;
+  /** The resources of the call in `state`; a new object per call, so late async steps can tell theirs ended. */
   let call: Call | undefined;
   const signals = createSignalMemory<CommandKind>();
+
+  /** Runs one event through the machine, then its effects, then renders. */
+  function dispatch(event: CallEvent): void {
+    const before = state;
+    const t = transition(state, event, Date.now());
+    state = t.state;
+    if (!hasCall(before) && hasCall(state)) {
+      call = { chain: Promise.resolve(), rejoining: false, muted: false, cameraOff: false, candidateErrors: [] };
+    }
+    for (const effect of t.effects) run(effect, before);
+    render();
+  }
+
+  function run(e: CallEffect, before: CallState): void {
+    const c = call;
+    switch (e.type) {
+      case "ring":
+      case "ringback":
+        d.ringtone.start(e.type);
+        return;
+      case "silence":
+        d.ringtone.stop();
+        return;
+      case "send": {
+        const { case: kind, ...value } = e.command;
+        void d.session.send({ case: kind, value } as CommandKind).catch(() => {});
+        return;
+      }
+      case "save":
+        save();
+        return;
+      case "connect_peer":
+        if (!c) return;
+        enqueue(c, () => createPeerFor(c));
+        if (e.offer) enqueue(c, async () => c.peer?.offer());
+        return;
+      case "read_path":
+        if (c?.peer) void readPath(c, c.peer);
+        return;
+      case "media_connected":
+        if (c?.peer) mediaConnected(c, c.peer, e.path, e.setupMs);
+        return;
+      case "media_back":
+        c?.recovery?.back();
+        reportMedia(MediaConnectionState.CONNECTED, e.path);
+        return;
+      case "recover":
+        c?.recovery?.lost(e.state);
+        return;
+      case "report_trouble":
+        reportMedia(e.state === "failed" ? MediaConnectionState.FAILED : MediaConnectionState.DISCONNECTED);
+        return;
+      case "teardown":
+        if (c) release(c, hasCall(before) ? before.callId : "");
+        return;
+      case "notify":
+        d.notify(e.notice);
+        return;
+      case "dismiss_after":
+        setTimeout(() => dispatch({ type: "dismiss", endedAtMs: e.endedAtMs }), e.ms);
+        return;
+      case "clear_notice":
+        d.clearNotice(e.notice);
+        return;
+    }
+  }
+
+  function release(c: Call, callId: string): void {
+    c.recovery?.stop();
+    c.monitor?.stop();
+    c.peer?.close();
+    stopMedia(c.stream);
+    signals.forget(callId);
+    call = undefined;
+    d.saveCall(undefined);
+    d.historyChanged();
+  }
+
+  /** The call id of the call in progress, "" when none. */
+  const current = () => (hasCall(state) ? state.callId : "");
+  /** The event names the call in progress (and `c` is still its resources). */
+  const mine = (c: Call | undefined, callId: string): c is Call =>
+    c !== undefined && c === call && current() === callId;
 
   /** Sends a description, candidate or ICE restart, remembered for a resync. */
   async function sendSignal(callId: string, kind: CommandKind): Promise<void> {
@@ -121,80 +213,51 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
     }
   }
 
-  const view = (): CallView =>
-    call
-      ? {
-          phase: call.phase,
-          role: call.role,
-          peerUser: call.peerUser,
-          callId: call.callId,
-          status: call.status,
-          local: call.stream,
-          remote: call.remote,
-          muted: call.muted,
-          cameraOff: call.cameraOff,
-          path: call.path,
-          setupMs: call.setupMs,
-          quality: call.quality,
-          acceptAtMs: call.acceptAtMs,
-          connectedAtMs: call.connectedAtMs,
-          candidateErrors: call.candidateErrors,
-          iceRestarts: call.recovery?.restartCount() ?? 0,
-        }
-      : {
-          phase: "idle",
-          peerUser: "",
-          callId: "",
-          status: "",
-          muted: false,
-          cameraOff: false,
-          candidateErrors: [],
-          iceRestarts: 0,
-        };
+  function reportMedia(mediaState: MediaConnectionState, path?: MediaPath, setupMs?: number): void {
+    const callId = current();
+    const pathType = path === undefined ? undefined : path === "relay" ? PathType.RELAY : PathType.P2P;
+    const value = { callId, state: mediaState, ...(pathType === undefined ? {} : { path: pathType }), setupMs };
+    void d.session.send({ case: "mediaState", value }).catch(() => {});
+  }
+
+  const view = (): CallView => {
+    const s = state;
+    const answered = s.tag === "connecting" || s.tag === "in_call" || s.tag === "reconnecting";
+    const connected = s.tag === "in_call" || s.tag === "reconnecting";
+    return {
+      state: s,
+      phase: phaseOf(s),
+      role: s.tag === "outgoing" ? "caller" : s.tag === "incoming" ? "callee" : answered ? s.role : undefined,
+      peerUser: hasCall(s) ? s.peer : "",
+      callId: current(),
+      status: hasCall(s) ? statusOf(s) : "",
+      local: call?.stream,
+      remote: call?.remote,
+      muted: call?.muted ?? false,
+      cameraOff: call?.cameraOff ?? false,
+      path: connected ? s.path : undefined,
+      setupMs: connected ? s.setupMs : undefined,
+      quality: call?.quality,
+      acceptAtMs: answered ? s.acceptAtMs : undefined,
+      connectedAtMs: answered ? s.connectedAtMs : undefined,
+      candidateErrors: call?.candidateErrors ?? [],
+      iceRestarts: call?.recovery?.restartCount() ?? 0,
+    };
+  };
   const render = () => d.render(view());
 
-  function newCall(role: Role, peerUser: string, callId: string, video: boolean, phase: Phase, status: string): Call {
-    return {
-      callId,
-      peerUser,
-      role,
-      phase,
-      video,
-      status,
-      chain: Promise.resolve(),
-      rejoining: false,
-      muted: false,
-      cameraOff: false,
-      candidateErrors: [],
-    };
-  }
-
-  function end(c: Call, notice?: Notice): void {
-    if (call !== c) return;
-    c.recovery?.stop();
-    c.monitor?.stop();
-    c.peer?.close();
-    stopMedia(c.stream);
-    d.ringtone.stop();
-    signals.forget(c.callId);
-    call = undefined;
-    d.saveCall(undefined);
-    if (notice) d.notify(notice);
-    render();
-    d.historyChanged();
-  }
-
   /** Saves an answered call (with the signals applied so far) for a page reload. */
-  function save(c: Call): void {
-    if (call !== c || (c.phase !== "connecting" && c.phase !== "connected")) return;
-    const { callId, role, peerUser, video } = c;
-    d.saveCall({ callId, role, peerUser, video, applied: signals.applied(callId) });
+  function save(): void {
+    const s = state;
+    if (s.tag !== "connecting" && s.tag !== "in_call" && s.tag !== "reconnecting") return;
+    const { callId, role, peer, video } = s;
+    d.saveCall({ callId, role, peerUser: peer, video, applied: signals.applied(callId) });
   }
 
   /** True the first time a relayed signal arrives (see signal-memory.ts); remembered across a reload. */
-  function fresh(c: Call, callId: string, originCommandId: string): boolean {
+  function fresh(callId: string, originCommandId: string): boolean {
     if (!signals.fresh(callId, originCommandId)) return false;
-    save(c);
+    save();
     return true;
   }
 
@@ -208,19 +271,14 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
   /** Runs `op` after the call's previous peer operations; failures end the call. */
   function enqueue(c: Call, op: () => Promise<void>): void {
     c.chain = c.chain.then(op).catch((e: unknown) => {
-      if (call === c) void hangupWith(c, HangupReason.MEDIA_FAILED, serverErrorNotice(e));
+      if (call === c) dispatch({ type: "peer_failed", notice: serverErrorNotice(e) });
     });
   }
 
-  async function hangupWith(c: Call, reason: HangupReason, notice: Notice): Promise<void> {
-    end(c, notice);
-    await d.session.send({ case: "hangup", value: { callId: c.callId, reason } }).catch(() => {});
-  }
-
   async function createPeerFor(c: Call): Promise<void> {
-    const ice = await d.api.signal.getIceServers({ callId: c.callId });
+    const callId = current();
+    const ice = await d.api.signal.getIceServers({ callId });
     if (call !== c || !c.stream) return;
-    const callId = c.callId;
     c.peer = createPeer({
       iceServers: ice.iceServers.map((s) => ({
         urls: s.urls,
@@ -253,13 +311,14 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
         c.remote = s;
         render();
       },
-      onConnectionState: (state) => void onConnectionState(c, state),
+      onConnectionState: (pcState) => {
+        if (call !== c) return;
+        if (pcState === "connected") dispatch({ type: "media_up" });
+        if (pcState === "disconnected" || pcState === "failed") dispatch({ type: "media_down", state: pcState });
+      },
+      // The other side's page reloaded or closed: it comes back with a fresh connection, or the call ends.
       onRemoteClosed: () => {
-        // The other side's page reloaded or closed: it comes back with a fresh connection, or the call ends.
-        if (call !== c || !c.recovery) return;
-        c.status = "Reconnecting…";
-        render();
-        c.recovery.lost("closed");
+        if (call === c) dispatch({ type: "media_down", state: "closed" });
       },
       onCandidateError: (e) => {
         c.candidateErrors.push(e);
@@ -267,68 +326,37 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
     });
   }
 
-  async function onConnectionState(c: Call, state: RTCPeerConnectionState): Promise<void> {
-    if (call !== c || !c.peer) return;
-    const callId = c.callId;
-    if (state === "connected" && c.phase !== "connected" && c.connectedAtMs === undefined) {
-      c.connectedAtMs = Date.now();
-      c.setupMs = c.connectedAtMs - (c.acceptAtMs ?? c.connectedAtMs);
-      const peer = c.peer;
-      // The path is known once connected: read it before announcing the call as connected.
-      const stats = parseStats((await peer.pc.getStats()).values() as Iterable<StatsEntry>);
-      if (call !== c) return;
-      c.path = stats.path === "relay" ? "relay" : "p2p";
-      c.phase = "connected";
-      c.status = "Connected";
-      const report = (state: MediaConnectionState) =>
-        void d.session.send({ case: "mediaState", value: { callId, state } }).catch(() => {});
-      c.recovery = createMediaRecovery({
-        restarts: c.role === "caller",
-        down: () => report(MediaConnectionState.DISCONNECTED),
-        restartIce: () => {
-          render();
-          enqueue(c, async () => c.peer?.restartIce());
-        },
-        // The server ends the call as failed; its call_ended ends it here.
-        giveUp: () => report(MediaConnectionState.FAILED),
-      });
-      c.monitor = startQualityMonitor({
-        pc: peer.pc,
-        sender: peer.videoSender(),
-        sourceHeight: c.stream?.getVideoTracks()[0]?.getSettings().height ?? d.sourceHeight,
-        onReading: (reading) => {
-          if (call !== c) return;
-          c.quality = reading;
-          if (reading.stats.path !== "unknown") c.path = reading.stats.path;
-          render();
-          void d.session.send({ case: "qualityReport", value: { callId, sample: toSample(reading) } }).catch(() => {});
-        },
-      });
-      render();
-      const path = c.path === "relay" ? PathType.RELAY : PathType.P2P;
-      await d.session
-        .send({
-          case: "mediaState",
-          value: { callId, state: MediaConnectionState.CONNECTED, path, setupMs: c.setupMs },
-        })
-        .catch(() => {});
-    } else if (state === "connected" && c.recovery?.back()) {
-      c.status = "Connected";
-      render();
-      const path = c.path === "relay" ? PathType.RELAY : PathType.P2P;
-      await d.session
-        .send({ case: "mediaState", value: { callId, state: MediaConnectionState.CONNECTED, path } })
-        .catch(() => {});
-    } else if ((state === "disconnected" || state === "failed") && c.recovery) {
-      c.status = "Reconnecting…";
-      render();
-      c.recovery.lost(state);
-    } else if (state === "disconnected" || state === "failed") {
-      c.status = state === "failed" ? "Connection failed" : "Reconnecting…";
-      render();
-      const s = state === "failed" ? MediaConnectionState.FAILED : MediaConnectionState.DISCONNECTED;
-      await d.session.send({ case: "mediaState", value: { callId, state: s } }).catch(() => {});
-    }
+  /** The path is known once connected: read it before announcing the call as connected. */
+  async function readPath(c: Call, peer: Peer): Promise<void> {
+    const stats = parseStats((await peer.pc.getStats()).values() as Iterable<StatsEntry>);
+    if (call === c) dispatch({ type: "path_known", path: stats.path === "relay" ? "relay" : "p2p" });
+  }
+
+  function mediaConnected(c: Call, peer: Peer, path: MediaPath, setupMs: number): void {
+    const callId = current();
+    c.recovery = createMediaRecovery({
+      restarts: hasCall(state) && state.tag !== "outgoing" && state.tag !== "incoming" && state.role === "caller",
+      down: () => reportMedia(MediaConnectionState.DISCONNECTED),
+      restartIce: () => {
+        render();
+        enqueue(c, async () => c.peer?.restartIce());
+      },
+      // The server ends the call as failed; its call_ended ends it here.
+      giveUp: () => reportMedia(MediaConnectionState.FAILED),
+    });
+    c.monitor = startQualityMonitor({
+      pc: peer.pc,
+      sender: peer.videoSender(),
+      sourceHeight: c.stream?.getVideoTracks()[0]?.getSettings().height ?? d.sourceHeight,
+      onReading: (reading) => {
+        if (call !== c) return;
+        c.quality = reading;
+        if (reading.stats.path !== "unknown") dispatch({ type: "path_known", path: reading.stats.path });
+        else render();
+        void d.session.send({ case: "qualityReport", value: { callId, sample: toSample(reading) } }).catch(() => {});
+      },
+    });
+    reportMedia(MediaConnectionState.CONNECTED, path, setupMs);
   }
 
   function toSample(r: QualityReading) {
@@ -352,62 +380,32 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
   function onEvent(ev: ServerEvent): void {
     const k = ev.kind;
     const c = call;
-    // Events may overtake StartCall's result: an outgoing call without an id yet claims them.
-    const mine = (callId: string) => {
-      if (c?.callId === "" && c.role === "caller" && c.phase === "outgoing") c.callId = callId;
-      return c !== undefined && c.callId === callId;
-    };
     switch (k.case) {
       case "ringing":
-        if (c && c.role === "caller" && mine(k.value.callId)) {
-          c.status = `Ringing ${c.peerUser}…`;
-          render();
-        }
+        dispatch({ type: "ringing", callId: k.value.callId });
         return;
-      case "incomingCall":
-        // Glare: the person we are calling calls us; the server merges the two when our StartCall lands.
-        if (c && c.role === "caller" && c.phase === "outgoing" && c.peerUser === k.value.callerUserId) return;
-        if (c && c.callId !== k.value.callId) {
-          void d.session.send({ case: "busy", value: { callId: k.value.callId } }).catch(() => {});
-          return;
-        }
-        if (c) return;
-        call = newCall("callee", k.value.callerUserId, k.value.callId, k.value.video, "incoming", "Incoming call");
-        d.ringtone.start();
-        render();
+      case "incomingCall": {
+        const { callId, callerUserId, video } = k.value;
+        dispatch({ type: "incoming_call", callId, peer: callerUserId, video });
         return;
+      }
       case "callAccepted":
-        if (!c) {
-          // A fresh session re-learns a call this page does not know (its state is gone): end it,
-          // so neither user stays "in a call" nobody can see.
-          const callId = k.value.callId;
-          void d.session.send({ case: "hangup", value: { callId, reason: HangupReason.APP_CLOSED } }).catch(() => {});
-          return;
-        }
-        if (!mine(k.value.callId) || c.role !== "caller" || c.phase !== "outgoing") return;
-        c.phase = "connecting";
-        c.acceptAtMs = Date.now();
-        c.status = "Connecting…";
-        save(c);
-        render();
-        enqueue(c, () => createPeerFor(c));
-        enqueue(c, async () => c.peer?.offer());
+        dispatch({ type: "call_accepted", callId: k.value.callId });
         return;
       case "answeredElsewhere":
-        if (c && mine(k.value.callId)) end(c, { text: "Answered on another device.", kind: "info" });
+        dispatch({ type: "answered_elsewhere", callId: k.value.callId });
         return;
-      case "callEnded":
-        if (c && mine(k.value.callId)) {
-          const hadMedia = c.connectedAtMs !== undefined || c.rejoining;
-          end(c, callEndedNotice(k.value.outcome, k.value.reason, c.role, c.peerUser, hadMedia));
-        }
+      case "callEnded": {
+        const { callId, outcome, reason } = k.value;
+        dispatch({ type: "call_ended", callId, outcome, reason });
         return;
+      }
       case "resync":
-        if (c && mine(k.value.callId)) void resend(c.callId);
+        if (mine(c, k.value.callId)) void resend(k.value.callId);
         return;
       case "description": {
         const v = k.value;
-        if (!c || !mine(v.callId) || !fresh(c, v.callId, ev.originCommandId)) return;
+        if (!mine(c, v.callId) || !fresh(v.callId, ev.originCommandId)) return;
         if (v.type === SdpType.OFFER) remoteOffer(c, v.sdp);
         if (v.type !== SdpType.ANSWER) return;
         enqueue(c, async () => {
@@ -419,7 +417,7 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
       case "iceCandidate": {
         const v = k.value;
         // End-of-candidates needs no action in Chromium; a missing candidate only delays "completed".
-        if (!c || !mine(v.callId) || !fresh(c, v.callId, ev.originCommandId) || v.endOfCandidates) return;
+        if (!mine(c, v.callId) || !fresh(v.callId, ev.originCommandId) || v.endOfCandidates) return;
         const init = {
           candidate: v.candidate,
           sdpMid: v.sdpMid,
@@ -430,13 +428,13 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
         return;
       }
       case "iceRestart":
-        if (c && mine(k.value.callId) && fresh(c, k.value.callId, ev.originCommandId)) remoteOffer(c, k.value.sdp);
+        if (mine(c, k.value.callId) && fresh(k.value.callId, ev.originCommandId)) remoteOffer(c, k.value.sdp);
         return;
       case "qualityHint":
-        if (c && mine(k.value.callId)) c.monitor?.setBitrateCap(k.value.maxBitrateBps);
+        if (mine(c, k.value.callId)) c.monitor?.setBitrateCap(k.value.maxBitrateBps);
         return;
       case "missedCall":
-        d.notify({ text: `Missed call from ${k.value.callerUserId}.`, kind: "error" });
+        d.missedCall(k.value.callId, k.value.callerUserId);
         d.historyChanged();
         return;
       default:
@@ -444,19 +442,29 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
     }
   }
 
+  /** Opens the camera and microphone for the call `c`; false (and the call ended) when they cannot open. */
+  async function withMedia(c: Call, video: boolean): Promise<boolean> {
+    try {
+      const stream = await d.openMedia(video);
+      if (call !== c) {
+        stopMedia(stream);
+        return false;
+      }
+      c.stream = stream;
+      render();
+      return true;
+    } catch (e) {
+      if (call === c) dispatch({ type: "media_error", notice: mediaErrorNotice(e) });
+      return false;
+    }
+  }
+
   return {
     async startCall(calleeUserId, video) {
-      if (call || calleeUserId === "") return;
-      const c = newCall("caller", calleeUserId, "", video, "outgoing", `Calling ${calleeUserId}…`);
-      call = c;
-      render();
-      try {
-        c.stream = await d.openMedia(video);
-      } catch (e) {
-        end(c, mediaErrorNotice(e));
-        return;
-      }
-      render();
+      if (hasCall(state) || calleeUserId === "") return;
+      dispatch({ type: "dial", peer: calleeUserId, video });
+      const c = call;
+      if (!c || !(await withMedia(c, video))) return;
       try {
         const result = await d.session.send({ case: "startCall", value: { calleeUserId, video } });
         if (call !== c) {
@@ -464,84 +472,44 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
           await d.session.send({ case: "cancel", value: { callId: result.callId } }).catch(() => {});
           return;
         }
-        c.callId ||= result.callId;
-        if (result.mergedIntoExisting) {
-          // Glare: the callee was calling us at the same time; the server answered their call here.
-          c.role = "callee";
-          c.phase = "connecting";
-          c.acceptAtMs = Date.now();
-          c.callId = result.callId;
-          c.status = "Connecting…";
-          save(c);
-          enqueue(c, () => createPeerFor(c));
-        }
-        render();
+        dispatch({ type: "started", callId: result.callId, merged: result.mergedIntoExisting });
       } catch (e) {
-        end(c, serverErrorNotice(e));
+        if (call === c) dispatch({ type: "command_failed", notice: serverErrorNotice(e) });
       }
     },
     async accept() {
+      if (state.tag !== "incoming") return;
+      const video = state.video;
+      dispatch({ type: "accept" });
       const c = call;
-      if (c?.phase !== "incoming") return;
-      d.ringtone.stop();
-      c.phase = "connecting";
-      c.acceptAtMs = Date.now();
-      c.status = "Connecting…";
-      save(c);
-      render();
-      try {
-        c.stream = await d.openMedia(c.video);
-      } catch (e) {
-        end(c, mediaErrorNotice(e));
-        await d.session.send({ case: "decline", value: { callId: c.callId } }).catch(() => {});
-        return;
-      }
-      render();
+      if (!c || !(await withMedia(c, video))) return;
       enqueue(c, () => createPeerFor(c));
       try {
-        await d.session.send({ case: "accept", value: { callId: c.callId } });
+        await d.session.send({ case: "accept", value: { callId: current() } });
       } catch (e) {
-        end(c, serverErrorNotice(e));
+        if (call === c) dispatch({ type: "command_failed", notice: serverErrorNotice(e) });
       }
     },
     rejoin(saved) {
-      if (call) return;
-      const c = newCall(saved.role, saved.peerUser, saved.callId, saved.video, "connecting", "Reconnecting…");
+      if (hasCall(state)) return;
+      const { callId, role, peerUser: peer, video } = saved;
+      dispatch({ type: "rejoin", callId, role, peer, video });
+      const c = call;
+      if (!c) return;
       c.rejoining = true;
-      c.acceptAtMs = Date.now();
-      signals.restore(saved.callId, saved.applied);
-      call = c;
-      render();
+      signals.restore(callId, saved.applied);
       // One chain step, queued before any replayed event: stale offers then find our offer out.
       enqueue(c, async () => {
-        try {
-          c.stream = await d.openMedia(saved.video);
-        } catch (e) {
-          if (call === c) await hangupWith(c, HangupReason.MEDIA_FAILED, mediaErrorNotice(e));
-          return;
-        }
-        render();
+        if (!(await withMedia(c, video))) return;
         await createPeerFor(c);
         await c.peer?.offer();
       });
     },
     async decline() {
-      const c = call;
-      if (c?.phase !== "incoming") return;
-      end(c);
-      await d.session.send({ case: "decline", value: { callId: c.callId } }).catch(() => {});
+      dispatch({ type: "decline" });
     },
     async hangup() {
-      const c = call;
-      if (!c) return;
-      if (c.phase === "incoming") return this.decline();
-      if (c.phase === "outgoing") {
-        end(c, { text: "Call cancelled.", kind: "info" });
-        if (c.callId) await d.session.send({ case: "cancel", value: { callId: c.callId } }).catch(() => {});
-        return;
-      }
-      const seconds = c.connectedAtMs ? Math.round((Date.now() - c.connectedAtMs) / 1000) : 0;
-      await hangupWith(c, HangupReason.NORMAL, { text: `Call with ${c.peerUser} ended (${seconds} s).`, kind: "info" });
+      dispatch({ type: "hangup" });
     },
     toggleMute() {
       if (!call?.stream) return;

@@ -5,9 +5,10 @@
  */
 import { createApi, fetchDevToken } from "./api.ts";
 import { type CallFlow, type CallView, createCallFlow } from "./call-flow.ts";
+import type { CallTag } from "./call-state.ts";
 import { createHistoryView, type HistoryView } from "./history-view.ts";
 import { captureHeight, openMedia } from "./media.ts";
-import { type Notice, serverErrorNotice } from "./messages.ts";
+import { clock, type Notice, OFFLINE_NOTICE, serverErrorNotice } from "./messages.ts";
 import {
   type CallPick,
   loadPushDevice,
@@ -44,13 +45,48 @@ let push: WebPush | undefined;
 /** A call picked in a notification, answered as chosen once it rings here. */
 let pick: CallPick | undefined = pickFromUrl(new URL(window.location.href));
 const notices: Notice[] = [];
+const ringtone = createRingtone();
+/** Missed calls since the user last looked at the history. */
+const missed = new Set<string>();
+let sessionStatus: SessionStatus = "connecting";
+/** The call state last rendered, to act on changes (focus, announcements, the timer). */
+let shownTag: CallTag = "idle";
+let callTimer: ReturnType<typeof setInterval> | undefined;
 
 function notify(n: Notice): void {
   notices.push(n);
-  const banner = $("banner");
-  banner.textContent = n.text;
-  banner.className = `banner ${n.kind}`;
-  banner.hidden = false;
+  $("banner").textContent = n.text;
+  $("banner-box").className = `banner ${n.kind}`;
+  $("banner-box").hidden = false;
+}
+
+function hideBanner(): void {
+  $("banner-box").hidden = true;
+}
+
+/** Hides the banner if it still shows `n` (a newer notice stays). */
+function clearNotice(n: Notice): void {
+  if ($("banner").textContent === n.text) hideBanner();
+}
+
+/** Tells screen readers (the live region); the same text again is still spoken. */
+function announce(text: string): void {
+  const live = $("announce");
+  live.textContent = live.textContent === text ? `${text}\u00a0` : text;
+}
+
+function missedCall(callId: string, callerUserId: string): void {
+  notify({ text: `Missed call from ${callerUserId}.`, kind: "error" });
+  missed.add(callId);
+  showMissed();
+}
+
+function showMissed(): void {
+  const pill = $("missed");
+  const n = missed.size;
+  pill.hidden = n === 0;
+  pill.textContent = `${n} missed`;
+  pill.setAttribute("aria-label", `${n} missed ${n === 1 ? "call" : "calls"} — show them`);
 }
 
 function showOnly(view: "signin" | "home" | "incoming" | "call"): void {
@@ -69,31 +105,76 @@ function render(v: CallView): void {
     showOnly("signin");
     return;
   }
+  const s = v.state;
+  const changed = s.tag !== shownTag;
+  const prevTag = shownTag;
+  const wasHome = prevTag === "idle" || prevTag === "ended";
+  shownTag = s.tag;
+  runTimer(v);
   if (v.phase === "idle") {
     setVideo($("local"), undefined);
     setVideo($("remote"), undefined);
     showOnly("home");
+    if (changed && !wasHome && (document.activeElement === document.body || !document.activeElement)) {
+      $("dial-user").focus();
+    }
     return;
   }
   if (v.phase === "incoming") {
     $("incoming-title").textContent = `${v.peerUser} is calling…`;
+    $("incoming-avatar").textContent = v.peerUser.slice(0, 1);
+    $("incoming-kind").textContent = v.state.tag === "incoming" && !v.state.video ? "Audio call" : "Video call";
     showOnly("incoming");
+    if (changed) {
+      announce(`${v.peerUser} is calling. Accept or decline.`);
+      $("accept").focus();
+    }
     applyPick(v);
     return;
   }
   showOnly("call");
-  const inCall = v.phase === "connected" && v.status === "Connected";
+  $("call").dataset.state = s.tag;
+  const inCall = s.tag === "in_call";
   $("call-status").textContent = inCall ? `In call with ${v.peerUser}` : v.status;
+  if (changed) announce(inCall ? `Connected to ${v.peerUser}.` : v.status);
+  $("call-avatar").textContent = v.peerUser.slice(0, 1);
+  $("call-who").hidden = v.remote !== undefined && inCall;
   setVideo($("local"), v.local);
   setVideo($("remote"), v.remote);
-  $("mute").textContent = v.muted ? "Unmute" : "Mute";
-  $("camera").textContent = v.cameraOff ? "Camera on" : "Camera off";
+  const mute = $("mute");
+  mute.textContent = v.muted ? "Unmute" : "Mute";
+  mute.classList.toggle("off", v.muted);
+  const camera = $("camera");
+  camera.textContent = v.cameraOff ? "Camera on" : "Camera off";
+  camera.classList.toggle("off", v.cameraOff);
+  $("hangup").textContent = s.tag === "outgoing" ? "Cancel" : "Hang up";
+  // Into the call screen (from home or the ringing screen, whose Accept is gone): focus its heading.
+  if (changed && (wasHome || prevTag === "incoming")) $("call-status").focus();
   const badge = $("badge");
   badge.hidden = !v.quality;
   if (v.quality) {
     badge.textContent = badgeText(v.quality, v.path);
     badge.className = `badge ${v.path ?? ""}`;
   }
+}
+
+/** The call timer: runs while the media is connected (and while it is being got back). */
+function runTimer(v: CallView): void {
+  const s = v.state;
+  const timer = $("call-timer");
+  if (s.tag !== "in_call" && s.tag !== "reconnecting") {
+    clearInterval(callTimer);
+    callTimer = undefined;
+    timer.hidden = true;
+    return;
+  }
+  const tick = () => {
+    timer.textContent = clock(Date.now() - s.connectedAtMs);
+  };
+  tick();
+  timer.hidden = false;
+  clearInterval(callTimer);
+  callTimer = setInterval(tick, 1_000);
 }
 
 function applyPick(v: CallView): void {
@@ -116,13 +197,22 @@ function historyChanged(): void {
   historyTimer = setTimeout(() => void history?.refresh(), 300);
 }
 
+const STATUS_TEXT: Record<SessionStatus, string> = {
+  online: "online",
+  connecting: "connecting…",
+  offline: "No connection — reconnecting…",
+  signed_out: "signed out",
+};
+
 function onStatus(status: SessionStatus, error?: unknown): void {
   const conn = $("conn");
-  conn.textContent = status === "online" ? "online" : status === "signed_out" ? "signed out" : `${status}…`;
+  conn.textContent = STATUS_TEXT[status];
   conn.className = `conn ${status === "online" ? "" : "offline"}`;
   conn.dataset.status = status;
+  if (status === "online") clearNotice(OFFLINE_NOTICE);
+  sessionStatus = status;
   if (status === "signed_out") {
-    notify({ text: `Your sign-in expired or was refused (${String(error)}). Sign in again.`, kind: "error" });
+    notify(serverErrorNotice(error));
     signOut();
   }
 }
@@ -150,13 +240,15 @@ function start(id: Identity): void {
   active = createCallFlow({
     api,
     session,
-    ringtone: createRingtone(),
+    ringtone,
     openMedia: (video) => openMedia(video, height),
     sourceHeight: height,
     relayOnly: () => loadRelayOnly(localStorage),
     render,
     saveCall: (call) => saveCall(sessionStorage, call),
     notify,
+    clearNotice,
+    missedCall,
     historyChanged,
   });
   flow = active;
@@ -193,6 +285,8 @@ function signOut(): void {
   if (loadPushDevice(localStorage)?.deviceId === identity?.deviceId) savePushDevice(localStorage, undefined);
   session?.close();
   session = undefined;
+  missed.clear();
+  showMissed();
   flow = undefined;
   identity = undefined;
   saveIdentity(sessionStorage, undefined);
@@ -208,7 +302,7 @@ async function signIn(userId: string, deviceId = `web-${crypto.randomUUID().slic
     const token = await fetchDevToken(origin, userId);
     const id = { userId, token, deviceId };
     saveIdentity(sessionStorage, id);
-    $("banner").hidden = true;
+    hideBanner();
     start(id);
   } catch (err) {
     notify(serverErrorNotice(err));
@@ -222,15 +316,30 @@ $("signin-form").onsubmit = (e) => {
 $("signout").onclick = signOut;
 $("dial-form").onsubmit = (e) => {
   e.preventDefault();
-  $("banner").hidden = true;
+  // Commands wait for the connection: say so now instead of ringing nobody.
+  if (sessionStatus === "offline") return notify(OFFLINE_NOTICE);
+  hideBanner();
   void flow?.startCall($<HTMLInputElement>("dial-user").value.trim(), $<HTMLInputElement>("dial-video").checked);
 };
 $("accept").onclick = () => void flow?.accept();
+// The ringing screen is a dialog: Escape declines, as it closes any dialog.
+$("incoming").onkeydown = (e) => {
+  if (e.key === "Escape") void flow?.decline();
+};
 $("decline").onclick = () => void flow?.decline();
 $("hangup").onclick = () => void flow?.hangup();
 $("mute").onclick = () => flow?.toggleMute();
 $("camera").onclick = () => flow?.toggleCamera();
 $("history-refresh").onclick = () => void history?.refresh();
+$("banner-close").onclick = hideBanner;
+$("missed").onclick = () => {
+  missed.clear();
+  showMissed();
+  const only = $<HTMLInputElement>("missed-only");
+  only.checked = true;
+  only.dispatchEvent(new Event("change"));
+  $("history-heading").scrollIntoView();
+};
 
 /** Read-only hooks for the end-to-end tests and for debugging in the console. */
 Object.assign(window, {
@@ -240,6 +349,7 @@ Object.assign(window, {
     signedIn: () => identity?.userId,
     deviceId: () => identity?.deviceId,
     pushStatus: () => push?.status() ?? "off",
+    tone: () => ringtone.playing,
   },
 });
 

@@ -2,6 +2,7 @@
  * The words a person sees when a call ends or cannot start. Every failure gets
  * a clear, specific sentence (PRODUCT.md §3 outcomes, from the user's side).
  */
+import { Code, ConnectError } from "@connectrpc/connect";
 import { CallOutcome, EndReason } from "../../gen/calldrop/v1/call_pb.js";
 
 /** Which side of the call this device was on. */
@@ -23,10 +24,11 @@ export function callEndedNotice(
   role: Role,
   peer: string,
   hadMedia = false,
+  durationMs?: number,
 ): Notice {
   switch (outcome) {
     case CallOutcome.COMPLETED:
-      return { text: `Call with ${peer} ended.`, kind: "info" };
+      return endedNotice(peer, durationMs);
     case CallOutcome.MISSED:
       return role === "caller"
         ? { text: `No answer: ${peer} did not pick up.`, kind: "error" }
@@ -42,7 +44,7 @@ export function callEndedNotice(
     case CallOutcome.BUSY:
       return { text: `${peer} is busy in another call.`, kind: "error" };
     case CallOutcome.UNREACHABLE:
-      return { text: `${peer} cannot be reached right now (no device online).`, kind: "error" };
+      return { text: `${peer} cannot be reached right now — none of their devices is online.`, kind: "error" };
     case CallOutcome.FAILED:
       return {
         text:
@@ -52,8 +54,21 @@ export function callEndedNotice(
         kind: "error",
       };
     default:
-      return { text: `Call with ${peer} ended.`, kind: "info" };
+      return endedNotice(peer, durationMs);
   }
+}
+
+/** A call that ended normally, with how long it lasted when it had connected: "Call with bob ended (3:07)." */
+export function endedNotice(peer: string, durationMs?: number): Notice {
+  return { text: `Call with ${peer} ended${durationMs === undefined ? "" : ` (${clock(durationMs)})`}.`, kind: "info" };
+}
+
+/** A duration as a clock: "0:07", "12:34", "1:02:03". */
+export function clock(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const [h, m, sec] = [Math.floor(total / 3600), Math.floor(total / 60) % 60, total % 60];
+  const mm = h > 0 ? String(m).padStart(2, "0") : String(m);
+  return `${h > 0 ? `${h}:` : ""}${mm}:${String(sec).padStart(2, "0")}`;
 }
 
 /** The notice for a getUserMedia failure. */
@@ -63,17 +78,56 @@ export function mediaErrorNotice(error: unknown): Notice {
       ? String((error as { name: unknown }).name)
       : "";
   if (name === "NotAllowedError" || name === "SecurityError") {
-    return { text: "Camera or microphone access was denied. Allow it in the browser to call.", kind: "error" };
+    return {
+      text: "Camera or microphone access was denied — allow it in the address bar, then call again.",
+      kind: "error",
+    };
   }
   if (name === "NotFoundError" || name === "OverconstrainedError") {
-    return { text: "No camera or microphone was found.", kind: "error" };
+    return { text: "No camera or microphone was found — plug one in, then call again.", kind: "error" };
   }
-  if (name === "NotReadableError") return { text: "The camera is in use by another application.", kind: "error" };
-  return { text: `Could not start camera or microphone (${name || String(error)}).`, kind: "error" };
+  if (name === "NotReadableError") {
+    return { text: "Your camera is in use by another app — close it, then call again.", kind: "error" };
+  }
+  return { text: "Your camera or microphone could not start — try again.", kind: "error" };
 }
 
-/** The notice for a failed command or a dropped connection to the server. */
+/** The connection to the server is down. */
+export const OFFLINE_NOTICE: Notice = { text: "No connection — check your network.", kind: "error" };
+
+/**
+ * The notice for a failed command or request: a sentence per kind of failure; the server's own
+ * message (written for people, docs/style.md 9) when it refused something specific.
+ */
 export function serverErrorNotice(error: unknown): Notice {
-  const message = error instanceof Error ? error.message : String(error);
-  return { text: `Server error: ${message}`, kind: "error" };
+  // fetch() rejects with a TypeError when the network or the server is unreachable (Connect keeps it as the cause).
+  if (error instanceof TypeError) return OFFLINE_NOTICE;
+  if (error instanceof Error && !(error instanceof ConnectError))
+    return { text: sentence(error.message), kind: "error" };
+  const err = ConnectError.from(error);
+  if (err.cause instanceof TypeError) return OFFLINE_NOTICE;
+  switch (err.code) {
+    case Code.Unavailable:
+    case Code.DeadlineExceeded:
+    case Code.Canceled:
+      return OFFLINE_NOTICE;
+    case Code.Unauthenticated:
+    case Code.PermissionDenied:
+      return { text: "Your sign-in expired — sign in again.", kind: "error" };
+    case Code.ResourceExhausted:
+      return { text: "Too many attempts — wait a moment, then try again.", kind: "error" };
+    case Code.Internal:
+    case Code.Unknown:
+    case Code.DataLoss:
+    case Code.Unimplemented:
+      return { text: "Something went wrong on our side — try again in a moment.", kind: "error" };
+    default:
+      return { text: sentence(err.rawMessage), kind: "error" };
+  }
+}
+
+/** "user id is required" → "User id is required." */
+function sentence(text: string): string {
+  const t = text.trim() || "That did not work";
+  return `${t[0]?.toUpperCase()}${t.slice(1)}${/[.!?]$/.test(t) ? "" : "."}`;
 }
