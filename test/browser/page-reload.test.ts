@@ -33,8 +33,12 @@ const statusLog = (page: Page) => page.evaluate(() => (window as unknown as { st
 
 /** Waits until the page's remote video has rendered `frames` more frames than now. */
 async function framesFlow(page: Page, what: string, frames = 10): Promise<PageCall> {
-  const now = (await waitForCall(page, `${what}: connected`, (c) => c.phase === "connected")).remoteFrames;
-  return waitForCall(page, what, (c) => c.status === "Connected" && c.remoteFrames > now + frames);
+  let from = (await waitForCall(page, `${what}: connected`, (c) => c.phase === "connected")).remoteFrames;
+  return waitForCall(page, what, (c) => {
+    // A fresh peer connection (the other page reloaded) counts its frames from 0 again.
+    from = Math.min(from, c.remoteFrames);
+    return c.status === "Connected" && c.remoteFrames > from + frames;
+  });
 }
 
 /** Makes the page's saved resume token one the server does not hold (as after its node died). */
