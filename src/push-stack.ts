@@ -5,6 +5,7 @@
  */
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import { createNotificationMetrics } from "./adapters/metrics/notification-metrics.ts";
 import { createGatewaySender } from "./adapters/notify/gateway-sender.ts";
 import { createSqliteNotificationOutbox } from "./adapters/notify/sqlite-notification-outbox.ts";
 import { createSqlitePushRegistry } from "./adapters/notify/sqlite-push-registry.ts";
@@ -49,7 +50,7 @@ export function createPushStack(
           senders,
           isLive: deps.isLive,
           clock: deps.clock,
-          metricsRegistry: deps.registry,
+          metrics: createNotificationMetrics(deps.registry),
           logger: deps.logger,
           stopRingingTtlMs: n.stopRingingTtlMs,
           missedCallTtlMs: n.missedCallTtlMs,

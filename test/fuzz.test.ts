@@ -27,7 +27,7 @@ import {
   SendRequestSchema,
   SignalService,
 } from "../gen/calldrop/v1/signal_pb.js";
-import { clientErrorCodes } from "../src/transport/error-codes.ts";
+import { clientErrorCodes } from "../src/codec/status-codes.ts";
 import { type Device, mobileDevice, webDevice } from "./support/devices.ts";
 import { encodedArb, messageArb, rawBodyArb, type StringPools } from "./support/fuzz-arbitraries.ts";
 import { sendRaw } from "./support/raw-rpc.ts";

@@ -10,10 +10,10 @@ import type { Logger } from "pino";
 import type { DeviceRef } from "../domain/call-types.ts";
 import { DomainError, isDomainError } from "../domain/errors.ts";
 import type { CallService } from "./call-service.ts";
-import type { ClusterMetrics } from "./cluster-metrics.ts";
 import type { CommandCache } from "./command-cache.ts";
 import type { CallDirectory } from "./ports/call-directory.ts";
 import type { Clock, TimerHandle } from "./ports/clock.ts";
+import type { ClusterMetrics } from "./ports/metrics.ts";
 import {
   type CallCommand,
   type DeviceNoticeKind,
@@ -140,10 +140,10 @@ export function createCallRouting(deps: CallRoutingDeps): CallRouting {
     for (let attempt = 0; ; attempt++) {
       const owner = calls.runs(callId) ? self : await ownerOf(callId);
       if (owner === self) return local();
-      const started = performance.now();
+      const forwarded = metrics.forwardDuration.startTimer({ kind });
       try {
         const result = await request(owner, remote(owner));
-        metrics.forwardDuration.observe({ kind }, (performance.now() - started) / 1000);
+        forwarded();
         return result;
       } catch (err) {
         const stale = err instanceof OwnerGone || (isDomainError(err, "not_found") && routes.get(callId) === owner);

@@ -7,18 +7,17 @@
  */
 
 import type { Logger } from "pino";
-import { v7 as uuidv7 } from "uuid";
 import { type CallPolicy, startCall, transition } from "../domain/call-machine.ts";
 import { isParticipantDevice, rejoinEvents, resyncSends } from "../domain/call-rejoin.ts";
 import type { CallEvent, CallState, DeviceRef, OutboundEvent, TimerName, Transition } from "../domain/call-types.ts";
 import { DomainError } from "../domain/errors.ts";
 import { type CallEntry, createCallEffects } from "./call-effects.ts";
 import { createCallParticipants } from "./call-participants.ts";
-import type { ClusterMetrics } from "./cluster-metrics.ts";
-import type { Metrics } from "./metrics.ts";
 import type { CallDirectory, ClaimResult, LiveCall } from "./ports/call-directory.ts";
 import type { CallStore } from "./ports/call-store.ts";
 import type { Clock } from "./ports/clock.ts";
+import type { Ids } from "./ports/ids.ts";
+import type { ClusterMetrics, Metrics } from "./ports/metrics.ts";
 import type { Notifier } from "./ports/notifier.ts";
 import type { CallCommand, DeviceNoticeKind } from "./ports/peers.ts";
 import type { Delivery } from "./router.ts";
@@ -29,6 +28,8 @@ export interface CallServiceDeps {
   /** This node's id, recorded as the owner of the calls it starts. */
   readonly nodeId: string;
   readonly clock: Clock;
+  /** Call ids. */
+  readonly ids: Ids;
   readonly policy: CallPolicy;
   readonly store: CallStore;
   readonly directory: CallDirectory;
@@ -215,8 +216,8 @@ export function createCallService(deps: CallServiceDeps): CallService {
 
   const service: CallService = {
     start(from, calleeUserId, video) {
-      const startedAt = performance.now();
-      const callId = uuidv7(); // time-ordered, so history ties on start time keep creation order
+      const ringing = metrics.callSetup.startTimer({ phase: "start_to_ringing", path: "none" });
+      const callId = deps.ids.callId();
       return creating(callId, async () => {
         const [calleeDevices, calleePushable] = await Promise.all([
           delivery.liveDevices(calleeUserId),
@@ -244,10 +245,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
         e.parts.at(from, nodeId);
         metrics.callsStarted.inc();
         if (t.state.phase === "ringing") {
-          metrics.callSetup.observe(
-            { phase: "start_to_ringing", path: "none" },
-            (performance.now() - startedAt) / 1000,
-          );
+          ringing();
         }
         execute(e, t.effects);
         if (t.state.phase === "ended") clock.setTimer(deps.lingerMs, () => calls.delete(callId));

@@ -8,8 +8,8 @@
 import type { Logger } from "pino";
 import type { DeviceRef } from "../domain/call-types.ts";
 import { DomainError } from "../domain/errors.ts";
-import type { ClusterMetrics } from "./cluster-metrics.ts";
 import type { Clock, TimerHandle } from "./ports/clock.ts";
+import type { ClusterMetrics } from "./ports/metrics.ts";
 import type { PeerMessage, Peers, SessionSnapshot } from "./ports/peers.ts";
 import type { Presence } from "./ports/presence.ts";
 import { type OpenRequest, type SessionHub, tokenHome } from "./session-hub.ts";

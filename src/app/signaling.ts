@@ -8,8 +8,8 @@ import { DomainError, isDomainError } from "../domain/errors.ts";
 import { checkCommand, checkCommandId, checkDeviceId } from "../domain/limits.ts";
 import type { CallRouting } from "./call-routing.ts";
 import type { CommandCache } from "./command-cache.ts";
-import type { Metrics } from "./metrics.ts";
 import type { Clock } from "./ports/clock.ts";
+import type { Metrics } from "./ports/metrics.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
 import type { CommandResult } from "./session-events.ts";
 import type { SessionHandoff } from "./session-handoff.ts";
@@ -62,9 +62,9 @@ export function createSignaling(deps: SignalingDeps): Signaling {
       case "start_call":
         return calls.start(from, commandId, command.calleeUserId, command.video);
       case "signal": {
-        const started = performance.now();
+        const hop = metrics.signalHop.startTimer();
         const result = await calls.run(from, commandId, command);
-        metrics.signalHop.observe((performance.now() - started) / 1000);
+        hop();
         return result;
       }
       case "ping":

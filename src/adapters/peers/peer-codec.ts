@@ -1,7 +1,7 @@
 /**
  * PeerMessage ↔ relay frame bodies (proto/calldrop/internal/v1/relay.proto). Events
  * travel as calldrop.v1.ServerEvent and commands as calldrop.v1.ClientMessage, the
- * client API's own encodings, mapped with the transport's codec in one direction
+ * client API's own encodings, mapped with src/codec/proto-mapping.ts in one direction
  * and its inverse here.
  */
 import { create } from "@bufbuild/protobuf";
@@ -26,9 +26,9 @@ import {
 } from "../../../gen/calldrop/v1/signal_pb.js";
 import type { CallCommand, DeviceNoticeKind, PeerMessage, SessionSnapshot } from "../../app/ports/peers.ts";
 import type { SessionEvent, SessionEventBody } from "../../app/session-events.ts";
+import { commandFromProto, eventToProto } from "../../codec/proto-mapping.ts";
 import type { EndReason, HangupReason, Outcome, PathType, Signal } from "../../domain/call-types.ts";
 import type { DomainErrorCode } from "../../domain/errors.ts";
-import { commandFromProto, eventToProto } from "../../transport/proto-mapping.ts";
 import type { RelayBody } from "../relay/relay-grpc.ts";
 
 const lower = <E extends Record<string, string | number>>(e: E, v: number) => String(e[v] ?? "").toLowerCase();

@@ -1,4 +1,5 @@
-/** Protobuf ↔ domain mapping for signaling and history (the transport stays thin: STYLE.md 8). */
+/** Protobuf ↔ domain mapping for signaling and history (the transport stays thin: STYLE.md 8), shared by the
+ * client API (src/transport) and the relay between nodes (src/adapters/peers). */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
@@ -23,8 +24,7 @@ import type { EndReason, HangupReason, Outcome, PathType, Signal } from "../doma
 import type { Command } from "../domain/commands.ts";
 import { DomainError } from "../domain/errors.ts";
 import type { QualitySample } from "../domain/quality.ts";
-import { codeOf } from "./error-codes.ts";
-import { codeName } from "./rpc-interceptor.ts";
+import { codeName, codeOf } from "./status-codes.ts";
 
 const outcomes: Record<Outcome, CallOutcome> = {
   completed: CallOutcome.COMPLETED,
