@@ -54,9 +54,11 @@ export interface App {
   stop(): Promise<void>;
 }
 
-const version = (
-  JSON.parse(readFileSync(join(import.meta.dirname, "..", "package.json"), "utf8")) as { version: string }
-).version;
+/** The service's version, from package.json (read when the app is built, not at import). */
+function packageVersion(): string {
+  const path = join(import.meta.dirname, "..", "package.json");
+  return (JSON.parse(readFileSync(path, "utf8")) as { version: string }).version;
+}
 
 /** Local mode's signing key: in the data directory (beside the embedded store), or per process for an in-memory store. */
 function localDevKey(config: Config): string {
@@ -70,6 +72,7 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
   const logger = ports.logger ?? pino({ level: config.log.level, base: { service: "calldrop" } });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "calldrop_" });
+  const version = packageVersion();
   const metrics = createMetrics(registry, { version });
   const clock = ports.clock ?? createSystemClock();
   const store = ports.store ?? (await createCallStore(config, { clock, logger, registry }));
