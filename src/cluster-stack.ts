@@ -144,7 +144,10 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
     clock,
     logger,
     movedTtlMs: config.sessions.resumeGraceMs,
-    congestedBacklog: 5_000,
+    // Below a stream's queue bound: when a stalled node catches up, its whole backlog may be for one
+    // device and arrives at once; it must fit that device's stream queue, or a client that reads
+    // fine is cut off as a slow reader (test/scenarios/backpressure.test.ts).
+    congestedBacklog: Math.min(5_000, Math.floor(config.sessions.maxQueuedEvents / 2)),
     onUndeliverable: (to, body) => {
       clusterMetrics.undeliverable.inc();
       if ("callId" in body) calls?.undeliverable(to, body);

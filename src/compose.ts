@@ -141,7 +141,8 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
       push.notifier?.start();
       cluster?.start();
       ready = true;
-      logger.info({ port: address.port, host: config.server.host, mode: config.mode }, "listening");
+      const { host, http2Engine } = config.server;
+      logger.info({ port: address.port, host, mode: config.mode, http2Engine }, "listening");
       return { port: address.port };
     },
     async stop() {

@@ -1,6 +1,7 @@
 /**
  * Call flows against a real server process (PRODUCT.md §3): the mobile app is a
- * grpc-js client built from proto/, the web app a connect-web client.
+ * grpc-js client built from proto/, the web app a connect-web client. The suite runs
+ * once per HTTP/2 engine (`server.http2Engine`), since mobile gRPC reaches either.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -13,12 +14,6 @@ const SdpType = { OFFER: 1, ANSWER: 2 };
 const ringTimeoutMs = 1500;
 
 let server: ServerProcess;
-before(async () => {
-  server = await startServer({ CALLDROP_CALLS__RING_TIMEOUT_MS: String(ringTimeoutMs) });
-});
-after(async () => {
-  await server.stop();
-});
 
 let users = 0;
 const user = (name: string) => `${name}-${++users}`;
@@ -46,7 +41,7 @@ async function finalRecord(userId: string, callId: string) {
   throw new Error(`call ${callId} never got an outcome`);
 }
 
-describe("call flows", () => {
+function callFlows(): void {
   test("full call: ring, accept, offer/answer, trickle ICE both ways, hang up; both histories", async () => {
     const alice = await mobile(user("alice"));
     const bob = await web(user("bob"));
@@ -276,4 +271,20 @@ describe("call flows", () => {
     assert.deepEqual(seen, [...ids].reverse());
     alice.drop();
   });
-});
+}
+
+for (const engine of ["grpc-js", "connect-node"]) {
+  describe(`call flows (HTTP/2 engine ${engine})`, () => {
+    before(async () => {
+      server = await startServer({
+        CALLDROP_CALLS__RING_TIMEOUT_MS: String(ringTimeoutMs),
+        CALLDROP_SERVER__HTTP2_ENGINE: engine,
+      });
+      assert.equal(server.logs.find((l) => l.msg === "listening")?.http2Engine, engine);
+    });
+    after(async () => {
+      await server.stop();
+    });
+    callFlows();
+  });
+}
