@@ -9,7 +9,7 @@ import { DomainError, isDomainError } from "../../../domain/errors.ts";
 import { createSystemClock } from "../../clock/system-clock.ts";
 import { allPages, callOf, callStoreContract, completed, missed, sampleAt } from "../call-store.contract.ts";
 import { createSqliteCallStore } from "../sqlite-call-store.ts";
-import { createOutboxCallStore, type OutboxCallStore } from "./outbox-call-store.ts";
+import { createOutboxCallStore, type OutboxCallStore, type OutboxLogger } from "./outbox-call-store.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "calldrop-outbox-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,11 +40,17 @@ function flaky(inner: CallStore) {
   return { store, state };
 }
 
-function outbox(inner: CallStore, path = join(dir, `q${files++}.db`), maxPending?: number): OutboxCallStore {
+function outbox(
+  inner: CallStore,
+  path = join(dir, `q${files++}.db`),
+  maxPending?: number,
+  logger?: OutboxLogger,
+): OutboxCallStore {
   return createOutboxCallStore({
     inner,
     path,
     clock,
+    ...(logger ? { logger } : {}),
     retryMinMs: 5,
     retryMaxMs: 20,
     readTimeoutMs: 100,
@@ -153,6 +159,41 @@ test("a read the store never answers fails with unavailable instead of hanging",
     state.hang = true;
     await assert.rejects(store.get("x"), (e: unknown) => isDomainError(e, "unavailable"));
     state.hang = false;
+  } finally {
+    await store.close();
+  }
+});
+
+test("an outage is logged in two lines: its cause when writes start queueing, its counts once replayed", async () => {
+  const { store: inner, state } = flaky(createSqliteCallStore(":memory:"));
+  const lines: { level: string; msg: string; obj: Record<string, unknown> }[] = [];
+  const at = (level: string) => (obj: object, msg: string) => lines.push({ level, msg, obj: { ...obj } });
+  const store = outbox(inner, undefined, undefined, { info: at("info"), warn: at("warn"), error: at("error") });
+  try {
+    state.down = true;
+    for (let i = 0; i < 5; i++) {
+      const call = callOf(`c-${i}`, "alice", "bob", t0 + i);
+      await store.recordStart(call);
+      await store.finalize(call, missed(call));
+    }
+    await assert.rejects(store.get("c-0"));
+    await assert.rejects(store.get("c-1"));
+    state.down = false;
+    await store.drained();
+    assert.deepEqual(
+      lines.map((l) => [l.level, l.msg]),
+      [
+        ["warn", "call store unavailable: queueing writes in the outbox"],
+        ["info", "call store reachable again: outbox replayed"],
+      ],
+    );
+    assert.equal(lines[0]?.obj.reason, "down", "the cause, in one line");
+    assert.equal(lines[0]?.obj.err, undefined, "no stack trace");
+    const end = lines[1]?.obj ?? {};
+    assert.equal(end.queued, 10);
+    assert.equal(end.readsRefused, 2);
+    assert.ok(typeof end.downForMs === "number" && end.downForMs >= 0);
+    assert.ok(typeof end.replayMs === "number" && end.replayMs >= 0);
   } finally {
     await store.close();
   }

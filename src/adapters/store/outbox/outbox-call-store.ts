@@ -12,6 +12,10 @@
  *
  * finalize during an outage answers true unless a finalize of the same call is already queued;
  * the outcome then really is set on replay unless another node set one first (logged).
+ *
+ * An outage is logged twice: a warning when the first write is queued (with the cause), and one
+ * line when the queue has drained (how long the store was down, writes queued and replayed,
+ * reads refused meanwhile, how long the replay took).
  */
 import type { CallStore } from "../../../app/ports/call-store.ts";
 import type { Clock, TimerHandle } from "../../../app/ports/clock.ts";
@@ -68,6 +72,26 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
   let retryTimer: TimerHandle | undefined;
   let wakeRetry: (() => void) | undefined;
   let closed = false;
+  /** The outage in progress (from the first queued write until the queue drained). */
+  let outage: { sinceMs: number; queued: number; readsRefused: number; backAtMs?: number } | undefined;
+
+  function wentDown(reason: string): void {
+    down = true;
+    if (outage) return;
+    outage = { sinceMs: clock.now(), queued: 0, readsRefused: 0 };
+    log.warn({ reason }, "call store unavailable: queueing writes in the outbox");
+  }
+
+  function drainedAfterOutage(): void {
+    if (!outage || queue.count() > 0) return;
+    const now = clock.now();
+    const { sinceMs, queued, readsRefused, backAtMs = now } = outage;
+    outage = undefined;
+    log.info(
+      { downForMs: backAtMs - sinceMs, queued, readsRefused, replayMs: now - backAtMs },
+      "call store reachable again: outbox replayed",
+    );
+  }
 
   async function apply(entry: OutboxOp): Promise<unknown> {
     const a = entry.args;
@@ -88,6 +112,7 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
       throw new DomainError("unavailable", "call history store unavailable and its outbox is full");
     }
     await queue.append(entry);
+    if (outage) outage.queued++;
     startReplay();
   }
 
@@ -101,8 +126,7 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
         return result;
       } catch (e) {
         if (!isDomainError(e, "unavailable")) throw e;
-        if (!down) log.warn({ err: e }, "call store unavailable: queueing writes in the outbox");
-        down = true;
+        wentDown(reasonOf(e));
       }
     }
     const queuedFinalize = entry.op === "finalize" && queue.hasFinalize(entry.callId);
@@ -127,26 +151,27 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
       if (batch.length === 0) break;
       const failed = await replayBatch(batch);
       if (!failed) {
-        if (down) log.info({ pending: queue.count() }, "call store reachable again: outbox replaying");
+        if (outage && outage.backAtMs === undefined) outage.backAtMs = clock.now();
         down = false;
         backoff = retryMinMs;
         continue;
       }
-      down = true;
+      wentDown(reasonOf(failed));
       await new Promise<void>((resolve) => {
         wakeRetry = resolve;
         retryTimer = clock.setTimer(backoff, resolve);
       });
       backoff = Math.min(backoff * 2, retryMaxMs);
     }
+    drainedAfterOutage();
   }
 
-  /** Applies a chunk, calls in parallel and each call's entries in order; true if the store was down. */
-  async function replayBatch(batch: readonly OutboxEntry[]): Promise<boolean> {
+  /** Applies a chunk, calls in parallel and each call's entries in order; the error if the store was down. */
+  async function replayBatch(batch: readonly OutboxEntry[]): Promise<unknown> {
     const byCall = new Map<string, OutboxEntry[]>();
     for (const entry of batch) byCall.set(entry.callId, [...(byCall.get(entry.callId) ?? []), entry]);
     const done: number[] = [];
-    let unavailable = false;
+    let unavailable: unknown;
     await Promise.all(
       [...byCall.values()].map(async (entries) => {
         for (const entry of entries) {
@@ -158,7 +183,7 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
             done.push(entry.seq);
           } catch (e) {
             if (isDomainError(e, "unavailable")) {
-              unavailable = true;
+              unavailable = e;
               return;
             }
             log.error({ err: e, callId: entry.callId, op: entry.op }, "outbox entry rejected by the store");
@@ -173,7 +198,10 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
 
   /** A read: fails at once while the store is known down, and never waits past readTimeoutMs. */
   async function read<T>(fn: () => Promise<T>): Promise<T> {
-    if (down || closed) throw new DomainError("unavailable", "call history store unavailable");
+    if (down || closed) {
+      if (outage) outage.readsRefused++;
+      throw new DomainError("unavailable", "call history store unavailable");
+    }
     let timer: TimerHandle | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = clock.setTimer(readTimeoutMs, () =>
@@ -188,7 +216,8 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
   }
 
   if (queue.count() > 0) {
-    log.info({ pending: queue.count() }, "outbox has writes from an earlier run: replaying");
+    outage = { sinceMs: clock.now(), queued: queue.count(), readsRefused: 0 };
+    log.warn({ pending: queue.count() }, "outbox has writes from an earlier run: replaying");
     startReplay();
   }
 
@@ -225,4 +254,10 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
       await inner.close();
     },
   };
+}
+
+/** The cause of an outage in one line: the driver's message (e.g. ECONNREFUSED), not a stack. */
+function reasonOf(e: unknown): string {
+  const cause = e instanceof Error && e.cause instanceof Error ? e.cause : e;
+  return cause instanceof Error ? cause.message : String(cause);
 }
