@@ -13,7 +13,6 @@ import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { createEtcdCallDirectory } from "./adapters/directory/etcd-call-directory.ts";
-import { createMemoryCallDirectory } from "./adapters/directory/memory-call-directory.ts";
 import { createSqliteCallDirectory } from "./adapters/directory/sqlite-call-directory.ts";
 import { createInProcessPeers } from "./adapters/peers/in-process-peers.ts";
 import { startRelayPeers } from "./adapters/peers/relay-peers.ts";
@@ -266,7 +265,8 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
 
 /**
  * The call directory: etcd in a cluster (unless configured onto the store file), else the
- * embedded store's file, which lets a single node take its calls back after a restart.
+ * embedded sqlite file (also beside a Cassandra call store), which lets a single node take
+ * its calls back after a restart.
  */
 function createDirectory(config: Config): CallDirectory {
   const c = config.cluster;
@@ -276,7 +276,5 @@ function createDirectory(config: Config): CallDirectory {
       keyPrefix: `${c.keyPrefix.replace(/\/$/, "")}-calls/`,
     });
   }
-  return config.store.kind === "sqlite"
-    ? createSqliteCallDirectory(config.store.sqlitePath)
-    : createMemoryCallDirectory();
+  return createSqliteCallDirectory(config.store.sqlitePath);
 }
