@@ -149,9 +149,10 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
       queue.flush();
       const batch = queue.peek(replayChunk);
       if (batch.length === 0) break;
+      const attemptAtMs = clock.now();
       const failed = await replayBatch(batch);
       if (!failed) {
-        if (outage && outage.backAtMs === undefined) outage.backAtMs = clock.now();
+        if (outage && outage.backAtMs === undefined) outage.backAtMs = attemptAtMs;
         down = false;
         backoff = retryMinMs;
         continue;
