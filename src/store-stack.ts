@@ -10,7 +10,7 @@ import { createCassandraCallStore } from "./adapters/store/cassandra/cassandra-c
 import { isTransient } from "./adapters/store/cassandra/driver-errors.ts";
 import { createOutboxCallStore } from "./adapters/store/outbox/outbox-call-store.ts";
 import { createSqliteCallStore } from "./adapters/store/sqlite-call-store.ts";
-import type { CallStore } from "./app/ports/call-store.ts";
+import type { CallStore, DeferredOutcomes } from "./app/ports/call-store.ts";
 import type { Clock } from "./app/ports/clock.ts";
 import type { Config } from "./config.ts";
 
@@ -22,7 +22,7 @@ import type { Config } from "./config.ts";
 export async function createCallStore(
   config: Config,
   deps: { clock: Clock; logger: Logger; registry: Registry },
-): Promise<CallStore> {
+): Promise<CallStore & Partial<DeferredOutcomes>> {
   const cassandra = config.store.cassandra;
   if (config.store.kind !== "cassandra" || !cassandra) return createSqliteCallStore(config.store.sqlitePath);
   const inner = createCassandraCallStore(cassandra);

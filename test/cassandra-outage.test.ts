@@ -82,7 +82,8 @@ test("a server started while Cassandra is down, through three outages: every cal
     await callee.next("incomingCall", (v) => v.callId === callId);
     let outcome: Outcome;
     if (n % 7 === 0) {
-      await callee.next("missedCall", (v) => v.callId === callId, 10_000);
+      // The missed-call event itself waits for a durable outcome (checked at the end).
+      await callee.next("callEnded", (v) => v.callId === callId, 10_000);
       outcome = "missed";
     } else if (n % 3 === 0) {
       await callee.command("decline", { callId });
@@ -152,5 +153,14 @@ test("a server started while Cassandra is down, through three outages: every cal
   } finally {
     await check.close();
   }
+  // Missed during an outage: told once the outbox set the outcome, and only once.
+  for (const m of made.filter((x) => x.outcome === "missed")) {
+    const callee = dev(m.users[1]);
+    await callee.next("missedCall", (v) => v.callId === m.callId, 20_000);
+    const told = callee.events.filter((e) => e.case === "missedCall" && e.value.callId === m.callId);
+    assert.equal(told.length, 1, `one missed-call event for ${m.callId}`);
+  }
+  const notified = s.logs.filter((l) => l.notification === "missed_call");
+  assert.equal(notified.length, made.filter((x) => x.outcome === "missed").length, "one notification per missed call");
   for (const d of devices.values()) d.drop();
 });

@@ -10,14 +10,20 @@
  * While the inner store is known to be down, reads fail at once with `unavailable`; otherwise a
  * read that takes longer than `readTimeoutMs` fails with `unavailable` instead of hanging.
  *
- * finalize during an outage answers true unless a finalize of the same call is already queued;
- * the outcome then really is set on replay unless another node set one first (logged).
+ * finalize during an outage answers false: whether this write sets the outcome is decided only
+ * when it is replayed (another node may set one first, e.g. one that took the call over from a
+ * node that died meanwhile). A replayed finalize that set the outcome is reported through
+ * `onOutcomeSet`, also for a queue left by an earlier process, so the node that set the outcome
+ * sends the missed-call notification, exactly once cluster-wide (docs/cluster.md).
+ *
+ * The takeover sweep must not ring out a call whose finalize is still queued here: overdue
+ * listings leave such calls out.
  *
  * An outage is logged twice: a warning when the first write is queued (with the cause), and one
  * line when the queue has drained (how long the store was down, writes queued and replayed,
  * reads refused meanwhile, how long the replay took).
  */
-import type { CallStore } from "../../../app/ports/call-store.ts";
+import type { CallStore, DeferredOutcomes, OutcomeListener } from "../../../app/ports/call-store.ts";
 import type { Clock, TimerHandle } from "../../../app/ports/clock.ts";
 import type { CallEnd, CallInfo } from "../../../domain/call-types.ts";
 import { DomainError, isDomainError } from "../../../domain/errors.ts";
@@ -48,7 +54,7 @@ export interface OutboxOptions {
 }
 
 /** The decorated store plus the outbox's state. */
-export interface OutboxCallStore extends CallStore {
+export interface OutboxCallStore extends CallStore, DeferredOutcomes {
   /** Writes waiting for replay. */
   pending(): number;
   /** Resolves once the queue is empty. */
@@ -72,6 +78,14 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
   let retryTimer: TimerHandle | undefined;
   let wakeRetry: (() => void) | undefined;
   let closed = false;
+  const listeners = new Set<OutcomeListener>();
+  /** Outcomes set on replay before anyone listened (a queue from an earlier run replays at once). */
+  const unheard: [CallInfo, CallEnd][] = [];
+
+  function outcomeSet(call: CallInfo, end: CallEnd): void {
+    if (listeners.size === 0) unheard.push([call, end]);
+    for (const listener of listeners) listener(call, end);
+  }
   /** The outage in progress (from the first queued write until the queue drained). */
   let outage: { sinceMs: number; queued: number; readsRefused: number; backAtMs?: number } | undefined;
 
@@ -129,9 +143,8 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
         wentDown(reasonOf(e));
       }
     }
-    const queuedFinalize = entry.op === "finalize" && queue.hasFinalize(entry.callId);
     await enqueue(entry);
-    return entry.op === "finalize" ? !queuedFinalize : undefined;
+    return entry.op === "finalize" ? false : undefined;
   }
 
   function startReplay(): void {
@@ -180,6 +193,9 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
             const result = await apply(entry);
             if (entry.op === "finalize" && result === false) {
               log.warn({ callId: entry.callId }, "queued finalize not applied: outcome already set");
+            }
+            if (entry.op === "finalize" && result === true) {
+              outcomeSet(entry.args[0] as CallInfo, entry.args[1] as CallEnd);
             }
             done.push(entry.seq);
           } catch (e) {
@@ -238,7 +254,13 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
     get: (callId) => read(() => inner.get(callId)),
     listForUser: (query) => read(() => inner.listForUser(query)),
     listSamples: (callId) => read(() => inner.listSamples(callId)),
-    listOverdueRinging: (beforeMs, limit) => read(() => inner.listOverdueRinging(beforeMs, limit)),
+    listOverdueRinging: async (beforeMs, limit) =>
+      (await read(() => inner.listOverdueRinging(beforeMs, limit))).filter((r) => !queue.hasFinalize(r.callId)),
+    onOutcomeSet(listener) {
+      listeners.add(listener);
+      for (const [call, end] of unheard.splice(0)) listener(call, end);
+      return () => listeners.delete(listener);
+    },
     pending: () => queue.count(),
     async drained() {
       while (queue.count() > 0 || replaying) {
