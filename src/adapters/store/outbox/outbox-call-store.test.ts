@@ -19,13 +19,22 @@ let files = 0;
 
 /** A store that throws `unavailable` (or hangs, holds writes, or rejects for good) on demand. */
 function flaky(inner: CallStore) {
-  const state = { down: false, hang: false, poison: new Set<string>(), gate: undefined as Promise<void> | undefined };
+  const state = {
+    down: false,
+    hang: false,
+    poison: new Set<string>(),
+    lostAnswer: new Set<string>(),
+    gate: undefined as Promise<void> | undefined,
+  };
   const guard = <T>(callId: string | undefined, fn: () => Promise<T>): Promise<T> => {
     if (state.hang) return new Promise<T>(() => {});
     // Writes wait for the gate (a slow store); reads do not.
     if (state.gate && callId) return state.gate.then(fn);
     if (state.down) return Promise.reject(new DomainError("unavailable", "down"));
     if (callId && state.poison.has(callId)) return Promise.reject(new Error("bad row"));
+    if (callId && state.lostAnswer.delete(callId)) {
+      return fn().then(() => Promise.reject(new DomainError("unavailable", "connection reset")));
+    }
     return fn();
   };
   const store: CallStore = {
@@ -264,5 +273,22 @@ test("a call whose finalize waits in the outbox is not listed as overdue (the sw
     release();
     await store2.close();
     await sqlite.close();
+  }
+});
+
+test("a finalize that set the outcome but whose answer was lost is reported once replayed", async () => {
+  const { store: inner, state } = flaky(createSqliteCallStore(":memory:"));
+  const store = outbox(inner);
+  const set: string[] = [];
+  store.onOutcomeSet((c) => set.push(c.callId));
+  try {
+    const call = callOf("reset", "alice", "bob", t0);
+    await store.recordStart(call);
+    state.lostAnswer.add("reset");
+    assert.equal(await store.finalize(call, missed(call)), false, "unknown yet");
+    await store.drained();
+    assert.deepEqual(set, ["reset"], "its own write set it: this node sends the missed call");
+  } finally {
+    await store.close();
   }
 });

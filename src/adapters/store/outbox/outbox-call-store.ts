@@ -141,6 +141,11 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
       } catch (e) {
         if (!isDomainError(e, "unavailable")) throw e;
         wentDown(reasonOf(e));
+        // The attempt may have set the outcome before the store went away (its answer was lost).
+        if (entry.op === "finalize") {
+          await enqueue({ ...entry, args: [entry.args[0], entry.args[1], entry.args[2] ?? null, "attempted"] });
+          return false;
+        }
       }
     }
     await enqueue(entry);
@@ -191,11 +196,10 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
         for (const entry of entries) {
           try {
             const result = await apply(entry);
-            if (entry.op === "finalize" && result === false) {
-              log.warn({ callId: entry.callId }, "queued finalize not applied: outcome already set");
-            }
-            if (entry.op === "finalize" && result === true) {
+            if (entry.op === "finalize" && (result === true || (await setByLostAnswer(entry)))) {
               outcomeSet(entry.args[0] as CallInfo, entry.args[1] as CallEnd);
+            } else if (entry.op === "finalize") {
+              log.warn({ callId: entry.callId }, "queued finalize not applied: outcome already set");
             }
             done.push(entry.seq);
           } catch (e) {
@@ -211,6 +215,18 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
     );
     queue.remove(done);
     return unavailable;
+  }
+
+  /**
+   * Whether a finalize whose replay found the outcome set had set it itself, on the attempt whose
+   * answer was lost: the stored end is this write's. (A node that took the call over and rang it
+   * out would store the same end; that needs this node to die and come back too: not told apart.)
+   */
+  async function setByLostAnswer(entry: OutboxEntry): Promise<boolean> {
+    if (entry.args[3] !== "attempted") return false;
+    const end = entry.args[1] as CallEnd;
+    const stored = await inner.get(entry.callId);
+    return stored?.outcome === end.outcome && stored.endReason === end.reason && stored.endedAtMs === end.endedAtMs;
   }
 
   /** A read: fails at once while the store is known down, and never waits past readTimeoutMs. */
