@@ -12,7 +12,6 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import { createMemoryCallDirectory } from "./adapters/directory/memory-call-directory.ts";
 import { createSqliteCallDirectory } from "./adapters/directory/sqlite-call-directory.ts";
 import { createInProcessPeers, type InProcessBus } from "./adapters/peers/in-process-peers.ts";
 import { createInProcessPresence, type InProcessRegistry } from "./adapters/presence/in-process-presence.ts";
@@ -279,7 +278,8 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
 
 /**
  * The call directory: etcd in a cluster (unless configured onto the store file), else the
- * embedded store's file, which lets a single node take its calls back after a restart.
+ * embedded sqlite file (also beside a Cassandra call store), which lets a single node take
+ * its calls back after a restart.
  */
 async function createDirectory(config: Config): Promise<CallDirectory> {
   const c = config.cluster;
@@ -290,7 +290,5 @@ async function createDirectory(config: Config): Promise<CallDirectory> {
       keyPrefix: `${c.keyPrefix.replace(/\/$/, "")}-calls/`,
     });
   }
-  return config.store.kind === "sqlite"
-    ? createSqliteCallDirectory(config.store.sqlitePath)
-    : createMemoryCallDirectory();
+  return createSqliteCallDirectory(config.store.sqlitePath);
 }

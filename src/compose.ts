@@ -16,7 +16,7 @@ import { createLogNotifier } from "./adapters/notify/log-notifier.ts";
 import type { CallService } from "./app/call-service.ts";
 import { createMetrics } from "./app/metrics.ts";
 import { createNotificationMetrics } from "./app/notification-metrics.ts";
-import type { CallStore } from "./app/ports/call-store.ts";
+import type { CallStore, DeferredOutcomes } from "./app/ports/call-store.ts";
 import type { Clock } from "./app/ports/clock.ts";
 import type { Notifier } from "./app/ports/notifier.ts";
 import { type ClusterStack, createClusterStack } from "./cluster-stack.ts";
@@ -72,7 +72,8 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
   collectDefaultMetrics({ register: registry, prefix: "calldrop_" });
   const metrics = createMetrics(registry, { version });
   const clock = ports.clock ?? createSystemClock();
-  const store = ports.store ?? (await createCallStore(config, { clock, logger, registry }));
+  const store: CallStore & Partial<DeferredOutcomes> =
+    ports.store ?? (await createCallStore(config, { clock, logger, registry }));
   const local = config.mode === "local";
   const auth = await createAuthenticator(
     {
@@ -93,6 +94,8 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     ports.notifier ?? push.notifier ?? createLogNotifier(logger, 1000, createNotificationMetrics(registry));
   cluster = await createClusterStack(config, { clock, store, notifier, metrics, logger, registry });
   const { hub, calls } = cluster;
+  // Outcomes set when the outbox replays a queued finalize: this node set them, so it notifies.
+  store.onOutcomeSet?.((call, end) => calls.outcomeSet(call, end));
   const signaling = createNodeSignaling(config, cluster, { clock, metrics });
   const signalService = createNodeSignalService(config, cluster, signaling, { clock, metrics });
   const services: GrpcJsService[] = [

@@ -128,7 +128,8 @@ export function createCallEffects(deps: CallEffectsDeps): CallEffects {
     }
     finalize?.then(
       (won) => {
-        if (!won) return logger.info({ callId }, "call already finalized elsewhere");
+        // Not set by this write: set elsewhere, or queued until the store is back (then reported by the store).
+        if (!won) return logger.info({ callId }, "outcome not set by this finalize");
         if (e.state.phase === "ended") {
           const { outcome, reason, answeredAtMs, endedAtMs } = e.state.end;
           metrics.callsEnded.inc({ outcome });
