@@ -136,6 +136,11 @@ const schema = z.strictObject({
       advertiseHost: z.string().optional(),
       /** Shared secret authenticating node-to-node streams (at least 16 bytes; from a secret, never the repo). */
       relaySecret: z.string().min(16),
+      /**
+       * Also accepted from other nodes, never signed with: during a rotation the next secret
+       * (before nodes switch to it), then the previous one (docs/key-rotation.md).
+       */
+      relayAcceptedSecrets: z.array(z.string().min(16)).default([]),
       /** Lease TTL: how long after a node dies its devices and calls are handed to the others. */
       leaseTtlS: z.number().int().min(1).default(10),
       /** etcd key prefix of this cluster's presence (the call directory uses `<prefix without />-calls/`). */
