@@ -48,6 +48,10 @@ const schema = z.strictObject({
       jwksUrl: z.url().optional(),
       /** A JWKS JSON file (e.g. mounted from a ConfigMap), read at boot. */
       jwksFile: z.string().optional(),
+      /** A fetched JWKS (URL or file) is used this long, then fetched again: a removed key verifies up to this long. */
+      jwksMaxAgeMs: z.number().int().min(0).default(600_000),
+      /** A token with an unknown `kid` refetches the JWKS at most this often (a newly published key). */
+      jwksRefetchCooldownMs: z.number().int().min(0).default(30_000),
       issuer: z.string().default("calldrop-dev"),
       audience: z.string().default("calldrop-calling"),
       /** Lifetime of dev tokens (local mode only). */
