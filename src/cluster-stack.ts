@@ -97,6 +97,7 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
       host: c.internalHost,
       port: c.internalPort,
       secret: c.relaySecret,
+      acceptedSecrets: c.relayAcceptedSecrets,
       resolveAddress: async (id) => (await joined?.nodes())?.find((n) => n.nodeId === id)?.address,
       clock,
       logger,
