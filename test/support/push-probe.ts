@@ -8,7 +8,7 @@
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import type { BrowserContext, Page } from "playwright-core";
-import { DeviceService } from "../../gen/calldrop/v1/device_pb.js";
+import { DeviceService, MobilePlatform } from "../../gen/calldrop/v1/device_pb.js";
 
 /** A notification as `ServiceWorkerRegistration.getNotifications()` returns it. */
 export interface ShownNotification {
@@ -119,6 +119,13 @@ export function deviceClient(baseUrl: string, token: string) {
         deviceId: d.deviceId,
         endpoint: d.target.case === "webPush" ? d.target.value.endpoint : "",
       }));
+    },
+    /** Registers an Android phone's FCM token under `deviceId` (pushed through the mobile push gateway). */
+    async registerPhone(deviceId: string, token: string): Promise<void> {
+      await client.registerDevice(
+        { device: { deviceId, target: { case: "mobile", value: { platform: MobilePlatform.FCM, token } } } },
+        { headers },
+      );
     },
   };
 }
