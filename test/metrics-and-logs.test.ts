@@ -11,6 +11,7 @@ import { METRICS } from "../k8s/tools/metrics-catalog.ts";
 import { gatewaySecret } from "./notify/harness.ts";
 import { historyClient, mobileDevice, webDevice } from "./support/devices.ts";
 import { sharedEtcdEndpoint } from "./support/etcd-control.ts";
+import { scrape, seriesValue } from "./support/metrics-scrape.ts";
 import { type ServerProcess, startServer } from "./support/server-process.ts";
 import { waitFor } from "./support/wait-for.ts";
 
@@ -22,34 +23,8 @@ after(async () => {
   await server.stop();
 });
 
-/** One sample line of the text exposition format. */
-interface Sample {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
-
-/** The samples and `# TYPE`s a server serves on /metrics. */
-async function scrape(baseUrl: string): Promise<{ samples: Sample[]; types: Map<string, string> }> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
-  const samples: Sample[] = [];
-  const types = new Map<string, string>();
-  for (const line of text.split("\n")) {
-    const t = /^# TYPE (\S+) (\S+)$/.exec(line);
-    if (t) types.set(t[1] as string, t[2] as string);
-    const m = /^([a-z_:]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) continue;
-    const labels = Object.fromEntries([...(m[2] ?? "").matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    samples.push({ name: m[1] as string, labels, value: Number(m[3]) });
-  }
-  return { samples, types };
-}
-
-/** The value of one series on /metrics, or undefined. */
-async function sample(name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
-  const { samples } = await scrape(server.baseUrl);
-  return samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
-}
+/** The value of one series on the server's /metrics, or undefined. */
+const sample = (name: string, labels: Record<string, string> = {}) => seriesValue(server.baseUrl, name, labels);
 
 /** Waits until the series has `value` (metrics of a call move when its effects have run). */
 function seriesAt(name: string, labels: Record<string, string>, value: number): Promise<true> {
