@@ -12,7 +12,6 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import { createMemoryCallDirectory } from "./adapters/directory/memory-call-directory.ts";
 import { createSqliteCallDirectory } from "./adapters/directory/sqlite-call-directory.ts";
 import { createRandomIds } from "./adapters/ids/random-ids.ts";
 import { createClusterMetrics } from "./adapters/metrics/cluster-metrics.ts";
@@ -99,6 +98,7 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
       host: c.internalHost,
       port: c.internalPort,
       secret: c.relaySecret,
+      acceptedSecrets: c.relayAcceptedSecrets,
       resolveAddress: async (id) => (await joined?.nodes())?.find((n) => n.nodeId === id)?.address,
       clock,
       logger,
@@ -147,7 +147,10 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
     clock,
     logger,
     movedTtlMs: config.sessions.resumeGraceMs,
-    congestedBacklog: 5_000,
+    // Below a stream's queue bound: when a stalled node catches up, its whole backlog may be for one
+    // device and arrives at once; it must fit that device's stream queue, or a client that reads
+    // fine is cut off as a slow reader (test/scenarios/backpressure.test.ts).
+    congestedBacklog: Math.min(5_000, Math.floor(config.sessions.maxQueuedEvents / 2)),
     onUndeliverable: (to, body) => {
       clusterMetrics.undeliverable.inc();
       if ("callId" in body) calls?.undeliverable(to, body);
@@ -280,7 +283,8 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
 
 /**
  * The call directory: etcd in a cluster (unless configured onto the store file), else the
- * embedded store's file, which lets a single node take its calls back after a restart.
+ * embedded sqlite file (also beside a Cassandra call store), which lets a single node take
+ * its calls back after a restart.
  */
 async function createDirectory(config: Config): Promise<CallDirectory> {
   const c = config.cluster;
@@ -291,7 +295,5 @@ async function createDirectory(config: Config): Promise<CallDirectory> {
       keyPrefix: `${c.keyPrefix.replace(/\/$/, "")}-calls/`,
     });
   }
-  return config.store.kind === "sqlite"
-    ? createSqliteCallDirectory(config.store.sqlitePath)
-    : createMemoryCallDirectory();
+  return createSqliteCallDirectory(config.store.sqlitePath);
 }

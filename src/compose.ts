@@ -16,7 +16,7 @@ import { createNotificationMetrics } from "./adapters/metrics/notification-metri
 import { createMetrics } from "./adapters/metrics/service-metrics.ts";
 import { createLogNotifier } from "./adapters/notify/log-notifier.ts";
 import type { CallService } from "./app/call-service.ts";
-import type { CallStore } from "./app/ports/call-store.ts";
+import type { CallStore, DeferredOutcomes } from "./app/ports/call-store.ts";
 import type { Clock } from "./app/ports/clock.ts";
 import type { Notifier } from "./app/ports/notifier.ts";
 import { type ClusterStack, createClusterStack } from "./cluster-stack.ts";
@@ -75,7 +75,8 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
   const version = packageVersion();
   const metrics = createMetrics(registry, { version });
   const clock = ports.clock ?? createSystemClock();
-  const store = ports.store ?? (await createCallStore(config, { clock, logger, registry }));
+  const store: CallStore & Partial<DeferredOutcomes> =
+    ports.store ?? (await createCallStore(config, { clock, logger, registry }));
   const local = config.mode === "local";
   const auth = await createAuthenticator(
     {
@@ -96,6 +97,8 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     ports.notifier ?? push.notifier ?? createLogNotifier(logger, 1000, createNotificationMetrics(registry));
   cluster = await createClusterStack(config, { clock, store, notifier, metrics, logger, registry });
   const { hub, calls } = cluster;
+  // Outcomes set when the outbox replays a queued finalize: this node set them, so it notifies.
+  store.onOutcomeSet?.((call, end) => calls.outcomeSet(call, end));
   const signaling = createNodeSignaling(config, cluster, { clock, metrics });
   const signalService = createNodeSignalService(config, cluster, signaling, { clock, metrics });
   const services: GrpcJsService[] = [
@@ -144,7 +147,8 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
       push.notifier?.start();
       cluster?.start();
       ready = true;
-      logger.info({ port: address.port, host: config.server.host, mode: config.mode }, "listening");
+      const { host, http2Engine } = config.server;
+      logger.info({ port: address.port, host, mode: config.mode, http2Engine }, "listening");
       return { port: address.port };
     },
     async stop() {

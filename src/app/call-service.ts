@@ -9,7 +9,16 @@
 import type { Logger } from "pino";
 import { type CallPolicy, startCall, transition } from "../domain/call-machine.ts";
 import { isParticipantDevice, rejoinEvents, resyncSends } from "../domain/call-rejoin.ts";
-import type { CallEvent, CallState, DeviceRef, OutboundEvent, TimerName, Transition } from "../domain/call-types.ts";
+import type {
+  CallEnd,
+  CallEvent,
+  CallInfo,
+  CallState,
+  DeviceRef,
+  OutboundEvent,
+  TimerName,
+  Transition,
+} from "../domain/call-types.ts";
 import { DomainError } from "../domain/errors.ts";
 import { type CallEntry, createCallEffects } from "./call-effects.ts";
 import { createCallParticipants } from "./call-participants.ts";
@@ -65,6 +74,11 @@ export interface CallService {
   notice(callId: string, device: DeviceRef, kind: DeviceNoticeKind, at: string): Promise<void>;
   /** Takes over a live call whose owner died (the directory already names this node). */
   adopt(live: LiveCall): Promise<void>;
+  /**
+   * The store set a call's outcome for this node after its finalize answered false (a write
+   * queued during a store outage, replayed): sends the missed call, as a won finalize does.
+   */
+  outcomeSet(call: CallInfo, end: CallEnd): void;
   /** An event for `to` found no session anywhere. */
   undeliverable(to: DeviceRef, event: OutboundEvent): void;
   /** Node `nodeId` left: its devices in this node's calls are absent until they come back. */
@@ -193,7 +207,11 @@ export function createCallService(deps: CallServiceDeps): CallService {
     const won = await store.finalize(call, end);
     await directory.release(call.callId);
     logger.info({ callId: call.callId, outcome: end.outcome, won }, "took over an ended call");
-    if (!won || end.outcome !== "missed") return;
+    if (won && end.outcome === "missed") await sendMissed(call);
+  }
+
+  /** The missed call to its callee: in-app and as a notification (once: by the node whose finalize set it). */
+  async function sendMissed(call: CallInfo): Promise<void> {
     const missed = { callId: call.callId, callerUserId: call.caller.userId, startedAtMs: call.startedAtMs };
     delivery.deliverToUser(call.calleeUserId, { type: "missed_call", ...missed });
     await notifier.notify({ kind: "missed_call", userId: call.calleeUserId, ...missed });
@@ -363,6 +381,12 @@ export function createCallService(deps: CallServiceDeps): CallService {
             clock.setTimer(atMs - clock.now(), () => fire(callId, timer)),
           );
       });
+    },
+    outcomeSet(call, end) {
+      metrics.callsEnded.inc({ outcome: end.outcome });
+      logger.info({ callId: call.callId, outcome: end.outcome, reason: end.reason }, "call ended (outcome replayed)");
+      if (end.outcome !== "missed") return;
+      sendMissed(call).catch((err: unknown) => logger.error({ err, callId: call.callId }, "notify failed"));
     },
     undeliverable(to, event) {
       const e = "callId" in event ? calls.get(event.callId) : undefined;

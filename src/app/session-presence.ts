@@ -41,7 +41,7 @@ export interface SessionPresence {
 /** Creates the session presence of one node. */
 export function createSessionPresence(deps: SessionPresenceDeps): SessionPresence {
   const { nodeId: self, presence, peers, routing, logger } = deps;
-  const announcing = new Map<string, Promise<void>>();
+  const announcing = new Map<string, Promise<boolean>>();
   /** This node's current session of each device. */
   const held = new Map<string, Pick<Session, "id" | "userId" | "deviceId">>();
   const keyOf = (s: Pick<Session, "userId" | "deviceId">) => `${s.userId}\u0000${s.deviceId}`;
@@ -52,13 +52,32 @@ export function createSessionPresence(deps: SessionPresenceDeps): SessionPresenc
   const withdraw = (s: Pick<Session, "id" | "userId" | "deviceId">) =>
     presence.withdraw(s.userId, s.deviceId, s.id).catch((err: unknown) => logger.warn({ err }, "withdraw failed"));
 
+  /**
+   * The user's devices, asked again (backoff up to 2 s) while presence is unreachable (etcd down)
+   * and the session is still held here; undefined once it is not. Without the answer the
+   * announcement cannot go out: it would overwrite an older session's key that nobody told.
+   */
+  async function locateWhileHeld(session: Pick<Session, "id" | "userId" | "deviceId">) {
+    for (let n = 0; ; n++) {
+      try {
+        return await presence.locate(session.userId);
+      } catch (err) {
+        if (held.get(keyOf(session))?.id !== session.id) return undefined;
+        logger[n === 0 ? "warn" : "debug"]({ err, userId: session.userId }, "presence lookup failed; retrying");
+        await new Promise<void>((resolve) => deps.clock.setTimer(Math.min(100 * 2 ** n, 2_000), resolve));
+      }
+    }
+  }
+
   return {
     arrived(session, kind) {
       held.set(keyOf(session), { id: session.id, userId: session.userId, deviceId: session.deviceId });
       const { userId, deviceId } = session;
       const announce = (async () => {
         if (kind === "online") {
-          const older = (await presence.locate(userId)).find((l) => l.deviceId === deviceId && l.nodeId !== self);
+          const locations = await locateWhileHeld(session);
+          if (!locations) return false;
+          const older = locations.find((l) => l.deviceId === deviceId && l.nodeId !== self);
           if (older) {
             try {
               peers.send(older.nodeId, { kind: "replaced", userId, deviceId, sessionId: older.sessionId });
@@ -68,10 +87,11 @@ export function createSessionPresence(deps: SessionPresenceDeps): SessionPresenc
           }
         }
         await presence.announce({ userId, deviceId, sessionId: session.id });
+        return true;
       })();
       announcing.set(session.id, announce);
       announce
-        .then(() => routing.deviceNotice(session, kind))
+        .then((done) => (done ? routing.deviceNotice(session, kind) : undefined))
         .catch((err: unknown) => logger.warn({ err, userId, deviceId }, "session arrival not fully propagated"))
         .finally(() => announcing.delete(session.id));
     },

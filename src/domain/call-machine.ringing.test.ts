@@ -259,6 +259,12 @@ describe("ringing", () => {
     ]);
   });
 
+  it("ring_timeout acted on after the deadline (a takeover) ends the call at the deadline", () => {
+    const deadline = T0 + 30_000;
+    const { state } = transition(ringingState(), ringTimeout, deadline + 45_000);
+    assert.equal(inPhase(state, "ended").end.endedAtMs, deadline);
+  });
+
   it("ring_timeout of a push-only callee still sends the missed call", () => {
     const state = ringingState({ calleeDevices: [] });
     const { effects } = transition(state, ringTimeout, T0 + 30_000);

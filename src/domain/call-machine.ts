@@ -201,7 +201,9 @@ function fromRinging(state: Ringing, event: CallEvent, nowMs: number, policy: Ca
       requireParticipantUser(call, event.from);
       throw new DomainError("illegal_transition", "the call has not been answered yet");
     case "ring_timeout":
-      return endRinging(state, "missed", "ring_timeout", nowMs);
+      // The ring ended at its deadline, even when the timeout is acted on later (a node that
+      // took the call over from a dead one, or a restarted one, rings it out after the fact).
+      return endRinging(state, "missed", "ring_timeout", Math.min(nowMs, call.ringDeadlineMs));
     case "setup_timeout":
       return unchanged(state);
     case "device_lost":

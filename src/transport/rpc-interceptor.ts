@@ -33,13 +33,7 @@ export function createRpcInterceptor(metrics: Metrics, logger: Logger): Intercep
       metrics.rpcInFlight.dec(labels);
       metrics.rpcHandled.inc({ ...labels, code });
       metrics.rpcDuration.observe(labels, seconds);
-      const level =
-        connectErr?.code === Code.Internal || connectErr?.code === Code.Unknown
-          ? "error"
-          : connectErr
-            ? "info"
-            : "debug";
-      log[level](
+      log[logLevel(connectErr?.code)](
         { code, durationMs: Math.round(seconds * 1000), ...(connectErr ? { reason: connectErr.rawMessage } : {}) },
         "rpc",
       );
@@ -84,4 +78,15 @@ export function recordRefused(
   metrics.rpcStarted.inc(labels);
   metrics.rpcHandled.inc({ ...labels, code });
   logger.info({ rpc: `${labels.service}/${labels.method}`, code, reason: err.rawMessage }, "rpc");
+}
+
+/**
+ * How loudly an RPC's end is logged: a fault of ours is an error, a dependency that failed (the store
+ * down, a peer too slow) a warning, the client's own mistake (bad input, not found, refused) info.
+ */
+export function logLevel(code: Code | undefined): "debug" | "info" | "warn" | "error" {
+  if (code === undefined) return "debug";
+  if (code === Code.Internal || code === Code.Unknown || code === Code.DataLoss) return "error";
+  if (code === Code.Unavailable || code === Code.DeadlineExceeded) return "warn";
+  return "info";
 }

@@ -12,6 +12,7 @@ import { SendRequestSchema } from "../../gen/calldrop/v1/signal_pb.js";
 import { call, signIn, waitForCall, waitForHistory, waitForText } from "../support/app-driver.ts";
 import { launchPeer, type Peer } from "../support/browser.ts";
 import { startServer, type TestServer } from "../support/server.ts";
+import { waitFor } from "../support/wait-for.ts";
 
 /** The Send commands a page made: id, what it resends (if anything), and the command's case. */
 interface SentCommand {
@@ -32,11 +33,7 @@ function recordSends(peer: Peer): SentCommand[] {
   return sent;
 }
 
-async function waitUntil(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && !cond()) await new Promise((r) => setTimeout(r, 100));
-  assert.ok(cond(), `timed out waiting until ${what}`);
-}
+const waitUntil = (what: string, cond: () => boolean, timeoutMs?: number) => waitFor(cond, { what, timeoutMs });
 
 describe("web client: the server dies mid-call", () => {
   let server: TestServer;
