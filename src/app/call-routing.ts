@@ -10,7 +10,7 @@ import type { Logger } from "pino";
 import type { DeviceRef } from "../domain/call-types.ts";
 import { DomainError, isDomainError } from "../domain/errors.ts";
 import type { CallService } from "./call-service.ts";
-import type { CommandCache } from "./command-cache.ts";
+import { type CommandCache, commandKey } from "./command-cache.ts";
 import type { CallDirectory } from "./ports/call-directory.ts";
 import type { Clock, TimerHandle } from "./ports/clock.ts";
 import type { ClusterMetrics } from "./ports/metrics.ts";
@@ -219,8 +219,7 @@ export function createCallRouting(deps: CallRoutingDeps): CallRouting {
       switch (message.kind) {
         case "command": {
           const { callId } = message.command;
-          const key = `${message.from.userId}\u0000${message.from.deviceId}\u0000${message.commandId}`;
-          const work = deps.commands.once(key, clock.now(), () =>
+          const work = deps.commands.once(commandKey(message.from, message.commandId), clock.now(), () =>
             calls.runs(callId)
               ? calls.command(message.from, message.command, from)
               : Promise.reject(new DomainError("not_found", "no such call")),

@@ -93,25 +93,23 @@ export interface CallService {
   flush(): Promise<void>;
 }
 
-type Entry = CallEntry;
-
 /** Creates the call service. */
 export function createCallService(deps: CallServiceDeps): CallService {
   const { clock, store, directory, notifier, delivery, metrics, logger, nodeId } = deps;
-  const calls = new Map<string, Entry>();
+  const calls = new Map<string, CallEntry>();
   /** Calls being created or adopted: commands for them wait. */
   const pending = new Map<string, Promise<void>>();
   let live = 0;
 
-  async function entryOf(callId: string): Promise<Entry> {
+  async function entryOf(callId: string): Promise<CallEntry> {
     await pending.get(callId);
     const e = calls.get(callId);
     if (!e) throw new DomainError("not_found", "no such call");
     return e;
   }
 
-  function newEntry(state: CallState): Entry {
-    const e: Entry = {
+  function newEntry(state: CallState): CallEntry {
+    const e: CallEntry = {
       state,
       timers: new Map(),
       writes: Promise.resolve(),
@@ -144,7 +142,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
   const { write, send, execute } = effects;
 
   /** Applies a transition; resolves once a phase change is durable in the directory. */
-  function run(e: Entry, t: Transition): Promise<void> {
+  function run(e: CallEntry, t: Transition): Promise<void> {
     const before = e.state.phase;
     e.state = t.state;
     execute(e, t.effects);
@@ -160,7 +158,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
   }
 
   /** Backpressure: signaling towards a participant whose node's link is far behind is refused, not queued. */
-  function refuseWhenCongested(e: Entry, from: DeviceRef): void {
+  function refuseWhenCongested(e: CallEntry, from: DeviceRef): void {
     const { state } = e;
     if (state.phase !== "connecting" && state.phase !== "connected") return;
     const caller = state.call.caller;
@@ -171,7 +169,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
     }
   }
 
-  function safely(e: Entry, make: () => Transition): void {
+  function safely(e: CallEntry, make: () => Transition): void {
     try {
       run(e, make()).catch(() => {});
     } catch (err) {
@@ -179,7 +177,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
     }
   }
 
-  function release(e: Entry): void {
+  function release(e: CallEntry): void {
     const { call } = e.state;
     for (const handle of e.timers.values()) clock.clearTimer(handle);
     e.timers.clear();

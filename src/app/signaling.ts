@@ -7,7 +7,7 @@ import type { Command } from "../domain/commands.ts";
 import { DomainError, isDomainError } from "../domain/errors.ts";
 import { checkCommand, checkCommandId, checkDeviceId } from "../domain/limits.ts";
 import type { CallRouting } from "./call-routing.ts";
-import type { CommandCache } from "./command-cache.ts";
+import { type CommandCache, commandKey } from "./command-cache.ts";
 import type { Clock } from "./ports/clock.ts";
 import type { Metrics } from "./ports/metrics.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
@@ -110,8 +110,9 @@ export function createSignaling(deps: SignalingDeps): Signaling {
       checkCommandId(commandId);
       checkCommand(command);
       limit(session, command);
-      const key = `${session.userId}\u0000${session.deviceId}\u0000${commandId}`;
-      return deps.commands.once(key, clock.now(), () => dispatch(session, commandId, command));
+      return deps.commands.once(commandKey(session, commandId), clock.now(), () =>
+        dispatch(session, commandId, command),
+      );
     },
     async executeOnStream(session, commandId, decode) {
       const to = { userId: session.userId, deviceId: session.deviceId };

@@ -66,11 +66,13 @@ const sdpTypes: Record<SdpType, Extract<Signal, { kind: "description" }>["sdpTyp
   [SdpType.ROLLBACK]: "rollback",
 };
 
-function pathFromPb(p: PathTypePb): PathType | undefined {
+/** The media path from protobuf (unspecified: not known). */
+export function pathFromPb(p: PathTypePb): PathType | undefined {
   return p === PathTypePb.RELAY ? "relay" : p === PathTypePb.P2P ? "p2p" : undefined;
 }
 
-function pathToPb(p: PathType | undefined): PathTypePb {
+/** The media path as protobuf. */
+export function pathToPb(p: PathType | undefined): PathTypePb {
   return p === "relay" ? PathTypePb.RELAY : p === "p2p" ? PathTypePb.P2P : PathTypePb.UNSPECIFIED;
 }
 

@@ -26,3 +26,14 @@ export function codeOf(code: DomainErrorCode): Code {
 export function codeName(code: Code): string {
   return Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
 }
+
+/** Status names back to the first domain code mapped to that status (`resource_exhausted` → limit_exceeded). */
+const byName = new Map<string, DomainErrorCode>();
+for (const [domain, code] of Object.entries(table) as [DomainErrorCode, Code][]) {
+  if (!byName.has(codeName(code))) byName.set(codeName(code), domain);
+}
+
+/** A domain code that maps to the status named `name` (a `codeName`), or undefined for one the table never gives. */
+export function domainCodeOfName(name: string): DomainErrorCode | undefined {
+  return byName.get(name);
+}

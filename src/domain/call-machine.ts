@@ -86,13 +86,7 @@ export function startCall(input: StartInput, nowMs: number, policy: CallPolicy =
   if (input.calleeDevices.length === 0 && !input.calleePushable) {
     return endNow(call, [record], { outcome: "unreachable", reason: "no_devices", endedAtMs: nowMs }, [call.caller]);
   }
-  const incoming = {
-    type: "incoming_call",
-    callId: call.callId,
-    callerUserId: call.caller.userId,
-    video: call.video,
-    ringDeadlineMs: call.ringDeadlineMs,
-  } as const;
+  const incoming = incomingCall(call);
   const effects: Effect[] = [
     record,
     { kind: "set_timer", timer: "ring", atMs: call.ringDeadlineMs },
@@ -115,6 +109,17 @@ export function startCall(input: StartInput, nowMs: number, policy: CallPolicy =
     effects.push({ kind: "notify", notification: { kind: "incoming_call", userId: call.calleeUserId, ...fields } });
   }
   return { state: { phase: "ringing", call, ringing: input.calleeDevices, pushed: input.calleePushable }, effects };
+}
+
+/** The event that rings a callee device. */
+function incomingCall(call: CallInfo) {
+  return {
+    type: "incoming_call",
+    callId: call.callId,
+    callerUserId: call.caller.userId,
+    video: call.video,
+    ringDeadlineMs: call.ringDeadlineMs,
+  } as const;
 }
 
 /** Applies one event to a call. Throws DomainError for an illegal event. */
@@ -142,13 +147,7 @@ function fromRinging(state: Ringing, event: CallEvent, nowMs: number, policy: Ca
   switch (event.type) {
     case "ring_device": {
       if (state.ringing.includes(event.deviceId)) return unchanged(state);
-      const incoming = {
-        type: "incoming_call",
-        callId: call.callId,
-        callerUserId: call.caller.userId,
-        video: call.video,
-        ringDeadlineMs: call.ringDeadlineMs,
-      } as const;
+      const incoming = incomingCall(call);
       return {
         state: { ...state, ringing: [...state.ringing, event.deviceId] },
         effects: [{ kind: "send", to: device(call.calleeUserId, event.deviceId), event: incoming }],
