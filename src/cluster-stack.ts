@@ -1,6 +1,6 @@
 /**
  * Part of the composition root: how this node holds sessions and runs calls, alone or
- * as one node of a cluster (PRODUCT.md §10), chosen by `config.cluster`.
+ * as one node of a cluster (docs/spec.md §10), chosen by `config.cluster`.
  * - Single node: in-process presence, no peers.
  * - Cluster: etcd presence (one lease per node) and the node relay (authenticated
  *   grpc-js streams) on the internal port.

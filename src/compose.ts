@@ -1,5 +1,5 @@
 /**
- * The composition root (STYLE.md 6): every object of the service is built here,
+ * The composition root (docs/style.md 6): every object of the service is built here,
  * from the config and optional port overrides (tests pass a manual clock, etc.).
  */
 import { randomBytes } from "node:crypto";

@@ -1,5 +1,5 @@
 /**
- * Part of the composition root: the push notification stack (PRODUCT.md §8) —
+ * Part of the composition root: the push notification stack (docs/spec.md §8) —
  * registrations, durable outbox, Web Push and gateway senders — built from config.
  * Without any configured channel the service falls back to the log notifier.
  */

@@ -1,5 +1,5 @@
 /**
- * Fuzz test of the live server (PRODUCT.md §4, §9): property-based ClientMessages on every
+ * Fuzz test of the live server (docs/spec.md §4, §9): property-based ClientMessages on every
  * transport (gRPC via grpc-js on HTTP/2; Connect binary and JSON and gRPC-Web on HTTP/1.1 and
  * HTTP/2) and raw request bodies (random bytes, truncated and oversized frames, wrong content
  * types) against a real server process, while two other users hold a call. Properties:

@@ -1,5 +1,5 @@
 /**
- * Executes the effects of a call's transitions (STYLE.md 2: effects are data): sends
+ * Executes the effects of a call's transitions (docs/style.md 2: effects are data): sends
  * to devices (queued while a participant is absent), store writes chained per call,
  * timers, and notifications that go out only from the node whose finalize set the
  * outcome, so each is sent exactly once cluster-wide.

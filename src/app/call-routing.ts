@@ -1,5 +1,5 @@
 /**
- * Call ownership across nodes (PRODUCT.md §10): every call runs on one node (the
+ * Call ownership across nodes (docs/spec.md §10): every call runs on one node (the
  * caller's, at start), recorded in the call directory. A command or device notice
  * for a call run elsewhere is forwarded there and its reply awaited; the owner of a
  * call is learned from the events it sends (so the hot path costs no lookup) or

@@ -1,5 +1,5 @@
 /**
- * Idempotency (PRODUCT.md §3): the outcome of each (user, device, command id) is
+ * Idempotency (docs/spec.md §3): the outcome of each (user, device, command id) is
  * remembered for `ttlMs`, so a retried command gets the first attempt's result or
  * error and has no second effect. Concurrent retries share the same promise.
  */

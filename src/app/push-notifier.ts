@@ -1,5 +1,5 @@
 /**
- * The Notifier of a server with push channels (PRODUCT.md §3, §8): turns each
+ * The Notifier of a server with push channels (docs/spec.md §3, §8): turns each
  * notification into one outbox row per registered device, committed before
  * `notify` resolves, and lets the dispatcher deliver them.
  *

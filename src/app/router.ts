@@ -1,5 +1,5 @@
 /**
- * Delivery of session events to devices on any node (PRODUCT.md §10): a device with
+ * Delivery of session events to devices on any node (docs/spec.md §10): a device with
  * a session here gets the event from the local hub; any other goes to the node that
  * holds its session, as a `deliver` message. Callers that know where a device is
  * (the node running a call tracks its participants) pass the node, so the hot path

@@ -1,5 +1,5 @@
 /**
- * Resume on any node (PRODUCT.md §3): a resume token names the node that issued it.
+ * Resume on any node (docs/spec.md §3): a resume token names the node that issued it.
  * A client resuming on another node makes this node ask that one for the session;
  * the holder hands it over (buffer, seq and token) and passes on, for a while,
  * events that still reach it. If the holder is gone, the session is gone with it:

@@ -1,5 +1,5 @@
 /**
- * Device sessions (PRODUCT.md §3 resume, §4 seq): one session per (user, device),
+ * Device sessions (docs/spec.md §3 resume, §4 seq): one session per (user, device),
  * each with a monotonically increasing seq and a bounded buffer of recent events.
  * A stream attaches a sink to a session; when the stream drops the session lives
  * on for the grace period, buffering events, so a reconnect with the resume token

@@ -1,4 +1,4 @@
-/** Protobuf ↔ domain mapping for signaling and history (the transport stays thin: STYLE.md 8), shared by the
+/** Protobuf ↔ domain mapping for signaling and history (the transport stays thin: docs/style.md 8), shared by the
  * client API (src/transport) and the relay between nodes (src/adapters/peers). */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";

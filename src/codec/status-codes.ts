@@ -1,4 +1,4 @@
-/** The one table from domain error codes to Connect/gRPC codes and their names (STYLE.md 9). */
+/** The one table from domain error codes to Connect/gRPC codes and their names (docs/style.md 9). */
 import { Code } from "@connectrpc/connect";
 import type { DomainErrorCode } from "../domain/errors.ts";
 

@@ -1,5 +1,5 @@
 /**
- * The call state machine (PRODUCT.md §3): pure functions from (state, event, now)
+ * The call state machine (docs/spec.md §3): pure functions from (state, event, now)
  * to the next state and the effects to run. No I/O, no clock, no randomness.
  * Illegal transitions throw a DomainError; they never assign state silently.
  */
@@ -39,12 +39,12 @@ export interface CallPolicy {
   readonly maxCandidatesPerCall: number;
   /**
    * Sending bitrate cap hinted to both participants when their media goes through
-   * TURN (the relay's per-session budget, PRODUCT.md §5, §6); 0 sends no hint.
+   * TURN (the relay's per-session budget, docs/spec.md §5, §6); 0 sends no hint.
    */
   readonly relayMaxBitrateBps: number;
 }
 
-/** The policy of PRODUCT.md §3: 30 s to answer. */
+/** The policy of docs/spec.md §3: 30 s to answer. */
 export const defaultCallPolicy: CallPolicy = {
   ringTimeoutMs: 30_000,
   setupTimeoutMs: 30_000,

@@ -1,4 +1,4 @@
-/** Domain errors and connect-es decoding errors as Connect errors for clients (STYLE.md 9). */
+/** Domain errors and connect-es decoding errors as Connect errors for clients (docs/style.md 9). */
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { codeOf } from "../codec/status-codes.ts";

@@ -1,4 +1,4 @@
-/** Prometheus metrics of running calls across nodes (STYLE.md 15), on an injected registry. */
+/** Prometheus metrics of running calls across nodes (docs/style.md 15), on an injected registry. */
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { ClusterMetrics } from "../../app/ports/metrics.ts";
 

@@ -1,5 +1,5 @@
 /**
- * Notification delivery metrics (PRODUCT.md §11): one counter by kind, channel and
+ * Notification delivery metrics (docs/spec.md §11): one counter by kind, channel and
  * result, and the outbox backlog. Registered on the injected registry; a second
  * call with the same registry reuses the metrics already there (the push and log
  * notifiers may share one registry).

@@ -1,5 +1,5 @@
 /**
- * The service's Prometheus metrics (PRODUCT.md §11, STYLE.md 15): `calldrop_` prefix,
+ * The service's Prometheus metrics (docs/spec.md §11, docs/style.md 15): `calldrop_` prefix,
  * base units, `_total` counters, no user or call ids as labels, known label sets
  * initialised at 0, registered on an injected registry: the Prometheus side of the
  * Metrics port (src/app/ports/metrics.ts).

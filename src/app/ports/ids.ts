@@ -1,4 +1,4 @@
-/** New identifiers and secrets as a port, so the app binds no id or crypto library (STYLE.md 1). */
+/** New identifiers and secrets as a port, so the app binds no id or crypto library (docs/style.md 1). */
 export interface Ids {
   /** A new call id, time-ordered so that history ties on start time keep creation order. */
   callId(): string;

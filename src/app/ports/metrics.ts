@@ -1,5 +1,5 @@
 /**
- * What the service measures, as a port (STYLE.md 1, 15): the app and transport count and time
+ * What the service measures, as a port (docs/style.md 1, 15): the app and transport count and time
  * through these interfaces; src/adapters/metrics/ implements them on Prometheus with an
  * injected registry (names, labels and help texts live there).
  */
