@@ -1,6 +1,6 @@
 /**
  * Part of the composition root: how this node holds sessions and runs calls, alone or
- * as one node of a cluster (PRODUCT.md §10), chosen by `config.cluster`.
+ * as one node of a cluster (docs/spec.md §10), chosen by `config.cluster`.
  * - Single node: in-process presence, no peers.
  * - Cluster: etcd presence (one lease per node) and the node relay (authenticated
  *   grpc-js streams) on the internal port.
@@ -13,17 +13,18 @@ import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { createSqliteCallDirectory } from "./adapters/directory/sqlite-call-directory.ts";
+import { createRandomIds } from "./adapters/ids/random-ids.ts";
+import { createClusterMetrics } from "./adapters/metrics/cluster-metrics.ts";
 import { createInProcessPeers, type InProcessBus } from "./adapters/peers/in-process-peers.ts";
 import { createInProcessPresence, type InProcessRegistry } from "./adapters/presence/in-process-presence.ts";
 import { type CallRouting, createCallRouting } from "./app/call-routing.ts";
 import { type CallService, createCallService } from "./app/call-service.ts";
 import { createCallTakeover } from "./app/call-takeover.ts";
-import { createClusterMetrics } from "./app/cluster-metrics.ts";
 import { type CommandCache, createCommandCache } from "./app/command-cache.ts";
-import type { Metrics } from "./app/metrics.ts";
 import type { CallDirectory } from "./app/ports/call-directory.ts";
 import type { CallStore } from "./app/ports/call-store.ts";
 import type { Clock } from "./app/ports/clock.ts";
+import type { Metrics } from "./app/ports/metrics.ts";
 import type { Notifier } from "./app/ports/notifier.ts";
 import type { Peers } from "./app/ports/peers.ts";
 import type { Presence } from "./app/ports/presence.ts";
@@ -128,8 +129,10 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
   let sessions: SessionPresence | undefined;
   let calls: CallService | undefined;
   let routing: CallRouting | undefined;
+  const ids = createRandomIds();
   const hub = createSessionHub({
     clock,
+    ids,
     nodeId,
     resumeGraceMs: config.sessions.resumeGraceMs,
     bufferSize: config.sessions.bufferSize,
@@ -157,6 +160,7 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
   calls = createCallService({
     nodeId,
     clock,
+    ids,
     policy: config.calls,
     store,
     directory,

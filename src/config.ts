@@ -1,5 +1,5 @@
 /**
- * Configuration: one typed tree (STYLE.md 11). Defaults, then a JSON file named by
+ * Configuration: one typed tree (docs/style.md 11). Defaults, then a JSON file named by
  * CALLDROP_CONFIG, then environment variables CALLDROP_<SECTION>__<KEY> (e.g.
  * CALLDROP_CALLS__RING_TIMEOUT_MS=5000). Unknown keys are rejected; everything is
  * validated at boot. Durations carry their unit in the name.
@@ -132,7 +132,7 @@ const schema = z.strictObject({
     })
     .prefault({}),
   /**
-   * Cluster mode (PRODUCT.md §10): present = this node joins the cluster registered in
+   * Cluster mode (docs/spec.md §10): present = this node joins the cluster registered in
    * etcd, and talks to the other nodes over the internal relay port. Absent = a single
    * node (in-process presence, no etcd).
    */

@@ -1,7 +1,7 @@
 /**
  * Part of the composition root: the call store chosen by config — the embedded
  * sqlite file for single-node use, or Cassandra behind a durable local outbox so
- * no call record is lost while the cluster is unreachable (PRODUCT.md §7).
+ * no call record is lost while the cluster is unreachable (docs/spec.md §7).
  */
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";

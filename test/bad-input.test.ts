@@ -1,5 +1,5 @@
 /**
- * Bad input (PRODUCT.md §4, §9): each gets a clear Connect/gRPC code and message,
+ * Bad input (docs/spec.md §4, §9): each gets a clear Connect/gRPC code and message,
  * never a crash, and the server keeps serving everyone else.
  */
 import assert from "node:assert/strict";

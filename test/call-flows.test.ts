@@ -1,5 +1,5 @@
 /**
- * Call flows against a real server process (PRODUCT.md §3): the mobile app is a
+ * Call flows against a real server process (docs/spec.md §3): the mobile app is a
  * grpc-js client built from proto/, the web app a connect-web client. The suite runs
  * once per HTTP/2 engine (`server.http2Engine`), since mobile gRPC reaches either.
  */

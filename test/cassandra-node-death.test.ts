@@ -1,5 +1,5 @@
 /**
- * A node dies while Cassandra is down too (PRODUCT.md §3 "missed exactly once, even if the node
+ * A node dies while Cassandra is down too (docs/spec.md §3 "missed exactly once, even if the node
  * that started the ring has died"): two nodes on etcd and the Cassandra store, reached through a
  * TCP proxy the test cuts (the shared Cassandra keeps serving others). The caller's node rings
  * the call out during the outage, its finalize waits in its outbox, and it is killed; when

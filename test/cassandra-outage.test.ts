@@ -1,5 +1,5 @@
 /**
- * No call record is lost when Cassandra goes down (PRODUCT.md §7, §12), seen from outside: a
+ * No call record is lost when Cassandra goes down (docs/spec.md §7, §12), seen from outside: a
  * server process on the Cassandra store, reached through a TCP proxy the test cuts (the shared
  * Cassandra keeps serving other tests), starts while Cassandra is unreachable and goes through
  * three outages with calls flowing. Calls are unaffected; afterwards every call is in Cassandra

@@ -1,6 +1,6 @@
 /**
  * A single node on the Cassandra store killed (-9) with calls in progress, then started again on
- * its data (PRODUCT.md §3 "missed exactly once, even if the node that started the ring has died",
+ * its data (docs/spec.md §3 "missed exactly once, even if the node that started the ring has died",
  * §7 every call logged): the restarted node closes the answered call it no longer runs, and rings
  * the ringing one out as missed, ended at its ring deadline, notified once. Orphan scan and grace
  * periods are shortened through config so the test takes seconds, not minutes.

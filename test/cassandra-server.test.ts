@@ -1,5 +1,5 @@
 /**
- * The server on the Cassandra store (PRODUCT.md §7, §13): `store.kind: cassandra` from config,
+ * The server on the Cassandra store (docs/spec.md §7, §13): `store.kind: cassandra` from config,
  * a call through the real process, history read back through the API from Cassandra.
  */
 import assert from "node:assert/strict";

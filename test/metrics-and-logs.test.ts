@@ -1,5 +1,5 @@
 /**
- * Monitoring (PRODUCT.md §11): a call moves the relevant Prometheus series on
+ * Monitoring (docs/spec.md §11): a call moves the relevant Prometheus series on
  * /metrics (served over HTTP/1.1), the JSON logs carry call and request ids
  * but never tokens or SDP bodies, and the metrics catalog the dashboards and
  * alerts are written against (k8s/tools/metrics-catalog.ts, k8s/README.md) is

@@ -1,4 +1,4 @@
-/** Resume (PRODUCT.md §3): a dropped stream reconnects with its token and last seq and loses nothing. */
+/** Resume (docs/spec.md §3): a dropped stream reconnects with its token and last seq and loses nothing. */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { type CommandFailed, type Device, type DeviceOptions, mobileDevice, webDevice } from "./support/devices.ts";

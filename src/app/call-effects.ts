@@ -1,5 +1,5 @@
 /**
- * Executes the effects of a call's transitions (STYLE.md 2: effects are data): sends
+ * Executes the effects of a call's transitions (docs/style.md 2: effects are data): sends
  * to devices (queued while a participant is absent), store writes chained per call,
  * timers, and notifications that go out only from the node whose finalize set the
  * outcome, so each is sent exactly once cluster-wide.
@@ -8,10 +8,10 @@ import type { Logger } from "pino";
 import type { CallState, DeviceRef, Effect, OutboundEvent, TimerName } from "../domain/call-types.ts";
 import { type QualitySample, summarizeQuality } from "../domain/quality.ts";
 import type { CallParticipants } from "./call-participants.ts";
-import type { Metrics } from "./metrics.ts";
 import type { CallDirectory } from "./ports/call-directory.ts";
 import type { CallStore } from "./ports/call-store.ts";
 import type { Clock, TimerHandle } from "./ports/clock.ts";
+import type { Metrics } from "./ports/metrics.ts";
 import type { Notifier } from "./ports/notifier.ts";
 import type { Delivery } from "./router.ts";
 
@@ -58,11 +58,11 @@ export function createCallEffects(deps: CallEffectsDeps): CallEffects {
   const { clock, store, directory, notifier, delivery, metrics, logger } = deps;
 
   function write<T>(e: CallEntry, operation: string, fn: () => Promise<T>, storeName = "calls"): Promise<T> {
-    const started = performance.now();
+    const timed = metrics.storeDuration.startTimer({ store: storeName, operation });
     const chain = storeName === "directory" ? "directoryWrites" : "writes";
     const p = e[chain].then(fn);
     e[chain] = p.then(
-      () => metrics.storeDuration.observe({ store: storeName, operation }, (performance.now() - started) / 1000),
+      () => timed(),
       (err: unknown) => {
         metrics.storeErrors.inc({ store: storeName, operation });
         logger.error({ err, callId: e.state.call.callId, operation }, "call store write failed");

@@ -7,7 +7,6 @@
  */
 
 import type { Logger } from "pino";
-import { v7 as uuidv7 } from "uuid";
 import { type CallPolicy, startCall, transition } from "../domain/call-machine.ts";
 import { isParticipantDevice, rejoinEvents, resyncSends } from "../domain/call-rejoin.ts";
 import type {
@@ -23,11 +22,11 @@ import type {
 import { DomainError } from "../domain/errors.ts";
 import { type CallEntry, createCallEffects } from "./call-effects.ts";
 import { createCallParticipants } from "./call-participants.ts";
-import type { ClusterMetrics } from "./cluster-metrics.ts";
-import type { Metrics } from "./metrics.ts";
 import type { CallDirectory, ClaimResult, LiveCall } from "./ports/call-directory.ts";
 import type { CallStore } from "./ports/call-store.ts";
 import type { Clock } from "./ports/clock.ts";
+import type { Ids } from "./ports/ids.ts";
+import type { ClusterMetrics, Metrics } from "./ports/metrics.ts";
 import type { Notifier } from "./ports/notifier.ts";
 import type { CallCommand, DeviceNoticeKind } from "./ports/peers.ts";
 import type { Delivery } from "./router.ts";
@@ -38,6 +37,8 @@ export interface CallServiceDeps {
   /** This node's id, recorded as the owner of the calls it starts. */
   readonly nodeId: string;
   readonly clock: Clock;
+  /** Call ids. */
+  readonly ids: Ids;
   readonly policy: CallPolicy;
   readonly store: CallStore;
   readonly directory: CallDirectory;
@@ -92,25 +93,23 @@ export interface CallService {
   flush(): Promise<void>;
 }
 
-type Entry = CallEntry;
-
 /** Creates the call service. */
 export function createCallService(deps: CallServiceDeps): CallService {
   const { clock, store, directory, notifier, delivery, metrics, logger, nodeId } = deps;
-  const calls = new Map<string, Entry>();
+  const calls = new Map<string, CallEntry>();
   /** Calls being created or adopted: commands for them wait. */
   const pending = new Map<string, Promise<void>>();
   let live = 0;
 
-  async function entryOf(callId: string): Promise<Entry> {
+  async function entryOf(callId: string): Promise<CallEntry> {
     await pending.get(callId);
     const e = calls.get(callId);
     if (!e) throw new DomainError("not_found", "no such call");
     return e;
   }
 
-  function newEntry(state: CallState): Entry {
-    const e: Entry = {
+  function newEntry(state: CallState): CallEntry {
+    const e: CallEntry = {
       state,
       timers: new Map(),
       writes: Promise.resolve(),
@@ -143,7 +142,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
   const { write, send, execute } = effects;
 
   /** Applies a transition; resolves once a phase change is durable in the directory. */
-  function run(e: Entry, t: Transition): Promise<void> {
+  function run(e: CallEntry, t: Transition): Promise<void> {
     const before = e.state.phase;
     e.state = t.state;
     execute(e, t.effects);
@@ -159,7 +158,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
   }
 
   /** Backpressure: signaling towards a participant whose node's link is far behind is refused, not queued. */
-  function refuseWhenCongested(e: Entry, from: DeviceRef): void {
+  function refuseWhenCongested(e: CallEntry, from: DeviceRef): void {
     const { state } = e;
     if (state.phase !== "connecting" && state.phase !== "connected") return;
     const caller = state.call.caller;
@@ -170,7 +169,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
     }
   }
 
-  function safely(e: Entry, make: () => Transition): void {
+  function safely(e: CallEntry, make: () => Transition): void {
     try {
       run(e, make()).catch(() => {});
     } catch (err) {
@@ -178,7 +177,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
     }
   }
 
-  function release(e: Entry): void {
+  function release(e: CallEntry): void {
     const { call } = e.state;
     for (const handle of e.timers.values()) clock.clearTimer(handle);
     e.timers.clear();
@@ -233,8 +232,8 @@ export function createCallService(deps: CallServiceDeps): CallService {
 
   const service: CallService = {
     start(from, calleeUserId, video) {
-      const startedAt = performance.now();
-      const callId = uuidv7(); // time-ordered, so history ties on start time keep creation order
+      const ringing = metrics.callSetup.startTimer({ phase: "start_to_ringing", path: "none" });
+      const callId = deps.ids.callId();
       return creating(callId, async () => {
         const [calleeDevices, calleePushable] = await Promise.all([
           delivery.liveDevices(calleeUserId),
@@ -262,10 +261,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
         e.parts.at(from, nodeId);
         metrics.callsStarted.inc();
         if (t.state.phase === "ringing") {
-          metrics.callSetup.observe(
-            { phase: "start_to_ringing", path: "none" },
-            (performance.now() - startedAt) / 1000,
-          );
+          ringing();
         }
         execute(e, t.effects);
         if (t.state.phase === "ended") clock.setTimer(deps.lingerMs, () => calls.delete(callId));

@@ -1,5 +1,5 @@
 /**
- * Calls outlive the node running them (PRODUCT.md §3 "missed exactly once, even if
+ * Calls outlive the node running them (docs/spec.md §3 "missed exactly once, even if
  * the node that started the ring has died"). When a node leaves, the survivors take
  * its calls over from the call directory: each first takes its own share (rendezvous
  * hashing over the live nodes), then, after a pause, whatever is left. A periodic

@@ -1,4 +1,4 @@
-/** startCall and the ringing phase: every event, every illegal one (PRODUCT.md §3). */
+/** startCall and the ringing phase: every event, every illegal one (docs/spec.md §3). */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {

@@ -1,5 +1,5 @@
 /**
- * Authentication (PRODUCT.md §9): short-lived JWTs from the messaging app, verified
+ * Authentication (docs/spec.md §9): short-lived JWTs from the messaging app, verified
  * with jose against the configured key (HS256 secret, SPKI public key, JWKS URL or file;
  * a JWKS holds several `kid`s and is refetched, so keys rotate: docs/key-rotation.md).
  * The user id is the `sub` claim; `exp` is required. A refused token gets a message

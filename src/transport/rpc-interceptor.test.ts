@@ -7,7 +7,7 @@ import { Code, ConnectError, createClient, createRouterTransport } from "@connec
 import pino from "pino";
 import { Registry } from "prom-client";
 import { CallHistoryService, GetCallResponseSchema } from "../../gen/calldrop/v1/history_pb.js";
-import { createMetrics } from "../app/metrics.ts";
+import { createMetrics } from "../adapters/metrics/service-metrics.ts";
 import { DomainError } from "../domain/errors.ts";
 import { createRpcInterceptor } from "./rpc-interceptor.ts";
 

@@ -8,7 +8,8 @@
 import { randomUUID } from "node:crypto";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
-import type { Metrics } from "../app/metrics.ts";
+import type { Metrics } from "../app/ports/metrics.ts";
+import { codeName } from "../codec/status-codes.ts";
 import { toConnectError } from "./error-codes.ts";
 
 /** Creates the interceptor. */
@@ -77,11 +78,6 @@ export function recordRefused(
   metrics.rpcStarted.inc(labels);
   metrics.rpcHandled.inc({ ...labels, code });
   logger.info({ rpc: `${labels.service}/${labels.method}`, code, reason: err.rawMessage }, "rpc");
-}
-
-/** Connect code names in snake_case ("ok", "permission_denied"), the `code` label's values. */
-export function codeName(code: Code): string {
-  return Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
 }
 
 /**

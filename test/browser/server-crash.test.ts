@@ -1,5 +1,5 @@
 /**
- * The server dies mid-call under two real Chromiums (PRODUCT.md §3, §10): media keeps
+ * The server dies mid-call under two real Chromiums (docs/spec.md §3, §10): media keeps
  * flowing peer to peer, both pages reconnect on their own (their resume is refused by
  * the restarted node, so they open fresh sessions), the restarted node takes the call
  * back from its directory and asks both to resync, each page sends its signals of the

@@ -1,5 +1,5 @@
 /**
- * The scenario suite (STYLE.md 5), run on one node and on a three-node cluster by
+ * The scenario suite (docs/style.md 5), run on one node and on a three-node cluster by
  * single-node.test.ts and cluster.test.ts. Devices are placed on logical nodes 0–2
  * (all the same server on a single node); failing a node kills it (a single node is
  * restarted on its data, so the same assertions hold: nothing recorded twice,

@@ -1,5 +1,5 @@
 /**
- * Waiting for a state that another process, a stream or a real timer writes (STYLE.md 20:
+ * Waiting for a state that another process, a stream or a real timer writes (docs/style.md 20:
  * tests wait for states, never for the clock): polls `probe` until it returns a value,
  * with a deadline. On timeout the error names what was awaited, the last probe error and,
  * if given, the state at that moment, so a failure says what was missing instead of

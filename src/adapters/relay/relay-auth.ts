@@ -1,5 +1,5 @@
 /**
- * Node-to-node authentication of relay streams (PRODUCT.md §9): the caller signs
+ * Node-to-node authentication of relay streams (docs/spec.md §9): the caller signs
  * (from, to, link, time) with the cluster's shared secret; the receiver recomputes the
  * HMAC, compares in constant time and refuses stale tokens. Binding `to` stops a token
  * for one node from being replayed against another. The receiver accepts several

@@ -1,7 +1,7 @@
 import type { CallEnd, CallInfo, Outcome, PathType } from "../../domain/call-types.ts";
 import type { QualitySample, QualitySummary } from "../../domain/quality.ts";
 
-/** One call as stored in the history (PRODUCT.md §7). */
+/** One call as stored in the history (docs/spec.md §7). */
 export interface CallRecord extends CallInfo {
   readonly answeredDeviceId?: string;
   readonly answeredAtMs?: number;

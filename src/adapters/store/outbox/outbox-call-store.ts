@@ -1,5 +1,5 @@
 /**
- * A CallStore decorator that loses no write while the real store is down (PRODUCT.md §7).
+ * A CallStore decorator that loses no write while the real store is down (docs/spec.md §7).
  *
  * Writes go straight to the inner store. When it answers `unavailable`, the write is appended to
  * a durable local queue (outbox-queue.ts) and succeeds; from then on every write queues behind it
