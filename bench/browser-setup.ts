@@ -1,5 +1,5 @@
 /**
- * Call setup time in real browsers (PRODUCT.md §12: accept → media connected,
+ * Call setup time in real browsers (docs/spec.md §12: accept → media connected,
  * p95 < 1 s on loopback, P2P and TURN). Two headless Debian Chromiums, the real
  * server and a real coturn on 127.0.0.1; N calls P2P, then N calls with the
  * relay-only setting on both sides. Setup = from the callee's Accept click to the

@@ -1,7 +1,7 @@
 /**
  * The capacity model (pure): turns per-pod figures measured by the bench scenarios and a set of
  * stated workload assumptions into signaling pods, etcd and Cassandra load, and TURN bandwidth
- * for the target of PRODUCT.md (500k concurrent calls, 50M calls a day, 75k RPS peak), at
+ * for the target of docs/spec.md §1 (500k concurrent calls, 50M calls a day, 75k RPS peak), at
  * 2x and 3x headroom. Every assumption is a named field so the report can print it.
  */
 

@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: rendered manifests are untyped JSON; the assertions are the type check.
 /**
- * The deployment properties the spec asks for (PRODUCT.md §10, §12, §13; issues 4 and 7),
+ * The deployment properties the spec asks for (docs/spec.md §10, §12, §13; issues 4 and 7),
  * asserted on the rendered production overlay (and the base where placeholders matter):
  * probes, graceful drain, sizing, security, HPA, PDBs, NetworkPolicies, etcd, coturn.
  */

@@ -2,7 +2,7 @@
 /**
  * Renders k8s/base and k8s/overlays/production with the real kustomize and validates every
  * object offline: Kubernetes / Prometheus Operator schemas (strict: unknown fields fail),
- * cross-object references, and the deployment properties PRODUCT.md §10 asks for.
+ * cross-object references, and the deployment properties docs/spec.md §10 asks for.
  * Negative cases feed deliberately broken objects to the same validators.
  */
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-/** Fails when gen/ differs from what `buf generate` makes of proto/ (CI guard, STYLE.md 14). */
+/** Fails when gen/ differs from what `buf generate` makes of proto/ (CI guard, docs/style.md 14). */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,6 +1,6 @@
 /**
  * Part of the composition root: how this node holds sessions and runs calls, alone or
- * as one node of a cluster (PRODUCT.md §10), chosen by `config.cluster`.
+ * as one node of a cluster (docs/spec.md §10), chosen by `config.cluster`.
  * - Single node: in-process presence, no peers.
  * - Cluster: etcd presence (one lease per node) and the node relay (authenticated
  *   grpc-js streams) on the internal port.
@@ -12,19 +12,19 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import { createMemoryCallDirectory } from "./adapters/directory/memory-call-directory.ts";
 import { createSqliteCallDirectory } from "./adapters/directory/sqlite-call-directory.ts";
+import { createRandomIds } from "./adapters/ids/random-ids.ts";
+import { createClusterMetrics } from "./adapters/metrics/cluster-metrics.ts";
 import { createInProcessPeers, type InProcessBus } from "./adapters/peers/in-process-peers.ts";
 import { createInProcessPresence, type InProcessRegistry } from "./adapters/presence/in-process-presence.ts";
 import { type CallRouting, createCallRouting } from "./app/call-routing.ts";
 import { type CallService, createCallService } from "./app/call-service.ts";
 import { createCallTakeover } from "./app/call-takeover.ts";
-import { createClusterMetrics } from "./app/cluster-metrics.ts";
 import { type CommandCache, createCommandCache } from "./app/command-cache.ts";
-import type { Metrics } from "./app/metrics.ts";
 import type { CallDirectory } from "./app/ports/call-directory.ts";
 import type { CallStore } from "./app/ports/call-store.ts";
 import type { Clock } from "./app/ports/clock.ts";
+import type { Metrics } from "./app/ports/metrics.ts";
 import type { Notifier } from "./app/ports/notifier.ts";
 import type { Peers } from "./app/ports/peers.ts";
 import type { Presence } from "./app/ports/presence.ts";
@@ -98,6 +98,7 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
       host: c.internalHost,
       port: c.internalPort,
       secret: c.relaySecret,
+      acceptedSecrets: c.relayAcceptedSecrets,
       resolveAddress: async (id) => (await joined?.nodes())?.find((n) => n.nodeId === id)?.address,
       clock,
       logger,
@@ -128,8 +129,10 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
   let sessions: SessionPresence | undefined;
   let calls: CallService | undefined;
   let routing: CallRouting | undefined;
+  const ids = createRandomIds();
   const hub = createSessionHub({
     clock,
+    ids,
     nodeId,
     resumeGraceMs: config.sessions.resumeGraceMs,
     bufferSize: config.sessions.bufferSize,
@@ -158,6 +161,7 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
   calls = createCallService({
     nodeId,
     clock,
+    ids,
     policy: config.calls,
     store,
     directory,
@@ -280,7 +284,8 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
 
 /**
  * The call directory: etcd in a cluster (unless configured onto the store file), else the
- * embedded store's file, which lets a single node take its calls back after a restart.
+ * embedded sqlite file (also beside a Cassandra call store), which lets a single node take
+ * its calls back after a restart.
  */
 async function createDirectory(config: Config): Promise<CallDirectory> {
   const c = config.cluster;
@@ -291,7 +296,5 @@ async function createDirectory(config: Config): Promise<CallDirectory> {
       keyPrefix: `${c.keyPrefix.replace(/\/$/, "")}-calls/`,
     });
   }
-  return config.store.kind === "sqlite"
-    ? createSqliteCallDirectory(config.store.sqlitePath)
-    : createMemoryCallDirectory();
+  return createSqliteCallDirectory(config.store.sqlitePath);
 }

@@ -1,5 +1,5 @@
 /**
- * The composition root (STYLE.md 6): every object of the service is built here,
+ * The composition root (docs/style.md 6): every object of the service is built here,
  * from the config and optional port overrides (tests pass a manual clock, etc.).
  */
 import { randomBytes } from "node:crypto";
@@ -12,11 +12,11 @@ import { CallHistoryService } from "../gen/calldrop/v1/history_pb.js";
 import { SignalService } from "../gen/calldrop/v1/signal_pb.js";
 import { loadLocalDevKey } from "./adapters/auth/local-dev-key.ts";
 import { createSystemClock } from "./adapters/clock/system-clock.ts";
+import { createNotificationMetrics } from "./adapters/metrics/notification-metrics.ts";
+import { createMetrics } from "./adapters/metrics/service-metrics.ts";
 import { createLogNotifier } from "./adapters/notify/log-notifier.ts";
 import type { CallService } from "./app/call-service.ts";
-import { createMetrics } from "./app/metrics.ts";
-import { createNotificationMetrics } from "./app/notification-metrics.ts";
-import type { CallStore } from "./app/ports/call-store.ts";
+import type { CallStore, DeferredOutcomes } from "./app/ports/call-store.ts";
 import type { Clock } from "./app/ports/clock.ts";
 import type { Notifier } from "./app/ports/notifier.ts";
 import { type ClusterStack, createClusterStack } from "./cluster-stack.ts";
@@ -54,9 +54,11 @@ export interface App {
   stop(): Promise<void>;
 }
 
-const version = (
-  JSON.parse(readFileSync(join(import.meta.dirname, "..", "package.json"), "utf8")) as { version: string }
-).version;
+/** The service's version, from package.json (read when the app is built, not at import). */
+function packageVersion(): string {
+  const path = join(import.meta.dirname, "..", "package.json");
+  return (JSON.parse(readFileSync(path, "utf8")) as { version: string }).version;
+}
 
 /** Local mode's signing key: in the data directory (beside the embedded store), or per process for an in-memory store. */
 function localDevKey(config: Config): string {
@@ -70,9 +72,11 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
   const logger = ports.logger ?? pino({ level: config.log.level, base: { service: "calldrop" } });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "calldrop_" });
+  const version = packageVersion();
   const metrics = createMetrics(registry, { version });
   const clock = ports.clock ?? createSystemClock();
-  const store = ports.store ?? (await createCallStore(config, { clock, logger, registry }));
+  const store: CallStore & Partial<DeferredOutcomes> =
+    ports.store ?? (await createCallStore(config, { clock, logger, registry }));
   const local = config.mode === "local";
   const auth = await createAuthenticator(
     {
@@ -93,6 +97,8 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     ports.notifier ?? push.notifier ?? createLogNotifier(logger, 1000, createNotificationMetrics(registry));
   cluster = await createClusterStack(config, { clock, store, notifier, metrics, logger, registry });
   const { hub, calls } = cluster;
+  // Outcomes set when the outbox replays a queued finalize: this node set them, so it notifies.
+  store.onOutcomeSet?.((call, end) => calls.outcomeSet(call, end));
   const signaling = createNodeSignaling(config, cluster, { clock, metrics });
   const signalService = createNodeSignalService(config, cluster, signaling, { clock, metrics });
   const services: GrpcJsService[] = [

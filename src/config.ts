@@ -1,5 +1,5 @@
 /**
- * Configuration: one typed tree (STYLE.md 11). Defaults, then a JSON file named by
+ * Configuration: one typed tree (docs/style.md 11). Defaults, then a JSON file named by
  * CALLDROP_CONFIG, then environment variables CALLDROP_<SECTION>__<KEY> (e.g.
  * CALLDROP_CALLS__RING_TIMEOUT_MS=5000). Unknown keys are rejected; everything is
  * validated at boot. Durations carry their unit in the name.
@@ -58,6 +58,10 @@ const schema = z.strictObject({
       jwksUrl: z.url().optional(),
       /** A JWKS JSON file (e.g. mounted from a ConfigMap), read at boot. */
       jwksFile: z.string().optional(),
+      /** A fetched JWKS (URL or file) is used this long, then fetched again: a removed key verifies up to this long. */
+      jwksMaxAgeMs: z.number().int().min(0).default(600_000),
+      /** A token with an unknown `kid` refetches the JWKS at most this often (a newly published key). */
+      jwksRefetchCooldownMs: z.number().int().min(0).default(30_000),
       issuer: z.string().default("calldrop-dev"),
       audience: z.string().default("calldrop-calling"),
       /** Lifetime of dev tokens (local mode only). */
@@ -128,7 +132,7 @@ const schema = z.strictObject({
     })
     .prefault({}),
   /**
-   * Cluster mode (PRODUCT.md §10): present = this node joins the cluster registered in
+   * Cluster mode (docs/spec.md §10): present = this node joins the cluster registered in
    * etcd, and talks to the other nodes over the internal relay port. Absent = a single
    * node (in-process presence, no etcd).
    */
@@ -146,6 +150,11 @@ const schema = z.strictObject({
       advertiseHost: z.string().optional(),
       /** Shared secret authenticating node-to-node streams (at least 16 bytes; from a secret, never the repo). */
       relaySecret: z.string().min(16),
+      /**
+       * Also accepted from other nodes, never signed with: during a rotation the next secret
+       * (before nodes switch to it), then the previous one (docs/key-rotation.md).
+       */
+      relayAcceptedSecrets: z.array(z.string().min(16)).default([]),
       /** Lease TTL: how long after a node dies its devices and calls are handed to the others. */
       leaseTtlS: z.number().int().min(1).default(10),
       /** etcd key prefix of this cluster's presence (the call directory uses `<prefix without />-calls/`). */

@@ -1,10 +1,11 @@
 /**
- * Part of the composition root: the push notification stack (PRODUCT.md §8) —
+ * Part of the composition root: the push notification stack (docs/spec.md §8) —
  * registrations, durable outbox, Web Push and gateway senders — built from config.
  * Without any configured channel the service falls back to the log notifier.
  */
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import { createNotificationMetrics } from "./adapters/metrics/notification-metrics.ts";
 import { createGatewaySender } from "./adapters/notify/gateway-sender.ts";
 import { createSqliteNotificationOutbox } from "./adapters/notify/sqlite-notification-outbox.ts";
 import { createSqlitePushRegistry } from "./adapters/notify/sqlite-push-registry.ts";
@@ -49,7 +50,7 @@ export function createPushStack(
           senders,
           isLive: deps.isLive,
           clock: deps.clock,
-          metricsRegistry: deps.registry,
+          metrics: createNotificationMetrics(deps.registry),
           logger: deps.logger,
           stopRingingTtlMs: n.stopRingingTtlMs,
           missedCallTtlMs: n.missedCallTtlMs,

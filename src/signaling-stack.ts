@@ -6,8 +6,8 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { SignalService } from "../gen/calldrop/v1/signal_pb.js";
 import { buildIceServers, checkIceServersRequest } from "./app/ice-servers.ts";
-import type { Metrics } from "./app/metrics.ts";
 import type { Clock } from "./app/ports/clock.ts";
+import type { Metrics } from "./app/ports/metrics.ts";
 import { createRateLimiter } from "./app/rate-limiter.ts";
 import { createSignaling, type Signaling } from "./app/signaling.ts";
 import type { ClusterStack } from "./cluster-stack.ts";

@@ -1,29 +1,45 @@
 /**
  * Part of the composition root: the call store chosen by config — the embedded
  * sqlite file for single-node use, or Cassandra behind a durable local outbox so
- * no call record is lost while the cluster is unreachable (PRODUCT.md §7).
+ * no call record is lost while the cluster is unreachable (docs/spec.md §7).
  */
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { Gauge } from "prom-client";
 import { createCassandraCallStore } from "./adapters/store/cassandra/cassandra-call-store.ts";
-import { verifySchema } from "./adapters/store/cassandra/migrate.ts";
+import { isTransient } from "./adapters/store/cassandra/driver-errors.ts";
 import { createOutboxCallStore } from "./adapters/store/outbox/outbox-call-store.ts";
 import { createSqliteCallStore } from "./adapters/store/sqlite-call-store.ts";
-import type { CallStore } from "./app/ports/call-store.ts";
+import type { CallStore, DeferredOutcomes } from "./app/ports/call-store.ts";
 import type { Clock } from "./app/ports/clock.ts";
 import type { Config } from "./config.ts";
 
-/** Builds the configured call store (Cassandra: checks the schema version first). */
+/**
+ * Builds the configured call store. Cassandra: a wrong schema stops the start; an unreachable
+ * cluster does not (a pod restarted during an outage would crash-loop and stop every call): the
+ * server starts on the outbox, and the store checks the schema once Cassandra answers.
+ */
 export async function createCallStore(
   config: Config,
   deps: { clock: Clock; logger: Logger; registry: Registry },
-): Promise<CallStore> {
+): Promise<CallStore & Partial<DeferredOutcomes>> {
   const cassandra = config.store.cassandra;
   if (config.store.kind !== "cassandra" || !cassandra) return createSqliteCallStore(config.store.sqlitePath);
-  await verifySchema(cassandra);
+  const inner = createCassandraCallStore(cassandra);
+  try {
+    await inner.checkSchema();
+  } catch (err) {
+    if (!(err instanceof Error && isTransient(err.cause))) {
+      await inner.close();
+      throw err;
+    }
+    deps.logger.warn(
+      { reason: err.message },
+      "Cassandra unreachable at startup: starting on the outbox, schema checked when it answers",
+    );
+  }
   const store = createOutboxCallStore({
-    inner: createCassandraCallStore(cassandra),
+    inner,
     path: config.store.outboxPath,
     clock: deps.clock,
     logger: deps.logger,

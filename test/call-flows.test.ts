@@ -1,12 +1,16 @@
 /**
- * Call flows against a real server process (PRODUCT.md §3): the mobile app is a
+ * Call flows against a real server process (docs/spec.md §3): the mobile app is a
  * grpc-js client built from proto/, the web app a connect-web client. The suite runs
  * once per HTTP/2 engine (`server.http2Engine`), since mobile gRPC reaches either.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { gatewaySecret } from "./notify/harness.ts";
+import { type LocalGateway, startLocalGateway } from "./notify/local-gateway.ts";
 import { type Device, historyClient, mobileDevice, webDevice } from "./support/devices.ts";
+import { deviceClient } from "./support/push-probe.ts";
 import { type ServerProcess, startServer } from "./support/server-process.ts";
+import { waitFor } from "./support/wait-for.ts";
 
 const Outcome = { COMPLETED: 1, MISSED: 2, DECLINED: 3, CANCELLED: 4, BUSY: 5, UNREACHABLE: 6 };
 const Path = { P2P: 1, RELAY: 2 };
@@ -14,6 +18,8 @@ const SdpType = { OFFER: 1, ANSWER: 2 };
 const ringTimeoutMs = 1500;
 
 let server: ServerProcess;
+/** The mobile push gateway the server pushes to: what each registered phone got. */
+let gateway: LocalGateway;
 
 let users = 0;
 const user = (name: string) => `${name}-${++users}`;
@@ -30,15 +36,24 @@ async function history(userId: string) {
   return historyClient(server.baseUrl, await server.token(userId));
 }
 
-/** Polls until the call's record has an outcome (records are written asynchronously). */
+/** Waits until the call's record has an outcome (records are written asynchronously). */
 async function finalRecord(userId: string, callId: string) {
   const h = await history(userId);
-  for (let i = 0; i < 50; i++) {
-    const call = await h.get(callId);
-    if (call.outcome !== 0) return call;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`call ${callId} never got an outcome`);
+  return waitFor(
+    async () => {
+      const call = await h.get(callId);
+      return call.outcome !== 0 && call;
+    },
+    { what: `an outcome in the record of ${callId}` },
+  );
+}
+
+/** Registers a phone of `userId` with the push gateway; returns the pushes of `kind` it got for a call. */
+async function pushedPhone(userId: string, deviceId: string) {
+  const token = `${userId}/${deviceId}`;
+  await deviceClient(server.baseUrl, await server.token(userId)).registerPhone(deviceId, token);
+  return (kind: string, callId: string) =>
+    gateway.delivered.filter((d) => d.body.token === token && d.body.kind === kind && d.body.payload.callId === callId);
 }
 
 function callFlows(): void {
@@ -99,7 +114,7 @@ function callFlows(): void {
         framesPerSecond: 30,
       },
     });
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 100)); // the call lasts a measurable time (not a wait for a state)
     await bob.command("hangup", { callId, reason: 1 });
     assert.equal((await alice.next("callEnded")).value.outcome, Outcome.COMPLETED);
     assert.equal((await bob.next("callEnded")).value.outcome, Outcome.COMPLETED);
@@ -132,7 +147,10 @@ function callFlows(): void {
 
   test("missed: nobody answers within the ring timeout; recorded and notified once", async () => {
     const alice = await web(user("alice"));
-    const bob = await mobile(user("bob"));
+    const bobUser = user("bob");
+    const phonePushes = await pushedPhone(bobUser, "phone");
+    const tabletPushes = await pushedPhone(bobUser, "tablet");
+    const bob = await mobile(bobUser, "phone");
     const { callId } = await alice.command("startCall", { calleeUserId: bob.userId });
     await bob.next("incomingCall");
     const ended = await alice.next("callEnded", undefined, ringTimeoutMs + 4000);
@@ -147,9 +165,16 @@ function callFlows(): void {
       [callId],
     );
     assert.equal((await (await history(alice.userId)).list({ missedOnly: true })).calls.length, 0);
-    await new Promise((r) => setTimeout(r, 300));
-    const notifications = server.logs.filter((l) => l.notification === "missed_call" && l.callId === callId);
-    assert.equal(notifications.length, 1);
+    // Every device of Bob's is told once: the live phone by a missedCall event and a push, the tablet by a push.
+    assert.equal(bob.events.filter((e) => e.case === "missedCall" && e.value.callId === callId).length, 1);
+    assert.equal(phonePushes("incoming_call", callId).length, 0, "the live phone rang in-app only");
+    for (const [device, pushes] of [
+      ["phone", phonePushes],
+      ["tablet", tabletPushes],
+    ] as const) {
+      await waitFor(() => pushes("missed_call", callId).length > 0, { what: `the missed-call push to the ${device}` });
+      assert.equal(pushes("missed_call", callId).length, 1, `one missed-call push to the ${device}`);
+    }
     alice.drop();
     bob.drop();
   });
@@ -229,9 +254,9 @@ function callFlows(): void {
     assert.equal(b.mergedIntoExisting, true);
     assert.equal((await alice.next("callAccepted")).value.callId, a.callId);
     await alice.command("hangup", { callId: a.callId });
+    assert.equal((await finalRecord(alice.userId, a.callId)).outcome, Outcome.COMPLETED);
     const records = (await (await history(alice.userId)).list()).calls;
     assert.equal(records.length, 1);
-    assert.equal((await finalRecord(alice.userId, a.callId)).outcome, Outcome.COMPLETED);
     alice.drop();
     bob.drop();
   });
@@ -250,6 +275,7 @@ function callFlows(): void {
     await bob.next("callEnded");
     assert.equal(bob.events.filter((e) => e.case === "incomingCall").length, 1);
     assert.equal(bob.events.filter((e) => e.case === "description").length, 1);
+    await finalRecord(alice.userId, first.callId);
     assert.equal((await (await history(alice.userId)).list()).calls.length, 1);
     alice.drop();
     bob.drop();
@@ -260,6 +286,7 @@ function callFlows(): void {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await alice.command("startCall", { calleeUserId: user("ghost") })).callId);
     await alice.next("callEnded", (v) => v.callId === ids[4]);
+    for (const id of ids) await finalRecord(alice.userId, id);
     const h = await history(alice.userId);
     const seen: string[] = [];
     let pageToken = "";
@@ -276,14 +303,17 @@ function callFlows(): void {
 for (const engine of ["grpc-js", "connect-node"]) {
   describe(`call flows (HTTP/2 engine ${engine})`, () => {
     before(async () => {
+      gateway = await startLocalGateway(gatewaySecret);
       server = await startServer({
         CALLDROP_CALLS__RING_TIMEOUT_MS: String(ringTimeoutMs),
+        CALLDROP_NOTIFICATIONS__GATEWAY: JSON.stringify({ url: gateway.url, secret: gatewaySecret }),
         CALLDROP_SERVER__HTTP2_ENGINE: engine,
       });
       assert.equal(server.logs.find((l) => l.msg === "listening")?.http2Engine, engine);
     });
     after(async () => {
-      await server.stop();
+      await server?.stop();
+      await gateway?.close();
     });
     callFlows();
   });

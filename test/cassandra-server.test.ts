@@ -1,5 +1,5 @@
 /**
- * The server on the Cassandra store (PRODUCT.md §7, §13): `store.kind: cassandra` from config,
+ * The server on the Cassandra store (docs/spec.md §7, §13): `store.kind: cassandra` from config,
  * a call through the real process, history read back through the API from Cassandra.
  */
 import assert from "node:assert/strict";
@@ -11,6 +11,7 @@ import {
 } from "../src/adapters/store/cassandra/test-support.ts";
 import { historyClient, mobileDevice, webDevice } from "./support/devices.ts";
 import { type ServerProcess, startServer } from "./support/server-process.ts";
+import { waitFor } from "./support/wait-for.ts";
 
 let keyspace: TestKeyspace;
 let server: ServerProcess;
@@ -52,11 +53,14 @@ test("calls are recorded in Cassandra and listed newest first, missed calls filt
   await bob.next("missedCall", (v) => v.callId === missed.callId, 6000);
 
   const history = historyClient(server.baseUrl, await server.token("bob"));
-  let calls: { callId: string; outcome: number; path: number; setupMs: number }[] = [];
-  for (let i = 0; i < 50 && calls.length < 2; i++) {
-    calls = (await history.list()).calls.filter((c) => c.outcome !== 0);
-    if (calls.length < 2) await new Promise((r) => setTimeout(r, 100));
-  }
+  // Both outcomes are written in the background: wait until the history has them.
+  const calls: { callId: string; outcome: number; path: number; setupMs: number }[] = await waitFor(
+    async () => {
+      const done = (await history.list()).calls.filter((c) => c.outcome !== 0);
+      return done.length >= 2 && done;
+    },
+    { what: "both calls' outcomes in bob's history" },
+  );
   assert.deepEqual(
     calls.map((c) => [c.callId, c.outcome]),
     [

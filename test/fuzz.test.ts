@@ -1,5 +1,5 @@
 /**
- * Fuzz test of the live server (PRODUCT.md §4, §9): property-based ClientMessages on every
+ * Fuzz test of the live server (docs/spec.md §4, §9): property-based ClientMessages on every
  * transport (gRPC via grpc-js on HTTP/2; Connect binary and JSON and gRPC-Web on HTTP/1.1 and
  * HTTP/2) and raw request bodies (random bytes, truncated and oversized frames, wrong content
  * types) against a real server process, while two other users hold a call. Properties:
@@ -27,7 +27,7 @@ import {
   SendRequestSchema,
   SignalService,
 } from "../gen/calldrop/v1/signal_pb.js";
-import { clientErrorCodes } from "../src/transport/error-codes.ts";
+import { clientErrorCodes } from "../src/codec/status-codes.ts";
 import { type Device, mobileDevice, webDevice } from "./support/devices.ts";
 import { encodedArb, messageArb, rawBodyArb, type StringPools } from "./support/fuzz-arbitraries.ts";
 import { sendRaw } from "./support/raw-rpc.ts";

@@ -1,4 +1,4 @@
-/** The embedded store keeps call history across a server restart (PRODUCT.md §7). */
+/** The embedded store keeps call history across a server restart (docs/spec.md §7). */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { historyClient, mobileDevice, webDevice } from "./support/devices.ts";

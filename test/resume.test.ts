@@ -1,8 +1,10 @@
-/** Resume (PRODUCT.md §3): a dropped stream reconnects with its token and last seq and loses nothing. */
+/** Resume (docs/spec.md §3): a dropped stream reconnects with its token and last seq and loses nothing. */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { type CommandFailed, type Device, type DeviceOptions, mobileDevice, webDevice } from "./support/devices.ts";
+import { seriesValue } from "./support/metrics-scrape.ts";
 import { type ServerProcess, startServer } from "./support/server-process.ts";
+import { waitFor } from "./support/wait-for.ts";
 
 let server: ServerProcess;
 before(async () => {
@@ -35,8 +37,18 @@ for (const [name, kind] of [
     await alice.command("iceCandidate", { callId, candidate: "candidate:before 1 udp 1 127.0.0.1 1 typ host" });
     await bob.next("iceCandidate");
     const seenSeq = bob.lastSeq();
+    // The candidates below are sent while Bob is detached: wait until the server saw his stream end.
+    // Bob's streams on his transport: his own, and Alice's too when both are mobile (earlier tests' have ended).
+    const transport = { transport: kind === mobileDevice ? "grpc" : "connect" };
+    const streams = (n: number) =>
+      waitFor(async () => (await seriesValue(server.baseUrl, "calldrop_sessions_connected", transport)) === n, {
+        what: `${n} attached ${transport.transport} streams`,
+        state: () => seriesValue(server.baseUrl, "calldrop_sessions_connected", transport),
+      });
+    const attached = kind === mobileDevice ? 2 : 1;
+    await streams(attached);
     bob.drop();
-    await new Promise((r) => setTimeout(r, 200));
+    await streams(attached - 1);
     for (let i = 0; i < 5; i++) {
       await alice.command("iceCandidate", { callId, candidate: `candidate:gap${i} 1 udp 1 127.0.0.1 ${i} typ host` });
     }

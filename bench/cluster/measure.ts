@@ -1,5 +1,5 @@
 /**
- * Cross-node vs same-node signaling relay (PRODUCT.md §10, §12): starts etcd and a
+ * Cross-node vs same-node signaling relay (docs/spec.md §10, §12): starts etcd and a
  * 2-node cluster (two server processes, one sqlite file), then relays ICE candidates
  * between the two devices of answered calls placed either on one node or across the
  * two (caller on node 0, which runs the call; callee on node 1):

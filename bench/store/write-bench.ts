@@ -1,5 +1,5 @@
 /**
- * Call-store write throughput on one Cassandra node (PRODUCT.md §12 "daily calls", issue 5):
+ * Call-store write throughput on one Cassandra node (docs/spec.md §12 "daily calls", issue 5):
  * call records (start + answer + finalize) and RTCP samples, each with and without batching.
  *
  *   node bench/store/write-bench.ts [--seconds 15] [--concurrency 64] [--commitlog periodic|group]

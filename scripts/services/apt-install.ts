@@ -1,6 +1,6 @@
 /**
  * Installs a Debian package when its binary is missing (test engines come from
- * Debian, PRODUCT.md §13). Tries `apt-get install` first and refreshes the package
+ * Debian, docs/spec.md §13). Tries `apt-get install` first and refreshes the package
  * lists with `apt-get update` only when that fails (a fresh machine has none).
  * Installing needs root; as another user a missing binary fails with the command to run.
  */

@@ -1,10 +1,12 @@
 /**
  * coturn (Debian `coturn`) on 127.0.0.1 for the relay tests: renders
- * coturn/turnserver.local.conf into a temp dir with a free port and a fresh
- * secret, starts `turnserver -c` (never the system config), and exposes
- * CALLDROP_TEST_TURN_URL / CALLDROP_TEST_TURN_SECRET. Run directly to get one by hand.
+ * coturn/turnserver.local.conf into a temp dir with a free port, puts a fresh
+ * secret into its userdb with coturn/sync-secrets.sh (as production does, so the
+ * secrets can rotate while it runs), starts `turnserver -c` (never the system
+ * config), and exposes CALLDROP_TEST_TURN_URL / CALLDROP_TEST_TURN_SECRET. Run
+ * directly to get one by hand.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
@@ -14,6 +16,9 @@ import { ensureDebianPackage } from "./apt-install.ts";
 import type { RunningService, TestService } from "./service.ts";
 
 const TEMPLATE = join(import.meta.dirname, "../../coturn/turnserver.local.conf");
+const SYNC_SECRETS = join(import.meta.dirname, "../../coturn/sync-secrets.sh");
+/** The realm of the local coturn (its secrets in the userdb are per realm). */
+const REALM = "calldrop.local";
 
 /** Options of one coturn instance. */
 export interface CoturnOptions {
@@ -28,6 +33,8 @@ export interface RunningCoturn extends RunningService {
   readonly secret: string;
   /** `turn:127.0.0.1:<port>` URLs for UDP and TCP. */
   readonly urls: readonly string[];
+  /** Makes coturn accept exactly `secrets` from now on, without a restart (a key rotation). */
+  setSecrets(secrets: readonly string[]): void;
 }
 
 /** Starts a private coturn on 127.0.0.1; resolves once it accepts connections. */
@@ -41,9 +48,13 @@ export async function startCoturn(log: (line: string) => void, options: CoturnOp
     PORT: String(port),
     MIN_PORT: String(minPort),
     MAX_PORT: String(minPort + 99),
-    SECRET: secret,
     MAX_BPS: String(options.maxBps ?? 0),
     DIR: dir,
+    REALM,
+  };
+  const setSecrets = (secrets: readonly string[]) => {
+    writeFileSync(join(dir, "secrets"), `${secrets.join("\n")}\n`, { mode: 0o600 });
+    execFileSync(SYNC_SECRETS, [join(dir, "secrets"), join(dir, "turndb"), REALM], { stdio: "pipe" });
   };
   const conf = readFileSync(TEMPLATE, "utf8").replace(/\$\{(\w+)\}/g, (_, k: string) => {
     const v = vars[k];
@@ -51,6 +62,7 @@ export async function startCoturn(log: (line: string) => void, options: CoturnOp
     return v;
   });
   writeFileSync(join(dir, "turnserver.conf"), conf);
+  setSecrets([secret]);
   const child = spawn(turnserver, ["-c", join(dir, "turnserver.conf")], { stdio: ["ignore", "pipe", "pipe"] });
   const tail: string[] = [];
   const keep = (b: Buffer) => {
@@ -72,6 +84,7 @@ export async function startCoturn(log: (line: string) => void, options: CoturnOp
     port,
     secret,
     urls,
+    setSecrets,
     env: { CALLDROP_TEST_TURN_URL: `turn:127.0.0.1:${port}`, CALLDROP_TEST_TURN_SECRET: secret },
     async stop() {
       await stopChild(child);

@@ -1,5 +1,5 @@
 /**
- * etcd for the tests (PRODUCT.md §13): Debian's `etcd-server`, installed when missing,
+ * etcd for the tests (docs/spec.md §13): Debian's `etcd-server`, installed when missing,
  * started on 127.0.0.1 with free non-default ports and a temporary data dir.
  * `launchEtcd` is also used by test/support/etcd-control.ts to start private
  * instances that a test may stop and restart.

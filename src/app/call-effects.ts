@@ -1,5 +1,5 @@
 /**
- * Executes the effects of a call's transitions (STYLE.md 2: effects are data): sends
+ * Executes the effects of a call's transitions (docs/style.md 2: effects are data): sends
  * to devices (queued while a participant is absent), store writes chained per call,
  * timers, and notifications that go out only from the node whose finalize set the
  * outcome, so each is sent exactly once cluster-wide.
@@ -8,10 +8,10 @@ import type { Logger } from "pino";
 import type { CallState, DeviceRef, Effect, OutboundEvent, TimerName } from "../domain/call-types.ts";
 import { type QualitySample, summarizeQuality } from "../domain/quality.ts";
 import type { CallParticipants } from "./call-participants.ts";
-import type { Metrics } from "./metrics.ts";
 import type { CallDirectory } from "./ports/call-directory.ts";
 import type { CallStore } from "./ports/call-store.ts";
 import type { Clock, TimerHandle } from "./ports/clock.ts";
+import type { Metrics } from "./ports/metrics.ts";
 import type { Notifier } from "./ports/notifier.ts";
 import type { Delivery } from "./router.ts";
 
@@ -58,11 +58,11 @@ export function createCallEffects(deps: CallEffectsDeps): CallEffects {
   const { clock, store, directory, notifier, delivery, metrics, logger } = deps;
 
   function write<T>(e: CallEntry, operation: string, fn: () => Promise<T>, storeName = "calls"): Promise<T> {
-    const started = performance.now();
+    const timed = metrics.storeDuration.startTimer({ store: storeName, operation });
     const chain = storeName === "directory" ? "directoryWrites" : "writes";
     const p = e[chain].then(fn);
     e[chain] = p.then(
-      () => metrics.storeDuration.observe({ store: storeName, operation }, (performance.now() - started) / 1000),
+      () => timed(),
       (err: unknown) => {
         metrics.storeErrors.inc({ store: storeName, operation });
         logger.error({ err, callId: e.state.call.callId, operation }, "call store write failed");
@@ -79,8 +79,9 @@ export function createCallEffects(deps: CallEffectsDeps): CallEffects {
 
   function execute(e: CallEntry, effects: readonly Effect[]): void {
     const { callId } = e.state.call;
-    // Notifications and missed-call events of an ending call go out only from the
-    // writer whose finalize set the outcome, so each is sent exactly once cluster-wide.
+    // A missed call (its event and notification) goes out only from the writer whose finalize set
+    // the outcome, so it is sent exactly once cluster-wide. Other notifications of an ending call
+    // (stop ringing) go at once: a second one is harmless, a missing one leaves a phone ringing.
     const afterFinalize: Effect[] = [];
     let finalize: Promise<boolean> | undefined;
     for (const effect of effects) {
@@ -90,7 +91,7 @@ export function createCallEffects(deps: CallEffectsDeps): CallEffects {
           break;
         case "send_user":
         case "notify":
-          if (effects.some((x) => x.kind === "record_end")) afterFinalize.push(effect);
+          if (isMissedCall(effect) && effects.some((x) => x.kind === "record_end")) afterFinalize.push(effect);
           else runDeferred(effect);
           break;
         case "record_start":
@@ -128,7 +129,8 @@ export function createCallEffects(deps: CallEffectsDeps): CallEffects {
     }
     finalize?.then(
       (won) => {
-        if (!won) return logger.info({ callId }, "call already finalized elsewhere");
+        // Not set by this write: set elsewhere, or queued until the store is back (then reported by the store).
+        if (!won) return logger.info({ callId }, "outcome not set by this finalize");
         if (e.state.phase === "ended") {
           const { outcome, reason, answeredAtMs, endedAtMs } = e.state.end;
           metrics.callsEnded.inc({ outcome });
@@ -151,4 +153,9 @@ export function createCallEffects(deps: CallEffectsDeps): CallEffects {
   }
 
   return { write, send, execute };
+}
+
+/** The missed-call event or notification of a call that rang out. */
+function isMissedCall(effect: Extract<Effect, { kind: "send_user" | "notify" }>): boolean {
+  return effect.kind === "notify" ? effect.notification.kind === "missed_call" : effect.event.type === "missed_call";
 }

@@ -5,6 +5,8 @@
  * anywhere. Events for an absent participant are queued until it comes back; if it
  * stays away for the grace period it counts as lost.
  */
+
+import { deviceKey } from "../domain/call-guards.ts";
 import type { DeviceRef, OutboundEvent } from "../domain/call-types.ts";
 import type { Clock, TimerHandle } from "./ports/clock.ts";
 
@@ -46,8 +48,6 @@ interface Absent {
   readonly timer: TimerHandle;
 }
 
-const keyOf = (d: DeviceRef) => `${d.userId}\u0000${d.deviceId}`;
-
 /** Creates the tracking of one call. */
 export function createCallParticipants(options: CallParticipantsOptions): CallParticipants {
   const { clock } = options;
@@ -64,15 +64,15 @@ export function createCallParticipants(options: CallParticipantsOptions): CallPa
 
   return {
     where(device) {
-      const key = keyOf(device);
+      const key = deviceKey(device);
       if (absent.has(key)) return "absent";
       return nodes.get(key)?.nodeId;
     },
     at(device, nodeId) {
-      nodes.set(keyOf(device), { device, nodeId });
+      nodes.set(deviceKey(device), { device, nodeId });
     },
     away(device) {
-      const key = keyOf(device);
+      const key = deviceKey(device);
       nodes.delete(key);
       if (absent.has(key)) return;
       const timer = clock.setTimer(options.graceMs, () => {
@@ -83,7 +83,7 @@ export function createCallParticipants(options: CallParticipantsOptions): CallPa
       absent.set(key, { device, events: [], timer });
     },
     queue(device, event) {
-      const a = absent.get(keyOf(device));
+      const a = absent.get(deviceKey(device));
       if (!a) return;
       a.events.push(event);
       if (a.events.length > options.maxQueued) {
@@ -92,7 +92,7 @@ export function createCallParticipants(options: CallParticipantsOptions): CallPa
       }
     },
     back(device, nodeId) {
-      const key = keyOf(device);
+      const key = deviceKey(device);
       nodes.set(key, { device, nodeId });
       return clearAbsent(key);
     },

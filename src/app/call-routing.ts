@@ -1,5 +1,5 @@
 /**
- * Call ownership across nodes (PRODUCT.md §10): every call runs on one node (the
+ * Call ownership across nodes (docs/spec.md §10): every call runs on one node (the
  * caller's, at start), recorded in the call directory. A command or device notice
  * for a call run elsewhere is forwarded there and its reply awaited; the owner of a
  * call is learned from the events it sends (so the hot path costs no lookup) or
@@ -10,10 +10,10 @@ import type { Logger } from "pino";
 import type { DeviceRef } from "../domain/call-types.ts";
 import { DomainError, isDomainError } from "../domain/errors.ts";
 import type { CallService } from "./call-service.ts";
-import type { ClusterMetrics } from "./cluster-metrics.ts";
-import type { CommandCache } from "./command-cache.ts";
+import { type CommandCache, commandKey } from "./command-cache.ts";
 import type { CallDirectory } from "./ports/call-directory.ts";
 import type { Clock, TimerHandle } from "./ports/clock.ts";
+import type { ClusterMetrics } from "./ports/metrics.ts";
 import {
   type CallCommand,
   type DeviceNoticeKind,
@@ -140,10 +140,10 @@ export function createCallRouting(deps: CallRoutingDeps): CallRouting {
     for (let attempt = 0; ; attempt++) {
       const owner = calls.runs(callId) ? self : await ownerOf(callId);
       if (owner === self) return local();
-      const started = performance.now();
+      const forwarded = metrics.forwardDuration.startTimer({ kind });
       try {
         const result = await request(owner, remote(owner));
-        metrics.forwardDuration.observe({ kind }, (performance.now() - started) / 1000);
+        forwarded();
         return result;
       } catch (err) {
         const stale = err instanceof OwnerGone || (isDomainError(err, "not_found") && routes.get(callId) === owner);
@@ -219,8 +219,7 @@ export function createCallRouting(deps: CallRoutingDeps): CallRouting {
       switch (message.kind) {
         case "command": {
           const { callId } = message.command;
-          const key = `${message.from.userId}\u0000${message.from.deviceId}\u0000${message.commandId}`;
-          const work = deps.commands.once(key, clock.now(), () =>
+          const work = deps.commands.once(commandKey(message.from, message.commandId), clock.now(), () =>
             calls.runs(callId)
               ? calls.command(message.from, message.command, from)
               : Promise.reject(new DomainError("not_found", "no such call")),

@@ -7,18 +7,26 @@
  */
 
 import type { Logger } from "pino";
-import { v7 as uuidv7 } from "uuid";
 import { type CallPolicy, startCall, transition } from "../domain/call-machine.ts";
 import { isParticipantDevice, rejoinEvents, resyncSends } from "../domain/call-rejoin.ts";
-import type { CallEvent, CallState, DeviceRef, OutboundEvent, TimerName, Transition } from "../domain/call-types.ts";
+import type {
+  CallEnd,
+  CallEvent,
+  CallInfo,
+  CallState,
+  DeviceRef,
+  OutboundEvent,
+  TimerName,
+  Transition,
+} from "../domain/call-types.ts";
 import { DomainError } from "../domain/errors.ts";
 import { type CallEntry, createCallEffects } from "./call-effects.ts";
 import { createCallParticipants } from "./call-participants.ts";
-import type { ClusterMetrics } from "./cluster-metrics.ts";
-import type { Metrics } from "./metrics.ts";
 import type { CallDirectory, ClaimResult, LiveCall } from "./ports/call-directory.ts";
 import type { CallStore } from "./ports/call-store.ts";
 import type { Clock } from "./ports/clock.ts";
+import type { Ids } from "./ports/ids.ts";
+import type { ClusterMetrics, Metrics } from "./ports/metrics.ts";
 import type { Notifier } from "./ports/notifier.ts";
 import type { CallCommand, DeviceNoticeKind } from "./ports/peers.ts";
 import type { Delivery } from "./router.ts";
@@ -29,6 +37,8 @@ export interface CallServiceDeps {
   /** This node's id, recorded as the owner of the calls it starts. */
   readonly nodeId: string;
   readonly clock: Clock;
+  /** Call ids. */
+  readonly ids: Ids;
   readonly policy: CallPolicy;
   readonly store: CallStore;
   readonly directory: CallDirectory;
@@ -64,6 +74,11 @@ export interface CallService {
   notice(callId: string, device: DeviceRef, kind: DeviceNoticeKind, at: string): Promise<void>;
   /** Takes over a live call whose owner died (the directory already names this node). */
   adopt(live: LiveCall): Promise<void>;
+  /**
+   * The store set a call's outcome for this node after its finalize answered false (a write
+   * queued during a store outage, replayed): sends the missed call, as a won finalize does.
+   */
+  outcomeSet(call: CallInfo, end: CallEnd): void;
   /** An event for `to` found no session anywhere. */
   undeliverable(to: DeviceRef, event: OutboundEvent): void;
   /** Node `nodeId` left: its devices in this node's calls are absent until they come back. */
@@ -78,25 +93,23 @@ export interface CallService {
   flush(): Promise<void>;
 }
 
-type Entry = CallEntry;
-
 /** Creates the call service. */
 export function createCallService(deps: CallServiceDeps): CallService {
   const { clock, store, directory, notifier, delivery, metrics, logger, nodeId } = deps;
-  const calls = new Map<string, Entry>();
+  const calls = new Map<string, CallEntry>();
   /** Calls being created or adopted: commands for them wait. */
   const pending = new Map<string, Promise<void>>();
   let live = 0;
 
-  async function entryOf(callId: string): Promise<Entry> {
+  async function entryOf(callId: string): Promise<CallEntry> {
     await pending.get(callId);
     const e = calls.get(callId);
     if (!e) throw new DomainError("not_found", "no such call");
     return e;
   }
 
-  function newEntry(state: CallState): Entry {
-    const e: Entry = {
+  function newEntry(state: CallState): CallEntry {
+    const e: CallEntry = {
       state,
       timers: new Map(),
       writes: Promise.resolve(),
@@ -129,7 +142,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
   const { write, send, execute } = effects;
 
   /** Applies a transition; resolves once a phase change is durable in the directory. */
-  function run(e: Entry, t: Transition): Promise<void> {
+  function run(e: CallEntry, t: Transition): Promise<void> {
     const before = e.state.phase;
     e.state = t.state;
     execute(e, t.effects);
@@ -145,7 +158,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
   }
 
   /** Backpressure: signaling towards a participant whose node's link is far behind is refused, not queued. */
-  function refuseWhenCongested(e: Entry, from: DeviceRef): void {
+  function refuseWhenCongested(e: CallEntry, from: DeviceRef): void {
     const { state } = e;
     if (state.phase !== "connecting" && state.phase !== "connected") return;
     const caller = state.call.caller;
@@ -156,7 +169,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
     }
   }
 
-  function safely(e: Entry, make: () => Transition): void {
+  function safely(e: CallEntry, make: () => Transition): void {
     try {
       run(e, make()).catch(() => {});
     } catch (err) {
@@ -164,7 +177,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
     }
   }
 
-  function release(e: Entry): void {
+  function release(e: CallEntry): void {
     const { call } = e.state;
     for (const handle of e.timers.values()) clock.clearTimer(handle);
     e.timers.clear();
@@ -192,7 +205,11 @@ export function createCallService(deps: CallServiceDeps): CallService {
     const won = await store.finalize(call, end);
     await directory.release(call.callId);
     logger.info({ callId: call.callId, outcome: end.outcome, won }, "took over an ended call");
-    if (!won || end.outcome !== "missed") return;
+    if (won && end.outcome === "missed") await sendMissed(call);
+  }
+
+  /** The missed call to its callee: in-app and as a notification (once: by the node whose finalize set it). */
+  async function sendMissed(call: CallInfo): Promise<void> {
     const missed = { callId: call.callId, callerUserId: call.caller.userId, startedAtMs: call.startedAtMs };
     delivery.deliverToUser(call.calleeUserId, { type: "missed_call", ...missed });
     await notifier.notify({ kind: "missed_call", userId: call.calleeUserId, ...missed });
@@ -215,8 +232,8 @@ export function createCallService(deps: CallServiceDeps): CallService {
 
   const service: CallService = {
     start(from, calleeUserId, video) {
-      const startedAt = performance.now();
-      const callId = uuidv7(); // time-ordered, so history ties on start time keep creation order
+      const ringing = metrics.callSetup.startTimer({ phase: "start_to_ringing", path: "none" });
+      const callId = deps.ids.callId();
       return creating(callId, async () => {
         const [calleeDevices, calleePushable] = await Promise.all([
           delivery.liveDevices(calleeUserId),
@@ -244,10 +261,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
         e.parts.at(from, nodeId);
         metrics.callsStarted.inc();
         if (t.state.phase === "ringing") {
-          metrics.callSetup.observe(
-            { phase: "start_to_ringing", path: "none" },
-            (performance.now() - startedAt) / 1000,
-          );
+          ringing();
         }
         execute(e, t.effects);
         if (t.state.phase === "ended") clock.setTimer(deps.lingerMs, () => calls.delete(callId));
@@ -365,6 +379,12 @@ export function createCallService(deps: CallServiceDeps): CallService {
             clock.setTimer(atMs - clock.now(), () => fire(callId, timer)),
           );
       });
+    },
+    outcomeSet(call, end) {
+      metrics.callsEnded.inc({ outcome: end.outcome });
+      logger.info({ callId: call.callId, outcome: end.outcome, reason: end.reason }, "call ended (outcome replayed)");
+      if (end.outcome !== "missed") return;
+      sendMissed(call).catch((err: unknown) => logger.error({ err, callId: call.callId }, "notify failed"));
     },
     undeliverable(to, event) {
       const e = "callId" in event ? calls.get(event.callId) : undefined;

@@ -4,6 +4,7 @@ import { pino } from "pino";
 import { createManualClock } from "../adapters/clock/manual-clock.ts";
 import { ringing } from "../adapters/directory/call-directory.contract.ts";
 import { createMemoryCallDirectory } from "../adapters/directory/memory-call-directory.ts";
+import { DomainError } from "../domain/errors.ts";
 import { chooseNode, createCallTakeover } from "./call-takeover.ts";
 import type { LiveCall } from "./ports/call-directory.ts";
 import type { CallRecord } from "./ports/call-store.ts";
@@ -29,8 +30,9 @@ test("chooseNode: deterministic, spreads calls, and only moves the calls of a no
 });
 
 describe("call takeover", () => {
-  function setup(nodes: string[]) {
+  function setup(nodes: string[], logger = pino({ level: "silent" })) {
     const directory = createMemoryCallDirectory();
+    const outage = { on: false };
     const clock = createManualClock(100_000);
     const adopted: LiveCall[] = [];
     const running = new Set<string>();
@@ -40,7 +42,12 @@ describe("call takeover", () => {
       nodeId: "me",
       presence: { nodes: async () => nodes.map((nodeId) => ({ nodeId, address: "" })) },
       directory,
-      store: { listOverdueRinging: async (before) => overdue.filter((r) => r.ringDeadlineMs < before) },
+      store: {
+        listOverdueRinging: async (before) => {
+          if (outage.on) throw new DomainError("unavailable", "call history store unavailable");
+          return overdue.filter((r) => r.ringDeadlineMs < before);
+        },
+      },
       calls: {
         adopt: async (live) => {
           adopted.push(live);
@@ -54,13 +61,13 @@ describe("call takeover", () => {
         },
       },
       clock,
-      logger: pino({ level: "silent" }),
+      logger,
       sweepIntervalMs: 1_000,
       overdueGraceMs: 500,
       secondPassMs: 2_000,
       orphanScanIntervalMs: 10_000,
     });
-    return { directory, clock, adopted, running, forfeited, overdue, takeover };
+    return { directory, clock, adopted, running, forfeited, overdue, takeover, outage };
   }
   const record = (s: ReturnType<typeof ringing>): CallRecord => ({ ...s.call });
 
@@ -140,5 +147,31 @@ describe("call takeover", () => {
     assert.deepEqual(w.forfeited, [first, late], "a call still owned here keeps running");
     assert.ok(w.running.has(kept));
     w.takeover.stop();
+  });
+
+  it("a store outage is logged when the sweep starts failing and when it works again, not at every sweep", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const w = setup(["me"], logger);
+    const settle = () => new Promise((r) => setImmediate(r));
+    w.takeover.start();
+    w.outage.on = true;
+    for (let i = 0; i < 6; i++) {
+      w.clock.advance(1_000);
+      await settle();
+    }
+    w.outage.on = false;
+    for (let i = 0; i < 3; i++) {
+      w.clock.advance(1_000);
+      await settle();
+    }
+    w.takeover.stop();
+    assert.deepEqual(
+      lines.map((l) => l.msg),
+      ["takeover sweep paused: store unavailable", "takeover sweep resumed"],
+    );
+    assert.equal(lines[0]?.reason, "call history store unavailable");
+    assert.equal(lines[0]?.err, undefined, "no stack trace");
+    assert.equal(lines[1]?.failures, 6);
   });
 });

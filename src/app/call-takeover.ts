@@ -1,5 +1,5 @@
 /**
- * Calls outlive the node running them (PRODUCT.md §3 "missed exactly once, even if
+ * Calls outlive the node running them (docs/spec.md §3 "missed exactly once, even if
  * the node that started the ring has died"). When a node leaves, the survivors take
  * its calls over from the call directory: each first takes its own share (rendezvous
  * hashing over the live nodes), then, after a pause, whatever is left. A periodic
@@ -12,6 +12,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Logger } from "pino";
+import { isDomainError } from "../domain/errors.ts";
 import type { CallService } from "./call-service.ts";
 import type { CallDirectory, LiveCall } from "./ports/call-directory.ts";
 import type { CallStore } from "./ports/call-store.ts";
@@ -184,6 +185,19 @@ export function createCallTakeover(deps: CallTakeoverDeps): CallTakeover {
     },
     start() {
       let lastScan = clock.now();
+      // A store or directory outage fails every sweep: logged when it starts and when it ends.
+      let paused: { sinceMs: number; failures: number } | undefined;
+      const failed = (err: unknown) => {
+        if (!isDomainError(err, "unavailable")) return logger.warn({ err }, "takeover sweep failed");
+        if (paused) return void paused.failures++;
+        paused = { sinceMs: clock.now(), failures: 1 };
+        logger.warn({ reason: err.message }, "takeover sweep paused: store unavailable");
+      };
+      const worked = () => {
+        if (!paused) return;
+        logger.info({ failures: paused.failures, pausedForMs: clock.now() - paused.sinceMs }, "takeover sweep resumed");
+        paused = undefined;
+      };
       const tick = () => {
         sweepTimer = clock.setTimer(deps.sweepIntervalMs, () => {
           if (stopped) return;
@@ -192,7 +206,7 @@ export function createCallTakeover(deps: CallTakeoverDeps): CallTakeover {
           takeover
             .sweep()
             .then(() => (scan ? takeover.scanOrphans().then(() => takeover.fence()) : 0))
-            .catch((err: unknown) => logger.warn({ err }, "takeover sweep failed"))
+            .then(worked, failed)
             .finally(() => !stopped && tick());
         });
       };

@@ -1,9 +1,16 @@
 /**
- * Idempotency (PRODUCT.md §3): the outcome of each (user, device, command id) is
+ * Idempotency (docs/spec.md §3): the outcome of each (user, device, command id) is
  * remembered for `ttlMs`, so a retried command gets the first attempt's result or
  * error and has no second effect. Concurrent retries share the same promise.
  */
+import { deviceKey } from "../domain/call-guards.ts";
+import type { DeviceRef } from "../domain/call-types.ts";
 import { isDomainError } from "../domain/errors.ts";
+
+/** The idempotency key of a command: the sending device and its command id. */
+export function commandKey(from: DeviceRef, commandId: string): string {
+  return `${deviceKey(from)}\u0000${commandId}`;
+}
 
 export interface CommandCache {
   /** Runs `fn` once per key within the TTL; later calls get the same settled promise. */

@@ -1,5 +1,5 @@
 /**
- * Builds the answer of `GetIceServers` (PRODUCT.md §5): STUN and TURN URLs with a
+ * Builds the answer of `GetIceServers` (docs/spec.md §5): STUN and TURN URLs with a
  * time-limited TURN REST credential as coturn's `use-auth-secret` expects —
  * username `${expiryUnixSeconds}:${callId or userId}`, credential
  * base64(HMAC-SHA1(secret, username)). Pure apart from the HMAC; time is passed in.

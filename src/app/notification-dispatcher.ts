@@ -7,8 +7,8 @@
  * dropped rather than delivered late.
  */
 import type { Logger } from "pino";
-import type { NotificationMetrics, NotificationResult } from "./notification-metrics.ts";
 import type { Clock, TimerHandle } from "./ports/clock.ts";
+import type { NotificationMetrics, NotificationResult } from "./ports/metrics.ts";
 import type { NotificationOutbox, OutboxRecord } from "./ports/notification-outbox.ts";
 import type { GatewayTarget, PushRegistry, WebPushTarget } from "./ports/push-registry.ts";
 import { targetAddress } from "./ports/push-registry.ts";

@@ -1,5 +1,5 @@
 /**
- * Device push registrations as users manage them (DeviceService, PRODUCT.md §8,
+ * Device push registrations as users manage them (DeviceService, docs/spec.md §8,
  * §9): validation of targets, a per-user device limit, and only ever the calling
  * user's own devices. Endpoints must be https on a public host, so a registration
  * cannot make the server POST to its own network (local/test mode may allow

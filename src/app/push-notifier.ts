@@ -1,5 +1,5 @@
 /**
- * The Notifier of a server with push channels (PRODUCT.md §3, §8): turns each
+ * The Notifier of a server with push channels (docs/spec.md §3, §8): turns each
  * notification into one outbox row per registered device, committed before
  * `notify` resolves, and lets the dispatcher deliver them.
  *
@@ -12,7 +12,6 @@
  */
 import { createHash } from "node:crypto";
 import type { Logger } from "pino";
-import type { Registry } from "prom-client";
 import type { Notification } from "../domain/call-types.ts";
 import {
   createNotificationDispatcher,
@@ -20,8 +19,8 @@ import {
   type NotificationDispatcher,
   type PushSenders,
 } from "./notification-dispatcher.ts";
-import { createNotificationMetrics } from "./notification-metrics.ts";
 import type { Clock } from "./ports/clock.ts";
+import type { NotificationMetrics } from "./ports/metrics.ts";
 import type { NotificationOutbox, OutboxNotification } from "./ports/notification-outbox.ts";
 import type { Notifier } from "./ports/notifier.ts";
 import type { PushRegistration, PushRegistry } from "./ports/push-registry.ts";
@@ -36,7 +35,7 @@ export interface PushNotifierDeps {
   /** Whether a device has a live signaling session (the session hub's check). */
   readonly isLive: (userId: string, deviceId: string) => boolean | Promise<boolean>;
   readonly clock: Clock;
-  readonly metricsRegistry: Registry;
+  readonly metrics: NotificationMetrics;
   readonly logger: Pick<Logger, "warn" | "error">;
   /** How long a stop-ringing push may still be delivered (default 60 000). */
   readonly stopRingingTtlMs?: number;
@@ -70,7 +69,7 @@ export function createPushNotifier(deps: PushNotifierDeps): PushNotifier {
   const { registry, outbox, senders, clock } = deps;
   const stopRingingTtlMs = deps.stopRingingTtlMs ?? 60_000;
   const missedCallTtlMs = deps.missedCallTtlMs ?? 86_400_000;
-  const metrics = createNotificationMetrics(deps.metricsRegistry);
+  const { metrics } = deps;
   const dispatcher: NotificationDispatcher = createNotificationDispatcher({
     outbox,
     registry,

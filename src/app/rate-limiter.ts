@@ -1,4 +1,4 @@
-/** Per-key token buckets (PRODUCT.md §4 floods): `capacity` burst, `perSecond` refill. */
+/** Per-key token buckets (docs/spec.md §4 floods): `capacity` burst, `perSecond` refill. */
 export interface RateLimiter {
   /** Takes one token for `key` at time `nowMs`; false when the bucket is empty. */
   take(key: string, nowMs: number): boolean;

@@ -1,11 +1,12 @@
 /**
- * Delivery of session events to devices on any node (PRODUCT.md §10): a device with
+ * Delivery of session events to devices on any node (docs/spec.md §10): a device with
  * a session here gets the event from the local hub; any other goes to the node that
  * holds its session, as a `deliver` message. Callers that know where a device is
  * (the node running a call tracks its participants) pass the node, so the hot path
  * needs no lookup; otherwise presence (cached, watch-invalidated) is asked.
  */
 import type { Logger } from "pino";
+import { deviceKey } from "../domain/call-guards.ts";
 import type { DeviceRef } from "../domain/call-types.ts";
 import { DomainError } from "../domain/errors.ts";
 import type { Clock } from "./ports/clock.ts";
@@ -62,8 +63,6 @@ export interface RouterOptions {
   readonly onCallEvent: (callId: string, originNodeId: string) => void;
 }
 
-const keyOf = (d: DeviceRef) => `${d.userId}\u0000${d.deviceId}`;
-
 /** Creates the router of one node. */
 export function createRouter(options: RouterOptions): Router {
   const { nodeId: self, hub, presence, peers, clock, logger } = options;
@@ -111,10 +110,10 @@ export function createRouter(options: RouterOptions): Router {
 
   function local(to: DeviceRef, body: SessionEventBody, message: () => DeliverMessage): boolean {
     if (hub.deliver(to, body)) return true;
-    const moved = movedTo.get(keyOf(to));
+    const moved = movedTo.get(deviceKey(to));
     if (!moved) return false;
     if (moved.untilMs < clock.now()) {
-      movedTo.delete(keyOf(to));
+      movedTo.delete(deviceKey(to));
       return false;
     }
     return send(moved.nodeId, message());
@@ -175,7 +174,7 @@ export function createRouter(options: RouterOptions): Router {
       });
     },
     moved(device, nodeId) {
-      movedTo.set(keyOf(device), { nodeId, untilMs: clock.now() + options.movedTtlMs });
+      movedTo.set(deviceKey(device), { nodeId, untilMs: clock.now() + options.movedTtlMs });
       for (const [key, m] of movedTo) {
         if (m.untilMs >= clock.now()) break;
         movedTo.delete(key);

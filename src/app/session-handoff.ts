@@ -1,5 +1,5 @@
 /**
- * Resume on any node (PRODUCT.md §3): a resume token names the node that issued it.
+ * Resume on any node (docs/spec.md §3): a resume token names the node that issued it.
  * A client resuming on another node makes this node ask that one for the session;
  * the holder hands it over (buffer, seq and token) and passes on, for a while,
  * events that still reach it. If the holder is gone, the session is gone with it:
@@ -8,8 +8,8 @@
 import type { Logger } from "pino";
 import type { DeviceRef } from "../domain/call-types.ts";
 import { DomainError } from "../domain/errors.ts";
-import type { ClusterMetrics } from "./cluster-metrics.ts";
 import type { Clock, TimerHandle } from "./ports/clock.ts";
+import type { ClusterMetrics } from "./ports/metrics.ts";
 import type { PeerMessage, Peers, SessionSnapshot } from "./ports/peers.ts";
 import type { Presence } from "./ports/presence.ts";
 import { type OpenRequest, type SessionHub, tokenHome } from "./session-hub.ts";

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createManualClock } from "../adapters/clock/manual-clock.ts";
+import { createRandomIds } from "../adapters/ids/random-ids.ts";
 import { isDomainError } from "../domain/errors.ts";
 import type { SessionEvent } from "./session-events.ts";
 import { createSessionHub, type SessionSink, tokenHome } from "./session-hub.ts";
@@ -11,6 +12,7 @@ function node(nodeId: string) {
   const lost: string[] = [];
   const hub = createSessionHub({
     clock,
+    ids: createRandomIds(),
     nodeId,
     resumeGraceMs: 1000,
     bufferSize: 8,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createManualClock } from "../adapters/clock/manual-clock.ts";
+import { createRandomIds } from "../adapters/ids/random-ids.ts";
 import type { DeviceRef } from "../domain/call-types.ts";
 import { isDomainError } from "../domain/errors.ts";
 import type { SessionEvent } from "./session-events.ts";
@@ -12,6 +13,7 @@ function setup(bufferSize = 4, maxQueuedEvents = 0) {
   const online: DeviceRef[] = [];
   const hub = createSessionHub({
     clock,
+    ids: createRandomIds(),
     resumeGraceMs: 1000,
     bufferSize,
     maxQueuedEvents,

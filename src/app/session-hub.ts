@@ -1,14 +1,14 @@
 /**
- * Device sessions (PRODUCT.md §3 resume, §4 seq): one session per (user, device),
+ * Device sessions (docs/spec.md §3 resume, §4 seq): one session per (user, device),
  * each with a monotonically increasing seq and a bounded buffer of recent events.
  * A stream attaches a sink to a session; when the stream drops the session lives
  * on for the grace period, buffering events, so a reconnect with the resume token
  * and last seq replays everything missed, in order.
  */
-import { randomBytes, randomUUID } from "node:crypto";
 import type { DeviceRef } from "../domain/call-types.ts";
 import { DomainError } from "../domain/errors.ts";
 import type { Clock, TimerHandle } from "./ports/clock.ts";
+import type { Ids } from "./ports/ids.ts";
 import type { SessionSnapshot } from "./ports/peers.ts";
 import type { SessionEvent, SessionEventBody } from "./session-events.ts";
 
@@ -29,6 +29,8 @@ export interface Session {
 /** Options of the hub. */
 export interface SessionHubOptions {
   readonly clock: Clock;
+  /** Session ids and resume token secrets. */
+  readonly ids: Ids;
   /** How long a detached session waits for a resume. */
   readonly resumeGraceMs: number;
   /** Events kept per session for replay. */
@@ -200,10 +202,10 @@ export function createSessionHub(options: SessionHubOptions): SessionHub {
     open(request, sink) {
       if (request.resumeToken) return resume(request, request.resumeToken, sink);
       const s: State = {
-        id: randomUUID(),
+        id: options.ids.sessionId(),
         userId: request.userId,
         deviceId: request.deviceId,
-        resumeToken: `${home}.${randomBytes(24).toString("base64url")}`,
+        resumeToken: `${home}.${options.ids.secret()}`,
         nextSeq: 1,
         buffer: [],
         sink: undefined,

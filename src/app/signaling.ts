@@ -7,9 +7,9 @@ import type { Command } from "../domain/commands.ts";
 import { DomainError, isDomainError } from "../domain/errors.ts";
 import { checkCommand, checkCommandId, checkDeviceId } from "../domain/limits.ts";
 import type { CallRouting } from "./call-routing.ts";
-import type { CommandCache } from "./command-cache.ts";
-import type { Metrics } from "./metrics.ts";
+import { type CommandCache, commandKey } from "./command-cache.ts";
 import type { Clock } from "./ports/clock.ts";
+import type { Metrics } from "./ports/metrics.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
 import type { CommandResult } from "./session-events.ts";
 import type { SessionHandoff } from "./session-handoff.ts";
@@ -62,9 +62,9 @@ export function createSignaling(deps: SignalingDeps): Signaling {
       case "start_call":
         return calls.start(from, commandId, command.calleeUserId, command.video);
       case "signal": {
-        const started = performance.now();
+        const hop = metrics.signalHop.startTimer();
         const result = await calls.run(from, commandId, command);
-        metrics.signalHop.observe((performance.now() - started) / 1000);
+        hop();
         return result;
       }
       case "ping":
@@ -110,8 +110,9 @@ export function createSignaling(deps: SignalingDeps): Signaling {
       checkCommandId(commandId);
       checkCommand(command);
       limit(session, command);
-      const key = `${session.userId}\u0000${session.deviceId}\u0000${commandId}`;
-      return deps.commands.once(key, clock.now(), () => dispatch(session, commandId, command));
+      return deps.commands.once(commandKey(session, commandId), clock.now(), () =>
+        dispatch(session, commandId, command),
+      );
     },
     async executeOnStream(session, commandId, decode) {
       const to = { userId: session.userId, deviceId: session.deviceId };

@@ -7,21 +7,15 @@
  *   npm run cli -- --server http://127.0.0.1:8080 --user alice call bob
  *   npm run cli -- --server http://127.0.0.1:8080 --user alice history
  */
-import { create, toJson } from "@bufbuild/protobuf";
+import { toJson } from "@bufbuild/protobuf";
 import { ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { CallOutcome } from "../../gen/calldrop/v1/call_pb.js";
 import { CallHistoryService } from "../../gen/calldrop/v1/history_pb.js";
-import {
-  type ClientMessage,
-  ClientMessageSchema,
-  type ConnectRequest,
-  SdpType,
-  ServerEventSchema,
-  SignalService,
-} from "../../gen/calldrop/v1/signal_pb.js";
+import { SdpType, ServerEventSchema, SignalService } from "../../gen/calldrop/v1/signal_pb.js";
 import { parseCliArgs, usage } from "./args.ts";
 import { historyLine } from "./history-line.ts";
+import { createOutbox } from "./outbox.ts";
 
 const parsed = parseCliArgs(process.argv.slice(2));
 if (parsed.kind === "help") {
@@ -60,27 +54,12 @@ if (command.name === "history") {
 }
 const peer = command.name === "call" ? command.peer : undefined;
 
-/** Outgoing messages: an async queue feeding the request stream. */
-const outgoing: ConnectRequest[] = [];
-let wake: (() => void) | undefined;
-let ended = false;
-let ids = 0;
-function send(kind: ClientMessage["kind"]): void {
-  const message = create(ClientMessageSchema, { commandId: `${user}-${Date.now()}-${++ids}`, kind });
-  outgoing.push({ $typeName: "calldrop.v1.ConnectRequest", message });
-  wake?.();
-}
-async function* requests(): AsyncGenerator<ConnectRequest> {
-  send({
-    case: "hello",
-    value: { $typeName: "calldrop.v1.Hello", deviceId: args.device, resumeToken: "", lastSeq: 0n },
-  });
-  while (!ended) {
-    const next = outgoing.shift();
-    if (next) yield next;
-    else await new Promise<void>((resolve) => (wake = resolve));
-  }
-}
+const outbox = createOutbox(user);
+const send = outbox.send;
+send({
+  case: "hello",
+  value: { $typeName: "calldrop.v1.Hello", deviceId: args.device, resumeToken: "", lastSeq: 0n },
+});
 
 const fakeCandidate = (callId: string, n: number) =>
   send({
@@ -101,8 +80,8 @@ const description = (callId: string, type: SdpType) =>
     value: { $typeName: "calldrop.v1.SessionDescription", callId, type, sdp: `v=0\r\ns=cli ${SdpType[type]}\r\n` },
   });
 
-const stream = createClient(SignalService, transport).connect(requests(), { headers });
-for await (const { event } of stream) {
+const stream = createClient(SignalService, transport).connect(outbox.requests(), { headers });
+events: for await (const { event } of stream) {
   const k = event?.kind;
   if (!event || !k?.case || k.case === "commandResult") continue;
   // The proto JSON form: enum names, not numbers (`"outcome":"CALL_OUTCOME_MISSED"`).
@@ -140,10 +119,8 @@ for await (const { event } of stream) {
       break;
     case "callEnded":
       say(`call ended: ${(CallOutcome[k.value.outcome] ?? k.value.outcome).toString().toLowerCase()}`);
-      ended = true;
-      wake?.();
-      break;
+      outbox.close();
+      break events;
   }
-  if (ended) break;
 }
 process.exit(0);

@@ -13,6 +13,11 @@ export function device(userId: string, deviceId: string): DeviceRef {
   return { userId, deviceId };
 }
 
+/** A map key for a device: user and device id, joined by a character neither may contain. */
+export function deviceKey(d: DeviceRef): string {
+  return `${d.userId}\u0000${d.deviceId}`;
+}
+
 /** Whether `d` is the device that started the call. */
 export function isCallerDevice(call: CallInfo, d: DeviceRef): boolean {
   return d.userId === call.caller.userId && d.deviceId === call.caller.deviceId;

@@ -1,4 +1,4 @@
-/** startCall and the ringing phase: every event, every illegal one (PRODUCT.md §3). */
+/** startCall and the ringing phase: every event, every illegal one (docs/spec.md §3). */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
@@ -257,6 +257,12 @@ describe("ringing", () => {
       send(alice, callEnded("missed", "ring_timeout")),
       { kind: "record_end", call: call(), end: { outcome: "missed", reason: "ring_timeout", endedAtMs: deadline } },
     ]);
+  });
+
+  it("ring_timeout acted on after the deadline (a takeover) ends the call at the deadline", () => {
+    const deadline = T0 + 30_000;
+    const { state } = transition(ringingState(), ringTimeout, deadline + 45_000);
+    assert.equal(inPhase(state, "ended").end.endedAtMs, deadline);
   });
 
   it("ring_timeout of a push-only callee still sends the missed call", () => {

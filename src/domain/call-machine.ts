@@ -1,5 +1,5 @@
 /**
- * The call state machine (PRODUCT.md §3): pure functions from (state, event, now)
+ * The call state machine (docs/spec.md §3): pure functions from (state, event, now)
  * to the next state and the effects to run. No I/O, no clock, no randomness.
  * Illegal transitions throw a DomainError; they never assign state silently.
  */
@@ -39,12 +39,12 @@ export interface CallPolicy {
   readonly maxCandidatesPerCall: number;
   /**
    * Sending bitrate cap hinted to both participants when their media goes through
-   * TURN (the relay's per-session budget, PRODUCT.md §5, §6); 0 sends no hint.
+   * TURN (the relay's per-session budget, docs/spec.md §5, §6); 0 sends no hint.
    */
   readonly relayMaxBitrateBps: number;
 }
 
-/** The policy of PRODUCT.md §3: 30 s to answer. */
+/** The policy of docs/spec.md §3: 30 s to answer. */
 export const defaultCallPolicy: CallPolicy = {
   ringTimeoutMs: 30_000,
   setupTimeoutMs: 30_000,
@@ -86,13 +86,7 @@ export function startCall(input: StartInput, nowMs: number, policy: CallPolicy =
   if (input.calleeDevices.length === 0 && !input.calleePushable) {
     return endNow(call, [record], { outcome: "unreachable", reason: "no_devices", endedAtMs: nowMs }, [call.caller]);
   }
-  const incoming = {
-    type: "incoming_call",
-    callId: call.callId,
-    callerUserId: call.caller.userId,
-    video: call.video,
-    ringDeadlineMs: call.ringDeadlineMs,
-  } as const;
+  const incoming = incomingCall(call);
   const effects: Effect[] = [
     record,
     { kind: "set_timer", timer: "ring", atMs: call.ringDeadlineMs },
@@ -115,6 +109,17 @@ export function startCall(input: StartInput, nowMs: number, policy: CallPolicy =
     effects.push({ kind: "notify", notification: { kind: "incoming_call", userId: call.calleeUserId, ...fields } });
   }
   return { state: { phase: "ringing", call, ringing: input.calleeDevices, pushed: input.calleePushable }, effects };
+}
+
+/** The event that rings a callee device. */
+function incomingCall(call: CallInfo) {
+  return {
+    type: "incoming_call",
+    callId: call.callId,
+    callerUserId: call.caller.userId,
+    video: call.video,
+    ringDeadlineMs: call.ringDeadlineMs,
+  } as const;
 }
 
 /** Applies one event to a call. Throws DomainError for an illegal event. */
@@ -142,13 +147,7 @@ function fromRinging(state: Ringing, event: CallEvent, nowMs: number, policy: Ca
   switch (event.type) {
     case "ring_device": {
       if (state.ringing.includes(event.deviceId)) return unchanged(state);
-      const incoming = {
-        type: "incoming_call",
-        callId: call.callId,
-        callerUserId: call.caller.userId,
-        video: call.video,
-        ringDeadlineMs: call.ringDeadlineMs,
-      } as const;
+      const incoming = incomingCall(call);
       return {
         state: { ...state, ringing: [...state.ringing, event.deviceId] },
         effects: [{ kind: "send", to: device(call.calleeUserId, event.deviceId), event: incoming }],
@@ -201,7 +200,9 @@ function fromRinging(state: Ringing, event: CallEvent, nowMs: number, policy: Ca
       requireParticipantUser(call, event.from);
       throw new DomainError("illegal_transition", "the call has not been answered yet");
     case "ring_timeout":
-      return endRinging(state, "missed", "ring_timeout", nowMs);
+      // The ring ended at its deadline, even when the timeout is acted on later (a node that
+      // took the call over from a dead one, or a restarted one, rings it out after the fact).
+      return endRinging(state, "missed", "ring_timeout", Math.min(nowMs, call.ringDeadlineMs));
     case "setup_timeout":
       return unchanged(state);
     case "device_lost":

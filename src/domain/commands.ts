@@ -2,7 +2,7 @@
 import type { HangupReason, MediaState, PathType, Signal } from "./call-types.ts";
 import type { QualitySample } from "./quality.ts";
 
-/** One client command (PRODUCT.md §4). */
+/** One client command (docs/spec.md §4). */
 export type Command =
   | { readonly kind: "start_call"; readonly calleeUserId: string; readonly video: boolean }
   | { readonly kind: "accept" | "decline" | "cancel" | "busy"; readonly callId: string }

@@ -1,18 +1,27 @@
 /**
  * Domain errors carry one code from a fixed set; the transport maps each code to a
- * Connect/gRPC status in one table (src/transport/error-codes.ts). The message is
+ * Connect/gRPC status in one table (src/codec/status-codes.ts). The message is
  * safe to show to the client; internal details go in `cause`.
  */
-export type DomainErrorCode =
-  | "invalid_argument"
-  | "limit_exceeded"
-  | "not_found"
-  | "not_participant"
-  | "illegal_transition"
-  | "rate_limited"
-  | "unauthenticated"
-  | "unavailable"
-  | "resume_expired";
+export const domainErrorCodes = [
+  "invalid_argument",
+  "limit_exceeded",
+  "not_found",
+  "not_participant",
+  "illegal_transition",
+  "rate_limited",
+  "unauthenticated",
+  "unavailable",
+  "resume_expired",
+] as const;
+
+/** One of the domain's error codes. */
+export type DomainErrorCode = (typeof domainErrorCodes)[number];
+
+/** `code` when it is a domain error code (as read off the wire), else undefined. */
+export function asDomainErrorCode(code: string): DomainErrorCode | undefined {
+  return (domainErrorCodes as readonly string[]).includes(code) ? (code as DomainErrorCode) : undefined;
+}
 
 /** A typed, client-safe error raised by the domain or application layers. */
 export class DomainError extends Error {

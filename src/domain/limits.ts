@@ -1,4 +1,4 @@
-/** Input limits and validation of identifiers and signaling payloads (PRODUCT.md §4). */
+/** Input limits and validation of identifiers and signaling payloads (docs/spec.md §4). */
 import type { Command } from "./commands.ts";
 import { DomainError } from "./errors.ts";
 

@@ -1,4 +1,4 @@
-/** Unit tests of the call-quality summary (PRODUCT.md §6, §7). */
+/** Unit tests of the call-quality summary (docs/spec.md §6, §7). */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type QualitySample, summarizeQuality } from "./quality.ts";

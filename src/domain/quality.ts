@@ -1,6 +1,6 @@
 /**
  * Call quality: one participant's periodic getStats() sample and the summary
- * stored on the call record (PRODUCT.md §6, §7).
+ * stored on the call record (docs/spec.md §6, §7).
  */
 import type { PathType } from "./call-types.ts";
 

@@ -1,21 +1,22 @@
 /**
- * Authentication (PRODUCT.md §9): short-lived JWTs from the messaging app, verified
- * with jose against the configured key (HS256 secret, SPKI public key, JWKS URL or file).
- * The user id is the `sub` claim; `exp` is required.
+ * Authentication (docs/spec.md §9): short-lived JWTs from the messaging app, verified
+ * with jose against the configured key (HS256 secret, SPKI public key, JWKS URL or file;
+ * a JWKS holds several `kid`s and is refetched, so keys rotate: docs/key-rotation.md).
+ * The user id is the `sub` claim; `exp` is required. A refused token gets a message
+ * saying why (expired, unknown key, wrong issuer...), never the key material.
  */
 
-import { readFileSync } from "node:fs";
 import { createContextKey, type Interceptor } from "@connectrpc/connect";
 import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
+  decodeProtectedHeader,
+  errors,
   importSPKI,
-  type JSONWebKeySet,
   type JWTPayload,
   type JWTVerifyGetKey,
   jwtVerify,
   SignJWT,
 } from "jose";
+import { createJwksKeySet, JwksUnavailableError } from "../adapters/auth/jwks-key-set.ts";
 import { DomainError } from "../domain/errors.ts";
 import { checkUserId } from "../domain/limits.ts";
 
@@ -35,6 +36,10 @@ export interface AuthOptions {
   readonly publicKeyPem?: string;
   readonly jwksUrl?: string;
   readonly jwksFile?: string;
+  /** How long a fetched JWKS is used before it is fetched again (a removed key verifies that long). Default 10 min. */
+  readonly jwksMaxAgeMs?: number;
+  /** A token with an unknown `kid` refetches the JWKS at most this often. Default 30 s. */
+  readonly jwksRefetchCooldownMs?: number;
   readonly issuer: string;
   readonly audience: string;
 }
@@ -52,10 +57,14 @@ export async function createAuthenticator(options: AuthOptions, devIssuer: boole
   const key: Uint8Array | CryptoKey | undefined = options.publicKeyPem
     ? await importSPKI(options.publicKeyPem, "RS256").catch(() => importSPKI(options.publicKeyPem as string, "ES256"))
     : secret;
-  const getKey: JWTVerifyGetKey | undefined = options.jwksUrl
-    ? createRemoteJWKSet(new URL(options.jwksUrl))
-    : options.jwksFile
-      ? createLocalJWKSet(JSON.parse(readFileSync(options.jwksFile, "utf8")) as JSONWebKeySet)
+  const getKey: JWTVerifyGetKey | undefined =
+    options.jwksUrl || options.jwksFile
+      ? await createJwksKeySet({
+          url: options.jwksUrl,
+          file: options.jwksFile,
+          maxAgeMs: options.jwksMaxAgeMs,
+          refetchCooldownMs: options.jwksRefetchCooldownMs,
+        })
       : key && (async () => key);
   if (!getKey) throw new Error("auth: no verification key configured");
   const claims = { issuer: options.issuer, audience: options.audience, requiredClaims: ["exp", "sub"] };
@@ -65,8 +74,7 @@ export async function createAuthenticator(options: AuthOptions, devIssuer: boole
       try {
         payload = (await jwtVerify(token, getKey, claims)).payload;
       } catch (err) {
-        const expired = (err as { code?: string }).code === "ERR_JWT_EXPIRED";
-        throw new DomainError("unauthenticated", expired ? "token expired" : "invalid token", { cause: err });
+        throw refusal(token, err);
       }
       const userId = payload.sub ?? "";
       try {
@@ -92,6 +100,44 @@ export async function createAuthenticator(options: AuthOptions, devIssuer: boole
         }
       : {}),
   };
+}
+
+/**
+ * Why `token` was not accepted, as a client-safe DomainError: unauthenticated for a bad
+ * token, unavailable when the keys could not be loaded (the client should retry).
+ */
+function refusal(token: string, err: unknown): DomainError {
+  const fail = (message: string) => new DomainError("unauthenticated", message, { cause: err });
+  if (err instanceof errors.JWTExpired) return fail("token expired");
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === "iss") return fail("token issuer not accepted");
+    if (err.claim === "aud") return fail("token audience not accepted");
+    if (err.reason === "missing") return fail(`token has no "${err.claim}" claim`);
+    return fail(`token claim "${err.claim}" not accepted`);
+  }
+  if (err instanceof errors.JWKSNoMatchingKey) return fail(`token signed with an unknown key${kidOf(token)}`);
+  if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported) {
+    return fail("token signing algorithm not accepted");
+  }
+  if (err instanceof errors.JWSSignatureVerificationFailed) return fail("token signature does not verify");
+  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid) return fail("malformed token");
+  if (err instanceof JwksUnavailableError) {
+    // Fetching or reading the key set failed (network, timeout, a broken file): the client should retry.
+    return new DomainError("unavailable", "the keys that verify sign-in tokens could not be loaded; try again", {
+      cause: err,
+    });
+  }
+  return fail("invalid token");
+}
+
+/** ` (kid "…")` of the token's header, when it has one (the message names which key was unknown). */
+function kidOf(token: string): string {
+  try {
+    const { kid } = decodeProtectedHeader(token);
+    return typeof kid === "string" ? ` (kid ${JSON.stringify(kid.slice(0, 64))})` : " (no kid)";
+  } catch {
+    return "";
+  }
 }
 
 /** A Connect interceptor that requires `Authorization: Bearer <jwt>` and stores the identity. */

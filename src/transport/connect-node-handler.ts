@@ -20,7 +20,7 @@ import {
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
-import type { Metrics } from "../app/metrics.ts";
+import type { Metrics } from "../app/ports/metrics.ts";
 import { asDecodingError } from "./error-codes.ts";
 import { recordRefused } from "./rpc-interceptor.ts";
 

@@ -1,4 +1,4 @@
-/** DeviceService handlers: the caller manages only their own push devices (PRODUCT.md §8, §9). */
+/** DeviceService handlers: the caller manages only their own push devices (docs/spec.md §8, §9). */
 
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";

@@ -10,7 +10,7 @@ import type net from "node:net";
 import { type Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
-import type { Metrics } from "../app/metrics.ts";
+import type { Metrics } from "../app/ports/metrics.ts";
 import { addServices, type GrpcJsService } from "./grpc-js-adapter.ts";
 import { recordRefused } from "./rpc-interceptor.ts";
 

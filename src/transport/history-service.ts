@@ -1,10 +1,10 @@
-/** CallHistoryService handlers: a user reads only their own calls (PRODUCT.md §7, §9). */
+/** CallHistoryService handlers: a user reads only their own calls (docs/spec.md §7, §9). */
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { CallHistoryService } from "../../gen/calldrop/v1/history_pb.js";
 import type { CallStore } from "../app/ports/call-store.ts";
+import { recordToProto } from "../codec/proto-mapping.ts";
 import { DomainError } from "../domain/errors.ts";
 import { checkCallId } from "../domain/limits.ts";
-import { recordToProto } from "./proto-mapping.ts";
 import { callerOf } from "./signal-service.ts";
 
 const defaultPageSize = 20;

@@ -1,5 +1,5 @@
 /**
- * One port for everything (PRODUCT.md §2): gRPC and gRPC-Web and Connect over
+ * One port for everything (docs/spec.md §2): gRPC and gRPC-Web and Connect over
  * HTTP/2 (h2c) and HTTP/1.1, plus /healthz, /readyz, /metrics, the dev token
  * issuer and the static web client. Plain-text HTTP/2 and HTTP/1.1 are told apart
  * by the HTTP/2 connection preface ("PRI * HTTP/2.0…") at the start of the socket.

@@ -8,7 +8,8 @@
 import { randomUUID } from "node:crypto";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
-import type { Metrics } from "../app/metrics.ts";
+import type { Metrics } from "../app/ports/metrics.ts";
+import { codeName } from "../codec/status-codes.ts";
 import { toConnectError } from "./error-codes.ts";
 
 /** Creates the interceptor. */
@@ -32,13 +33,7 @@ export function createRpcInterceptor(metrics: Metrics, logger: Logger): Intercep
       metrics.rpcInFlight.dec(labels);
       metrics.rpcHandled.inc({ ...labels, code });
       metrics.rpcDuration.observe(labels, seconds);
-      const level =
-        connectErr?.code === Code.Internal || connectErr?.code === Code.Unknown
-          ? "error"
-          : connectErr
-            ? "info"
-            : "debug";
-      log[level](
+      log[logLevel(connectErr?.code)](
         { code, durationMs: Math.round(seconds * 1000), ...(connectErr ? { reason: connectErr.rawMessage } : {}) },
         "rpc",
       );
@@ -85,7 +80,13 @@ export function recordRefused(
   logger.info({ rpc: `${labels.service}/${labels.method}`, code, reason: err.rawMessage }, "rpc");
 }
 
-/** Connect code names in snake_case ("ok", "permission_denied"), the `code` label's values. */
-export function codeName(code: Code): string {
-  return Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
+/**
+ * How loudly an RPC's end is logged: a fault of ours is an error, a dependency that failed (the store
+ * down, a peer too slow) a warning, the client's own mistake (bad input, not found, refused) info.
+ */
+export function logLevel(code: Code | undefined): "debug" | "info" | "warn" | "error" {
+  if (code === undefined) return "debug";
+  if (code === Code.Internal || code === Code.Unknown || code === Code.DataLoss) return "error";
+  if (code === Code.Unavailable || code === Code.DeadlineExceeded) return "warn";
+  return "info";
 }

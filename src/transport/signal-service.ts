@@ -5,15 +5,15 @@
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { Hello, SignalService } from "../../gen/calldrop/v1/signal_pb.js";
 import type { IceServersAnswer } from "../app/ice-servers.ts";
-import type { Metrics } from "../app/metrics.ts";
 import type { Clock } from "../app/ports/clock.ts";
+import type { Metrics } from "../app/ports/metrics.ts";
 import type { SessionEvent } from "../app/session-events.ts";
 import type { Session } from "../app/session-hub.ts";
 import type { Signaling } from "../app/signaling.ts";
+import { commandFromProto, eventToProto } from "../codec/proto-mapping.ts";
 import { DomainError, isDomainError } from "../domain/errors.ts";
 import { type Identity, identityKey } from "./auth.ts";
 import { createEventQueue } from "./event-queue.ts";
-import { commandFromProto, eventToProto } from "./proto-mapping.ts";
 
 /** Collaborators of the handlers. */
 export interface SignalServiceDeps {

@@ -1,5 +1,5 @@
 /**
- * A page reload mid-call (PRODUCT.md §14 "a page reload … rejoins the call in progress;
+ * A page reload mid-call (docs/spec.md §14 "a page reload … rejoins the call in progress;
  * the peer sees Reconnecting…"), under two real Chromiums: the reloaded page rejoins with
  * a fresh peer connection, whether its session resumes or the resume is refused (a fresh
  * session re-learns the call); the other page shows "Reconnecting…" as soon as the

@@ -10,7 +10,9 @@
  * browser boundary) by a subscription of the local push service: the page
  * registers it under its signaling device id, the server pushes a real
  * encrypted, VAPID-signed ring to it, the decrypted payload goes into the service
- * worker, and a page opened as from the notification's "Decline" answers the call.
+ * worker, and a click on the notification's "Decline" (run through the worker's own
+ * notificationclick handler) opens the page that answers the call, or tells the open
+ * page, which answers it.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -20,6 +22,7 @@ import { signIn } from "../support/app-driver.ts";
 import { launchPeer, type Peer } from "../support/browser.ts";
 import { type Device, webDevice } from "../support/devices.ts";
 import {
+  type ClickResult,
   deviceClient,
   probeServiceWorkers,
   type ServiceWorkerProbe,
@@ -27,6 +30,7 @@ import {
   waitForNotification,
 } from "../support/push-probe.ts";
 import { startServer, type TestServer } from "../support/server.ts";
+import { waitFor } from "../support/wait-for.ts";
 
 const DECLINED = 3;
 
@@ -35,15 +39,7 @@ async function devToken(baseUrl: string, userId: string): Promise<string> {
   return ((await res.json()) as { token: string }).token;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined>) => waitFor(probe, { what });
 
 describe("web client: Web Push service worker and notifications", () => {
   const vapid = webpush.generateVAPIDKeys();
@@ -209,22 +205,44 @@ describe("web client: Web Push service worker and notifications", () => {
     const ring = await waitForNotification(bob.page, `call-${callId}`, () => true);
     assert.equal(ring.title, "alice is calling");
 
-    // "Decline" on the notification with no tab open: the service worker opens /?call=<id>&action=decline
-    // in a new tab (fresh sessionStorage), which signs in as the notified device and declines.
-    await bob.page.evaluate(() => sessionStorage.clear());
-    await bob.page.goto(`${server.url}/?call=${encodeURIComponent(callId)}&action=decline`);
+    // "Decline" on the notification with no tab of the app open: the service worker's click handler
+    // opens /?call=<id>&action=decline in a new tab (fresh sessionStorage), which signs in as the
+    // notified device and declines.
+    await bob.page.goto("about:blank");
+    const declined: ClickResult = await sw.click(scope, `call-${callId}`, "decline");
+    const url = `${server.url}/?call=${encodeURIComponent(callId)}&action=decline`;
+    assert.deepEqual(declined, { opened: [url], focused: [], closed: true });
+    const tab = await bob.context.newPage();
+    await tab.goto(url);
     assert.equal((await alice.next("callEnded", (v) => v.callId === callId, 15_000)).value.outcome, DECLINED);
     assert.equal(
-      await bob.page.evaluate(() => (window as unknown as { calldrop: { deviceId(): string } }).calldrop.deviceId()),
+      await tab.evaluate(() => (window as unknown as { calldrop: { deviceId(): string } }).calldrop.deviceId()),
       deviceId,
     );
-    assert.equal(new URL(bob.page.url()).search, "", "the pick is dropped from the URL");
-    await bob.page.waitForFunction(
+    assert.equal(new URL(tab.url()).search, "", "the pick is dropped from the URL");
+    await tab.waitForFunction(
       () => (window as unknown as { calldrop: { pushStatus(): string } }).calldrop.pushStatus() === "on",
     );
 
+    // With the tab open, a click on a ring's "Decline" (a push that raced the tab's session) focuses
+    // the tab and tells it the pick, and the tab declines the call it is ringing for.
+    const second = await alice.command("startCall", { calleeUserId: "bob" });
+    await tab.getByTestId("incoming").waitFor({ state: "visible" });
+    const ringAgain = { callId: second.callId, tag: `call-${second.callId}`, ringDeadlineMs: Date.now() + 30_000 };
+    await sw.push(scope, { ...pushed.payload, ...ringAgain });
+    await waitForNotification(tab, `call-${second.callId}`, () => true);
+    const fromTab = await sw.click(scope, `call-${second.callId}`, "decline");
+    assert.deepEqual(fromTab.opened, [], "no second tab");
+    assert.deepEqual(
+      fromTab.focused.map((u) => new URL(u).origin),
+      [server.url],
+      "the open tab is focused",
+    );
+    assert.equal(fromTab.closed, true);
+    assert.equal((await alice.next("callEnded", (v) => v.callId === second.callId, 15_000)).value.outcome, DECLINED);
+
     // Sign-out unregisters the device.
-    await bob.page.locator("#signout").click();
+    await tab.locator("#signout").click();
     await until("bob's device unregistered", async () => ((await bobDevices.list()).length === 0 ? true : undefined));
   });
 });

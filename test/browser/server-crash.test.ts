@@ -1,5 +1,5 @@
 /**
- * The server dies mid-call under two real Chromiums (PRODUCT.md §3, §10): media keeps
+ * The server dies mid-call under two real Chromiums (docs/spec.md §3, §10): media keeps
  * flowing peer to peer, both pages reconnect on their own (their resume is refused by
  * the restarted node, so they open fresh sessions), the restarted node takes the call
  * back from its directory and asks both to resync, each page sends its signals of the
@@ -12,6 +12,7 @@ import { SendRequestSchema } from "../../gen/calldrop/v1/signal_pb.js";
 import { call, signIn, waitForCall, waitForHistory, waitForText } from "../support/app-driver.ts";
 import { launchPeer, type Peer } from "../support/browser.ts";
 import { startServer, type TestServer } from "../support/server.ts";
+import { waitFor } from "../support/wait-for.ts";
 
 /** The Send commands a page made: id, what it resends (if anything), and the command's case. */
 interface SentCommand {
@@ -32,11 +33,7 @@ function recordSends(peer: Peer): SentCommand[] {
   return sent;
 }
 
-async function waitUntil(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && !cond()) await new Promise((r) => setTimeout(r, 100));
-  assert.ok(cond(), `timed out waiting until ${what}`);
-}
+const waitUntil = (what: string, cond: () => boolean, timeoutMs?: number) => waitFor(cond, { what, timeoutMs });
 
 describe("web client: the server dies mid-call", () => {
   let server: TestServer;

@@ -9,12 +9,13 @@ import { describe, it } from "node:test";
 import pino from "pino";
 import { Registry } from "prom-client";
 import { createMemoryCallDirectory } from "../../src/adapters/directory/memory-call-directory.ts";
+import { createMetrics } from "../../src/adapters/metrics/service-metrics.ts";
 import { createSqliteCallStore } from "../../src/adapters/store/sqlite-call-store.ts";
 import type { CallService } from "../../src/app/call-service.ts";
-import { createMetrics } from "../../src/app/metrics.ts";
 import type { SessionHub } from "../../src/app/session-hub.ts";
 import { type ClusterStack, createClusterStack } from "../../src/cluster-stack.ts";
 import { loadConfig } from "../../src/config.ts";
+import { waitFor } from "../support/wait-for.ts";
 import { createHarness, type Stack, testVapid, usePushPeers } from "./harness.ts";
 
 const h = createHarness();
@@ -81,17 +82,20 @@ async function world(): Promise<World> {
   };
 }
 
+/** Waits until the call has `count` outbox rows and none is pending (the calls' effects run in the background). */
 async function settled(w: World, callId: string, count: number): Promise<void> {
-  const end = Date.now() + 5_000;
-  for (;;) {
-    await w.calls.flush();
-    await w.stack.notifier.drain();
-    const rows = await w.stack.outbox.listForCall(callId);
-    if (rows.length >= count && rows.every((r) => r.status !== "pending")) return;
-    if (Date.now() > end)
-      throw new Error(`outbox of ${callId} not settled: ${JSON.stringify(rows.map((r) => [r.key, r.status]))}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await waitFor(
+    async () => {
+      await w.calls.flush();
+      await w.stack.notifier.drain();
+      const rows = await w.stack.outbox.listForCall(callId);
+      return rows.length >= count && rows.every((r) => r.status !== "pending");
+    },
+    {
+      what: `${count} settled outbox rows of ${callId}`,
+      state: async () => (await w.stack.outbox.listForCall(callId)).map((r) => [r.key, r.status]),
+    },
+  );
 }
 
 describe("notifications from calls", () => {

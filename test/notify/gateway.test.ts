@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createSystemClock } from "../../src/adapters/clock/system-clock.ts";
 import { callTopic } from "../../src/app/push-notifier.ts";
+import { waitFor } from "../support/wait-for.ts";
 import { createHarness, notificationCount, testVapid, usePushPeers } from "./harness.ts";
 
 const h = createHarness();
@@ -208,20 +209,17 @@ describe("mobile push gateway", () => {
     peers.gw.failNext("tok-loop", 502, 503);
     s.notifier.start();
     await s.notifier.notify(missed("hal", "g-8"));
-    await until(() => deliveredTo("tok-loop").length === 1);
+    // The gateway records the delivery before its reply reaches the sender: wait for the row, not the delivery.
+    const row = await waitFor(
+      async () => {
+        const r = await s.outbox.get("g-8:missed_call:hal:p");
+        return r?.status === "sent" && r;
+      },
+      { what: "the outbox row marked sent", state: () => s.outbox.get("g-8:missed_call:hal:p") },
+    );
+    assert.equal(row.attempts, 3);
     assert.equal(peers.gw.attempts("tok-loop"), 3);
-    const row = await s.outbox.get("g-8:missed_call:hal:p");
-    assert.equal(row?.status, "sent");
-    assert.equal(row?.attempts, 3);
+    assert.equal(deliveredTo("tok-loop").length, 1);
     await s.close();
   });
 });
-
-/** Waits (bounded) for real I/O to make `cond` true. */
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

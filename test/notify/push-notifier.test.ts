@@ -8,11 +8,11 @@ import { describe, it } from "node:test";
 import pino from "pino";
 import { Registry } from "prom-client";
 import { createManualClock } from "../../src/adapters/clock/manual-clock.ts";
+import { createNotificationMetrics } from "../../src/adapters/metrics/notification-metrics.ts";
 import { createLogNotifier } from "../../src/adapters/notify/log-notifier.ts";
 import { createSqliteNotificationOutbox } from "../../src/adapters/notify/sqlite-notification-outbox.ts";
 import { createSqlitePushRegistry } from "../../src/adapters/notify/sqlite-push-registry.ts";
 import type { PushSenders } from "../../src/app/notification-dispatcher.ts";
-import { createNotificationMetrics } from "../../src/app/notification-metrics.ts";
 import type { GatewayTarget } from "../../src/app/ports/push-registry.ts";
 import type { PushMessage, PushSender } from "../../src/app/ports/push-sender.ts";
 import { createPushNotifier } from "../../src/app/push-notifier.ts";
@@ -41,7 +41,7 @@ function setup(senders: (gw: ReturnType<typeof recorder>) => PushSenders = (gw) 
     senders: senders(gw),
     isLive: () => false,
     clock,
-    metricsRegistry: metrics,
+    metrics: createNotificationMetrics(metrics),
     logger: pino({ level: "silent" }),
   });
   const phone = (userId: string, deviceId: string) =>

@@ -1,5 +1,5 @@
 /**
- * Backpressure (docs/cluster.md "Ownership", STYLE.md 10): a congested peer node makes
+ * Backpressure (docs/cluster.md "Ownership", docs/style.md 10): a congested peer node makes
  * signaling towards it fail with `unavailable` once its link is more than 2 048 frames
  * behind, instead of queueing without bound; once the node catches up, everything accepted
  * reaches the device (its stream is not cut off by the burst) and a retry under the same

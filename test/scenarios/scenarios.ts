@@ -1,5 +1,5 @@
 /**
- * The scenario suite (STYLE.md 5), run on one node and on a three-node cluster by
+ * The scenario suite (docs/style.md 5), run on one node and on a three-node cluster by
  * single-node.test.ts and cluster.test.ts. Devices are placed on logical nodes 0–2
  * (all the same server on a single node); failing a node kills it (a single node is
  * restarted on its data, so the same assertions hold: nothing recorded twice,
@@ -7,7 +7,11 @@
  */
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
+import { gatewaySecret } from "../notify/harness.ts";
+import { type LocalGateway, startLocalGateway } from "../notify/local-gateway.ts";
 import { type Device, type DeviceOptions, historyClient, mobileDevice, webDevice } from "../support/devices.ts";
+import { deviceClient } from "../support/push-probe.ts";
+import { waitFor } from "../support/wait-for.ts";
 import type { Topology } from "./topology.ts";
 
 const Outcome = { COMPLETED: 1, MISSED: 2, BUSY: 5 };
@@ -19,15 +23,28 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const candidate = (tag: string) => ({ candidate: `candidate:${tag} 1 udp 1 127.0.0.1 9 typ host`, sdpMid: "0" });
 const tagOf = (e: { value: { candidate: string } }) => e.value.candidate.split(" ")[0]?.slice("candidate:".length);
 
-/** Registers the scenarios against the topology `start` builds (the etcd one only where there is etcd). */
-export function scenarios(title: string, start: () => Promise<Topology>, options: { etcd: boolean }): void {
+/**
+ * Registers the scenarios against the topology `start` builds with the given CALLDROP_* settings
+ * (the etcd ones only where there is etcd). Every node pushes through one local mobile push
+ * gateway, so scenarios count the pushes each device gets.
+ */
+export function scenarios(
+  title: string,
+  start: (env: Record<string, string>) => Promise<Topology>,
+  options: { etcd: boolean },
+): void {
   describe(title, () => {
     let topo: Topology;
+    let gateway: LocalGateway;
     before(async () => {
-      topo = await start();
+      gateway = await startLocalGateway(gatewaySecret);
+      topo = await start({
+        CALLDROP_NOTIFICATIONS__GATEWAY: JSON.stringify({ url: gateway.url, secret: gatewaySecret }),
+      });
     });
     after(async () => {
       await topo?.close();
+      await gateway?.close();
     });
     // Devices a scenario opened are closed after it even when it fails (an open stream keeps the file alive).
     const opened: Device[] = [];
@@ -58,9 +75,16 @@ export function scenarios(title: string, start: () => Promise<Topology>, options
     }
 
     /** Waits until `cond` holds (a device applies resent signals asynchronously). */
-    async function until(what: string, cond: () => boolean): Promise<void> {
-      for (let i = 0; i < 200 && !cond(); i++) await sleep(25);
-      assert.ok(cond(), `timed out waiting until ${what}`);
+    const until = (what: string, cond: () => boolean) => waitFor(cond, { what });
+
+    /** Registers a phone of `userId` with the push gateway (token `<userId>/<deviceId>`); returns its pushes of `kind`. */
+    async function pushedPhone(k: number, userId: string, deviceId: string) {
+      const token = `${userId}/${deviceId}`;
+      await deviceClient(topo.node(k).baseUrl, await topo.node(k).token(userId)).registerPhone(deviceId, token);
+      return (kind: string, callId: string) =>
+        gateway.delivered.filter(
+          (d) => d.body.token === token && d.body.kind === kind && d.body.payload.callId === callId,
+        );
     }
 
     const tags = (d: Device) => d.events.filter((e) => e.case === "iceCandidate").map(tagOf);
@@ -84,14 +108,16 @@ export function scenarios(title: string, start: () => Promise<Topology>, options
       return callId;
     }
 
+    /** The call's record once it has an outcome (records are written in the background). */
     async function finalRecord(k: number, userId: string, callId: string) {
       const h = historyClient(topo.node(k).baseUrl, await topo.node(k).token(userId));
-      for (let i = 0; i < 100; i++) {
-        const call = await h.get(callId);
-        if (call.outcome !== 0) return call;
-        await sleep(50);
-      }
-      throw new Error(`call ${callId} never got an outcome`);
+      return waitFor(
+        async () => {
+          const call = await h.get(callId);
+          return call.outcome !== 0 && call;
+        },
+        { what: `an outcome in the record of ${callId}` },
+      );
     }
 
     const tookOver = (callId: string) => topo.logs().some((l) => l.msg === "took over call" && l.callId === callId);
@@ -172,6 +198,7 @@ export function scenarios(title: string, start: () => Promise<Topology>, options
         assert.equal((await carol.next("callEnded", (v) => v.callId === busy.callId)).value.outcome, Outcome.BUSY);
         await alice.command("hangup", { callId: a.callId });
         await bob.next("callEnded", (v) => v.callId === a.callId);
+        await finalRecord(2, alice.userId, a.callId);
         const h = historyClient(topo.node(2).baseUrl, await topo.node(2).token(alice.userId));
         const between = (await h.list()).calls.filter((c) => [c.callerUserId, c.calleeUserId].includes(bob.userId));
         assert.equal(between.length, 1, "one record for the two starts");
@@ -183,9 +210,14 @@ export function scenarios(title: string, start: () => Promise<Topology>, options
       await topo.heal();
       const alice = await open(mobileDevice, 0, user("alice"), "phone");
       const bobUser = user("bob");
+      // Bob's phone (signaling on node 1, pushed too) and a tablet that only gets pushes.
+      const phonePushes = await pushedPhone(1, bobUser, "phone");
+      const tabletPushes = await pushedPhone(1, bobUser, "tablet");
       let bobPhone = await open(mobileDevice, 1, bobUser, "phone");
+      const bobSessions = [bobPhone];
       const { callId } = await alice.command("startCall", { calleeUserId: bobUser });
       await bobPhone.next("incomingCall");
+      await waitFor(() => tabletPushes("incoming_call", callId).length > 0, { what: "the ring pushed to the tablet" });
       await topo.kill(0);
       const s = topo.survivor(0);
       // The caller's session died with its node: a fresh session elsewhere re-learns the ringing call.
@@ -199,12 +231,33 @@ export function scenarios(title: string, start: () => Promise<Topology>, options
       } else {
         // The restart may outlast the ring: the restarted node's sweep rings the call out.
         bobPhone = await comeBack(bobPhone, mobileDevice, s);
+        bobSessions.push(bobPhone);
       }
       assert.equal((await finalRecord(s, bobUser, callId)).outcome, Outcome.MISSED);
+      const missedList = await historyClient(topo.node(s).baseUrl, await topo.node(s).token(bobUser)).list({
+        missedOnly: true,
+      });
+      assert.deepEqual(
+        missedList.calls.map((c) => c.callId).filter((id) => id === callId),
+        [callId],
+        "recorded as missed once",
+      );
       if (topo.kind === "cluster") assert.ok(tookOver(callId), "a surviving node took the call over");
-      await sleep(1_000); // any second notification would show by now
-      const notified = topo.logs().filter((l) => l.notification === "missed_call" && l.callId === callId);
-      assert.equal(notified.length, 1, "one missed-call notification across all nodes");
+      // Only the node whose finalize set the outcome notifies (src/app/call-effects.ts): once it is
+      // durable, each device's missed-call push is on its way; a second decision would push again.
+      for (const [device, pushes] of [
+        ["phone", phonePushes],
+        ["tablet", tabletPushes],
+      ] as const) {
+        await waitFor(() => pushes("missed_call", callId).length > 0, { what: `the missed-call push to ${device}` });
+        assert.equal(pushes("missed_call", callId).length, 1, `one missed-call push to the ${device}`);
+      }
+      const missedEvents = bobSessions.flatMap((d) =>
+        d.events.filter((e) => e.case === "missedCall" && e.value.callId === callId),
+      );
+      // Bob's session hears it once; on a single node one opened after the call ended has nothing to hear.
+      if (topo.kind === "cluster") assert.equal(missedEvents.length, 1, "one missedCall event");
+      else assert.ok(missedEvents.length <= 1, `at most one missedCall event, got ${missedEvents.length}`);
       alice2.drop();
       bobPhone.drop();
     });
@@ -287,17 +340,25 @@ export function scenarios(title: string, start: () => Promise<Topology>, options
       const bob = await open(webDevice, k + 1, user("bob"), "browser");
       const callId = await answeredCall(alice, bob);
       const draining = topo.drain(k);
-      for (let i = 0; i < 50 && !alice.streamError(); i++) await sleep(20);
-      assert.equal(alice.streamError()?.code, "unavailable");
+      const ended = await waitFor(() => alice.streamError(), { what: "Alice's stream ended by the drain" });
+      assert.equal(ended.code, "unavailable");
       const s = topo.survivor(k);
       if (topo.kind === "single") {
-        // A single node cannot hand sessions over: after its restart they re-learn the call.
+        // A single node cannot hand sessions over: both streams end, and after the restart both
+        // devices come back, re-learn the call and carry on signaling in it; the hang-up is recorded.
+        assert.equal((await waitFor(() => bob.streamError(), { what: "Bob's stream ended" })).code, "unavailable");
         await draining;
         const alice2 = await comeBack(alice, mobileDevice, s);
+        const bob2 = await comeBack(bob, webDevice, s);
         await alice2.next("callAccepted", (v) => v.callId === callId);
+        await bob2.next("callAccepted", (v) => v.callId === callId);
+        await bob2.command("iceCandidate", { callId, ...candidate("after-restart") });
+        assert.equal(tagOf(await alice2.next("iceCandidate")), "after-restart");
         await alice2.command("hangup", { callId });
+        assert.equal((await bob2.next("callEnded", (v) => v.callId === callId)).value.outcome, Outcome.COMPLETED);
+        assert.equal((await finalRecord(s, bob.userId, callId)).outcome, Outcome.COMPLETED);
         alice2.drop();
-        bob.drop();
+        bob2.drop();
         return;
       }
       await bob.command("iceCandidate", { callId, ...candidate("during-drain") });
@@ -332,7 +393,7 @@ export function scenarios(title: string, start: () => Promise<Topology>, options
       for (let i = 0; i < 5; i++) {
         await alice.command("iceCandidate", { callId, ...candidate(`during${i}`) });
         assert.equal(tagOf(await bob.next("iceCandidate")), `during${i}`);
-        await sleep(200);
+        await sleep(200); // spreads the signals over the restart (pacing, not a wait for a state)
       }
       await restarting;
       // Leases outlive a quick etcd restart: nobody is declared dead, no call changes hands.

@@ -55,15 +55,15 @@ const env = (extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-/** Starts the single-node topology. */
-export async function singleNode(): Promise<Topology> {
+/** Starts the single-node topology; `extra` adds CALLDROP_* settings (e.g. the push gateway). */
+export async function singleNode(extra: Record<string, string> = {}): Promise<Topology> {
   const dir = mkdtempSync(join(tmpdir(), "calldrop-scn-"));
   const dead: ServerProcess[] = [];
-  let server = await startServer(env(), dir);
+  let server = await startServer(env(extra), dir);
   const restart = async (signal: NodeJS.Signals) => {
     await server.stop({ keepData: true, signal });
     dead.push(server);
-    server = await startServer(env(), dir);
+    server = await startServer(env(extra), dir);
   };
   return {
     kind: "single",
@@ -83,10 +83,11 @@ export async function singleNode(): Promise<Topology> {
 }
 
 /** Starts three nodes on a private etcd (presence and call directory; the suite restarts it) and one store file. */
-export async function threeNodes(): Promise<Topology> {
+export async function threeNodes(extra: Record<string, string> = {}): Promise<Topology> {
   const etcd: EtcdProcess = await startPrivateEtcd();
   const dir = mkdtempSync(join(tmpdir(), "calldrop-scn-"));
   const clusterEnv = env({
+    ...extra,
     CALLDROP_CLUSTER__ETCD_ENDPOINTS: JSON.stringify([etcd.endpoint]),
     CALLDROP_CLUSTER__RELAY_SECRET: "scenario-relay-secret-0123456789",
     CALLDROP_CLUSTER__INTERNAL_PORT: "0",

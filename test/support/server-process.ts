@@ -55,7 +55,11 @@ export async function startServer(
   });
   const port = await new Promise<number>((resolve, reject) => {
     let pending = "";
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 20_000);
+    // Only catches a server that never comes up (a start takes 1–3 s; a loaded CI machine, several times that).
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL"); // a late start must not outlive the test file and keep it running
+      reject(new Error(`server did not start within 60 s: ${stderr}`));
+    }, 60_000);
     child.once("exit", (code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
     child.stdout?.on("data", (d: Buffer) => {
       pending += d.toString();
@@ -89,7 +93,8 @@ export async function startServer(
         .setExpirationTime(Math.floor(Date.now() / 1000) + expiresInS)
         .sign(secret),
     async stop(options = {}) {
-      if (child.exitCode === null) {
+      // A process killed by a signal has a signalCode and no exitCode; it has exited too.
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once("exit", resolve));
         child.kill(options.signal ?? "SIGTERM");
         const killer = setTimeout(() => child.kill("SIGKILL"), 15_000);

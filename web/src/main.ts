@@ -34,340 +34,346 @@ import {
 } from "./settings.ts";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const origin = window.location.origin;
-const height = captureHeight(window.location.search);
-let identity: Identity | undefined = loadIdentity(sessionStorage);
-let session: Session | undefined;
-let flow: CallFlow | undefined;
-let history: HistoryView | undefined;
-let historyTimer: ReturnType<typeof setTimeout> | undefined;
-let push: WebPush | undefined;
-/** A call picked in a notification, answered as chosen once it rings here. */
-let pick: CallPick | undefined = pickFromUrl(new URL(window.location.href));
-const notices: Notice[] = [];
-const ringtone = createRingtone();
-/** Missed calls since the user last looked at the history. */
-const missed = new Set<string>();
-let sessionStatus: SessionStatus = "connecting";
-/** The call state last rendered, to act on changes (focus, announcements, the timer). */
-let shownTag: CallTag = "idle";
-let callTimer: ReturnType<typeof setInterval> | undefined;
 
-function notify(n: Notice): void {
-  notices.push(n);
-  $("banner").textContent = n.text;
-  $("banner-box").className = `banner ${n.kind}`;
-  $("banner-box").hidden = false;
-}
+/** Runs the page; all of its state lives in this call, not in the module (docs/style.md rule 6). */
+function main(): void {
+  const origin = window.location.origin;
+  const height = captureHeight(window.location.search);
+  let identity: Identity | undefined = loadIdentity(sessionStorage);
+  let session: Session | undefined;
+  let flow: CallFlow | undefined;
+  let history: HistoryView | undefined;
+  let historyTimer: ReturnType<typeof setTimeout> | undefined;
+  let push: WebPush | undefined;
+  /** A call picked in a notification, answered as chosen once it rings here. */
+  let pick: CallPick | undefined = pickFromUrl(new URL(window.location.href));
+  const notices: Notice[] = [];
+  const ringtone = createRingtone();
+  /** Missed calls since the user last looked at the history. */
+  const missed = new Set<string>();
+  let sessionStatus: SessionStatus = "connecting";
+  /** The call state last rendered, to act on changes (focus, announcements, the timer). */
+  let shownTag: CallTag = "idle";
+  let callTimer: ReturnType<typeof setInterval> | undefined;
 
-function hideBanner(): void {
-  $("banner-box").hidden = true;
-}
-
-/** Hides the banner if it still shows `n` (a newer notice stays). */
-function clearNotice(n: Notice): void {
-  if ($("banner").textContent === n.text) hideBanner();
-}
-
-/** Tells screen readers (the live region); the same text again is still spoken. */
-function announce(text: string): void {
-  const live = $("announce");
-  live.textContent = live.textContent === text ? `${text}\u00a0` : text;
-}
-
-function missedCall(callId: string, callerUserId: string): void {
-  notify({ text: `Missed call from ${callerUserId}.`, kind: "error" });
-  missed.add(callId);
-  showMissed();
-}
-
-function showMissed(): void {
-  const pill = $("missed");
-  const n = missed.size;
-  pill.hidden = n === 0;
-  pill.textContent = `${n} missed`;
-  pill.setAttribute("aria-label", `${n} missed ${n === 1 ? "call" : "calls"} — show them`);
-}
-
-function showOnly(view: "signin" | "home" | "incoming" | "call"): void {
-  $("signin").hidden = view !== "signin";
-  $("home").hidden = view !== "home";
-  $("incoming").hidden = view !== "incoming";
-  $("call").hidden = view !== "call";
-}
-
-function setVideo(el: HTMLVideoElement, stream: MediaStream | undefined): void {
-  if (el.srcObject !== (stream ?? null)) el.srcObject = stream ?? null;
-}
-
-function render(v: CallView): void {
-  if (!identity) {
-    showOnly("signin");
-    return;
+  function notify(n: Notice): void {
+    notices.push(n);
+    $("banner").textContent = n.text;
+    $("banner-box").className = `banner ${n.kind}`;
+    $("banner-box").hidden = false;
   }
-  const s = v.state;
-  const changed = s.tag !== shownTag;
-  const prevTag = shownTag;
-  const wasHome = prevTag === "idle" || prevTag === "ended";
-  shownTag = s.tag;
-  runTimer(v);
-  if (v.phase === "idle") {
-    setVideo($("local"), undefined);
-    setVideo($("remote"), undefined);
-    showOnly("home");
-    if (changed && !wasHome && (document.activeElement === document.body || !document.activeElement)) {
-      $("dial-user").focus();
+
+  function hideBanner(): void {
+    $("banner-box").hidden = true;
+  }
+
+  /** Hides the banner if it still shows `n` (a newer notice stays). */
+  function clearNotice(n: Notice): void {
+    if ($("banner").textContent === n.text) hideBanner();
+  }
+
+  /** Tells screen readers (the live region); the same text again is still spoken. */
+  function announce(text: string): void {
+    const live = $("announce");
+    live.textContent = live.textContent === text ? `${text}\u00a0` : text;
+  }
+
+  function missedCall(callId: string, callerUserId: string): void {
+    notify({ text: `Missed call from ${callerUserId}.`, kind: "error" });
+    missed.add(callId);
+    showMissed();
+  }
+
+  function showMissed(): void {
+    const pill = $("missed");
+    const n = missed.size;
+    pill.hidden = n === 0;
+    pill.textContent = `${n} missed`;
+    pill.setAttribute("aria-label", `${n} missed ${n === 1 ? "call" : "calls"} — show them`);
+  }
+
+  function showOnly(view: "signin" | "home" | "incoming" | "call"): void {
+    $("signin").hidden = view !== "signin";
+    $("home").hidden = view !== "home";
+    $("incoming").hidden = view !== "incoming";
+    $("call").hidden = view !== "call";
+  }
+
+  function setVideo(el: HTMLVideoElement, stream: MediaStream | undefined): void {
+    if (el.srcObject !== (stream ?? null)) el.srcObject = stream ?? null;
+  }
+
+  function render(v: CallView): void {
+    if (!identity) {
+      showOnly("signin");
+      return;
     }
-    return;
-  }
-  if (v.phase === "incoming") {
-    $("incoming-title").textContent = `${v.peerUser} is calling…`;
-    $("incoming-avatar").textContent = v.peerUser.slice(0, 1);
-    $("incoming-kind").textContent = v.state.tag === "incoming" && !v.state.video ? "Audio call" : "Video call";
-    showOnly("incoming");
-    if (changed) {
-      announce(`${v.peerUser} is calling. Accept or decline.`);
-      $("accept").focus();
+    const s = v.state;
+    const changed = s.tag !== shownTag;
+    const prevTag = shownTag;
+    const wasHome = prevTag === "idle" || prevTag === "ended";
+    shownTag = s.tag;
+    runTimer(v);
+    if (v.phase === "idle") {
+      setVideo($("local"), undefined);
+      setVideo($("remote"), undefined);
+      showOnly("home");
+      if (changed && !wasHome && (document.activeElement === document.body || !document.activeElement)) {
+        $("dial-user").focus();
+      }
+      return;
     }
-    applyPick(v);
-    return;
+    if (v.phase === "incoming") {
+      $("incoming-title").textContent = `${v.peerUser} is calling…`;
+      $("incoming-avatar").textContent = v.peerUser.slice(0, 1);
+      $("incoming-kind").textContent = v.state.tag === "incoming" && !v.state.video ? "Audio call" : "Video call";
+      showOnly("incoming");
+      if (changed) {
+        announce(`${v.peerUser} is calling. Accept or decline.`);
+        $("accept").focus();
+      }
+      applyPick(v);
+      return;
+    }
+    showOnly("call");
+    $("call").dataset.state = s.tag;
+    const inCall = s.tag === "in_call";
+    $("call-status").textContent = inCall ? `In call with ${v.peerUser}` : v.status;
+    if (changed) announce(inCall ? `Connected to ${v.peerUser}.` : v.status);
+    $("call-avatar").textContent = v.peerUser.slice(0, 1);
+    $("call-who").hidden = v.remote !== undefined && inCall;
+    setVideo($("local"), v.local);
+    setVideo($("remote"), v.remote);
+    const mute = $("mute");
+    mute.textContent = v.muted ? "Unmute" : "Mute";
+    mute.classList.toggle("off", v.muted);
+    const camera = $("camera");
+    camera.textContent = v.cameraOff ? "Camera on" : "Camera off";
+    camera.classList.toggle("off", v.cameraOff);
+    $("hangup").textContent = s.tag === "outgoing" ? "Cancel" : "Hang up";
+    // Into the call screen (from home or the ringing screen, whose Accept is gone): focus its heading.
+    if (changed && (wasHome || prevTag === "incoming")) $("call-status").focus();
+    const badge = $("badge");
+    badge.hidden = !v.quality;
+    if (v.quality) {
+      badge.textContent = badgeText(v.quality, v.path);
+      badge.className = `badge ${v.path ?? ""}`;
+    }
   }
-  showOnly("call");
-  $("call").dataset.state = s.tag;
-  const inCall = s.tag === "in_call";
-  $("call-status").textContent = inCall ? `In call with ${v.peerUser}` : v.status;
-  if (changed) announce(inCall ? `Connected to ${v.peerUser}.` : v.status);
-  $("call-avatar").textContent = v.peerUser.slice(0, 1);
-  $("call-who").hidden = v.remote !== undefined && inCall;
-  setVideo($("local"), v.local);
-  setVideo($("remote"), v.remote);
-  const mute = $("mute");
-  mute.textContent = v.muted ? "Unmute" : "Mute";
-  mute.classList.toggle("off", v.muted);
-  const camera = $("camera");
-  camera.textContent = v.cameraOff ? "Camera on" : "Camera off";
-  camera.classList.toggle("off", v.cameraOff);
-  $("hangup").textContent = s.tag === "outgoing" ? "Cancel" : "Hang up";
-  // Into the call screen (from home or the ringing screen, whose Accept is gone): focus its heading.
-  if (changed && (wasHome || prevTag === "incoming")) $("call-status").focus();
-  const badge = $("badge");
-  badge.hidden = !v.quality;
-  if (v.quality) {
-    badge.textContent = badgeText(v.quality, v.path);
-    badge.className = `badge ${v.path ?? ""}`;
-  }
-}
 
-/** The call timer: runs while the media is connected (and while it is being got back). */
-function runTimer(v: CallView): void {
-  const s = v.state;
-  const timer = $("call-timer");
-  if (s.tag !== "in_call" && s.tag !== "reconnecting") {
+  /** The call timer: runs while the media is connected (and while it is being got back). */
+  function runTimer(v: CallView): void {
+    const s = v.state;
+    const timer = $("call-timer");
+    if (s.tag !== "in_call" && s.tag !== "reconnecting") {
+      clearInterval(callTimer);
+      callTimer = undefined;
+      timer.hidden = true;
+      return;
+    }
+    const tick = () => {
+      timer.textContent = clock(Date.now() - s.connectedAtMs);
+    };
+    tick();
+    timer.hidden = false;
     clearInterval(callTimer);
-    callTimer = undefined;
-    timer.hidden = true;
-    return;
+    callTimer = setInterval(tick, 1_000);
   }
-  const tick = () => {
-    timer.textContent = clock(Date.now() - s.connectedAtMs);
+
+  function applyPick(v: CallView): void {
+    if (!pick || v.phase !== "incoming" || v.callId !== pick.callId) return;
+    const { action } = pick;
+    pick = undefined;
+    if (action === "accept") queueMicrotask(() => void flow?.accept());
+    if (action === "decline") queueMicrotask(() => void flow?.decline());
+  }
+
+  function pushNote(text: string | undefined): void {
+    const note = $("push-note");
+    note.textContent = text ?? "";
+    note.hidden = !text;
+  }
+
+  function historyChanged(): void {
+    // The record is written as the call ends; a short delay avoids reading just before it.
+    clearTimeout(historyTimer);
+    historyTimer = setTimeout(() => void history?.refresh(), 300);
+  }
+
+  const STATUS_TEXT: Record<SessionStatus, string> = {
+    online: "online",
+    connecting: "connecting…",
+    offline: "No connection — reconnecting…",
+    signed_out: "signed out",
   };
-  tick();
-  timer.hidden = false;
-  clearInterval(callTimer);
-  callTimer = setInterval(tick, 1_000);
-}
 
-function applyPick(v: CallView): void {
-  if (!pick || v.phase !== "incoming" || v.callId !== pick.callId) return;
-  const { action } = pick;
-  pick = undefined;
-  if (action === "accept") queueMicrotask(() => void flow?.accept());
-  if (action === "decline") queueMicrotask(() => void flow?.decline());
-}
-
-function pushNote(text: string | undefined): void {
-  const note = $("push-note");
-  note.textContent = text ?? "";
-  note.hidden = !text;
-}
-
-function historyChanged(): void {
-  // The record is written as the call ends; a short delay avoids reading just before it.
-  clearTimeout(historyTimer);
-  historyTimer = setTimeout(() => void history?.refresh(), 300);
-}
-
-const STATUS_TEXT: Record<SessionStatus, string> = {
-  online: "online",
-  connecting: "connecting…",
-  offline: "No connection — reconnecting…",
-  signed_out: "signed out",
-};
-
-function onStatus(status: SessionStatus, error?: unknown): void {
-  const conn = $("conn");
-  conn.textContent = STATUS_TEXT[status];
-  conn.className = `conn ${status === "online" ? "" : "offline"}`;
-  conn.dataset.status = status;
-  if (status === "online") clearNotice(OFFLINE_NOTICE);
-  sessionStatus = status;
-  if (status === "signed_out") {
-    notify(serverErrorNotice(error));
-    signOut();
+  function onStatus(status: SessionStatus, error?: unknown): void {
+    const conn = $("conn");
+    conn.textContent = STATUS_TEXT[status];
+    conn.className = `conn ${status === "online" ? "" : "offline"}`;
+    conn.dataset.status = status;
+    if (status === "online") clearNotice(OFFLINE_NOTICE);
+    sessionStatus = status;
+    if (status === "signed_out") {
+      notify(serverErrorNotice(error));
+      signOut();
+    }
   }
-}
 
-function start(id: Identity): void {
-  identity = id;
-  const api = createApi(origin, () => identity?.token ?? "");
-  $("me").textContent = `${id.userId} · ${id.deviceId}`;
-  $("signout").hidden = false;
-  const relayBox = $<HTMLInputElement>("relay-only");
-  relayBox.checked = loadRelayOnly(localStorage);
-  relayBox.onchange = () => saveRelayOnly(localStorage, relayBox.checked);
-  let active: CallFlow | undefined;
-  // A reload resumes the tab's session (same device id) instead of replacing it.
-  session = openSession(
-    api,
-    id.deviceId,
-    {
-      onEvent: (e) => active?.onEvent(e),
-      onStatus,
-      onResumePoint: (token, seq) => saveResumePoint(sessionStorage, token, seq),
-    },
-    loadResumePoint(sessionStorage),
-  );
-  active = createCallFlow({
-    api,
-    session,
-    ringtone,
-    openMedia: (video) => openMedia(video, height),
-    sourceHeight: height,
-    relayOnly: () => loadRelayOnly(localStorage),
-    render,
-    saveCall: (call) => saveCall(sessionStorage, call),
-    notify,
-    clearNotice,
-    missedCall,
-    historyChanged,
-  });
-  flow = active;
-  // A reload in the middle of a call: back into it before the session replays anything.
-  const saved = loadCall(sessionStorage);
-  if (saved) active.rejoin(saved);
-  history = createHistoryView(
-    api,
-    id.userId,
-    {
-      body: $<HTMLTableElement>("history").tBodies[0] as HTMLTableSectionElement,
-      more: $<HTMLButtonElement>("history-more"),
-      missedOnly: $<HTMLInputElement>("missed-only"),
-      missedCount: $("missed-count"),
-    },
-    (e) => notify(serverErrorNotice(e)),
-  );
-  void history.refresh();
-  render(flow.view());
-  push = createWebPush({
-    baseUrl: origin,
-    token: id.token,
-    userId: id.userId,
-    deviceId: id.deviceId,
-    note: pushNote,
-    registered: () => savePushDevice(localStorage, { userId: id.userId, deviceId: id.deviceId }),
-  });
-  void push.enable();
-}
+  function start(id: Identity): void {
+    identity = id;
+    const api = createApi(origin, () => identity?.token ?? "");
+    $("me").textContent = `${id.userId} · ${id.deviceId}`;
+    $("signout").hidden = false;
+    const relayBox = $<HTMLInputElement>("relay-only");
+    relayBox.checked = loadRelayOnly(localStorage);
+    relayBox.onchange = () => saveRelayOnly(localStorage, relayBox.checked);
+    let active: CallFlow | undefined;
+    // A reload resumes the tab's session (same device id) instead of replacing it.
+    session = openSession(
+      api,
+      id.deviceId,
+      {
+        onEvent: (e) => active?.onEvent(e),
+        onStatus,
+        onResumePoint: (token, seq) => saveResumePoint(sessionStorage, token, seq),
+      },
+      loadResumePoint(sessionStorage),
+    );
+    active = createCallFlow({
+      api,
+      session,
+      ringtone,
+      openMedia: (video) => openMedia(video, height),
+      sourceHeight: height,
+      relayOnly: () => loadRelayOnly(localStorage),
+      render,
+      saveCall: (call) => saveCall(sessionStorage, call),
+      notify,
+      clearNotice,
+      missedCall,
+      historyChanged,
+    });
+    flow = active;
+    // A reload in the middle of a call: back into it before the session replays anything.
+    const saved = loadCall(sessionStorage);
+    if (saved) active.rejoin(saved);
+    history = createHistoryView(
+      api,
+      id.userId,
+      {
+        body: $<HTMLTableElement>("history").tBodies[0] as HTMLTableSectionElement,
+        more: $<HTMLButtonElement>("history-more"),
+        missedOnly: $<HTMLInputElement>("missed-only"),
+        missedCount: $("missed-count"),
+      },
+      (e) => notify(serverErrorNotice(e)),
+    );
+    void history.refresh();
+    render(flow.view());
+    push = createWebPush({
+      baseUrl: origin,
+      token: id.token,
+      userId: id.userId,
+      deviceId: id.deviceId,
+      note: pushNote,
+      registered: () => savePushDevice(localStorage, { userId: id.userId, deviceId: id.deviceId }),
+    });
+    void push.enable();
+  }
 
-function signOut(): void {
-  void push?.disable();
-  push = undefined;
-  if (loadPushDevice(localStorage)?.deviceId === identity?.deviceId) savePushDevice(localStorage, undefined);
-  session?.close();
-  session = undefined;
-  missed.clear();
-  showMissed();
-  flow = undefined;
-  identity = undefined;
-  saveIdentity(sessionStorage, undefined);
-  saveResumePoint(sessionStorage, "", 0n);
-  saveCall(sessionStorage, undefined);
-  $("me").textContent = "";
-  $("signout").hidden = true;
-  showOnly("signin");
-}
+  function signOut(): void {
+    void push?.disable();
+    push = undefined;
+    if (loadPushDevice(localStorage)?.deviceId === identity?.deviceId) savePushDevice(localStorage, undefined);
+    session?.close();
+    session = undefined;
+    missed.clear();
+    showMissed();
+    flow = undefined;
+    identity = undefined;
+    saveIdentity(sessionStorage, undefined);
+    saveResumePoint(sessionStorage, "", 0n);
+    saveCall(sessionStorage, undefined);
+    $("me").textContent = "";
+    $("signout").hidden = true;
+    showOnly("signin");
+  }
 
-async function signIn(userId: string, deviceId = `web-${crypto.randomUUID().slice(0, 8)}`): Promise<void> {
-  try {
-    const token = await fetchDevToken(origin, userId);
-    const id = { userId, token, deviceId };
-    saveIdentity(sessionStorage, id);
+  async function signIn(userId: string, deviceId = `web-${crypto.randomUUID().slice(0, 8)}`): Promise<void> {
+    try {
+      const token = await fetchDevToken(origin, userId);
+      const id = { userId, token, deviceId };
+      saveIdentity(sessionStorage, id);
+      hideBanner();
+      start(id);
+    } catch (err) {
+      notify(serverErrorNotice(err));
+    }
+  }
+
+  $("signin-form").onsubmit = (e) => {
+    e.preventDefault();
+    void signIn($<HTMLInputElement>("signin-user").value.trim());
+  };
+  $("signout").onclick = signOut;
+  $("dial-form").onsubmit = (e) => {
+    e.preventDefault();
+    // Commands wait for the connection: say so now instead of ringing nobody.
+    if (sessionStatus === "offline") return notify(OFFLINE_NOTICE);
     hideBanner();
-    start(id);
-  } catch (err) {
-    notify(serverErrorNotice(err));
-  }
+    void flow?.startCall($<HTMLInputElement>("dial-user").value.trim(), $<HTMLInputElement>("dial-video").checked);
+  };
+  $("accept").onclick = () => void flow?.accept();
+  // The ringing screen is a dialog: Escape declines, as it closes any dialog.
+  $("incoming").onkeydown = (e) => {
+    if (e.key === "Escape") void flow?.decline();
+  };
+  $("decline").onclick = () => void flow?.decline();
+  $("hangup").onclick = () => void flow?.hangup();
+  $("mute").onclick = () => flow?.toggleMute();
+  $("camera").onclick = () => flow?.toggleCamera();
+  $("history-refresh").onclick = () => void history?.refresh();
+  $("banner-close").onclick = hideBanner;
+  $("missed").onclick = () => {
+    missed.clear();
+    showMissed();
+    const only = $<HTMLInputElement>("missed-only");
+    only.checked = true;
+    only.dispatchEvent(new Event("change"));
+    $("history-heading").scrollIntoView();
+  };
+
+  /** Read-only hooks for the end-to-end tests and for debugging in the console. */
+  Object.assign(window, {
+    calldrop: {
+      view: () => flow?.view(),
+      notices: () => [...notices],
+      signedIn: () => identity?.userId,
+      deviceId: () => identity?.deviceId,
+      pushStatus: () => push?.status() ?? "off",
+      tone: () => ringtone.playing,
+    },
+  });
+
+  // A notification click on an open page: answer as chosen once the call rings here.
+  navigator.serviceWorker?.addEventListener("message", (e) => {
+    const picked = pickFromMessage(e.data);
+    if (!picked) return;
+    pick = picked;
+    const v = flow?.view();
+    if (v) applyPick(v);
+  });
+
+  if (pick) window.history.replaceState(null, "", withoutPick(new URL(window.location.href)));
+  const notified = pick && !identity ? loadPushDevice(localStorage) : undefined;
+  if (identity) start(identity);
+  else if (notified) {
+    // Opened from a notification with no tab left: sign in as the notified device, so the ring reaches it.
+    $<HTMLInputElement>("signin-user").value = notified.userId;
+    showOnly("signin");
+    void signIn(notified.userId, notified.deviceId);
+  } else showOnly("signin");
 }
 
-$("signin-form").onsubmit = (e) => {
-  e.preventDefault();
-  void signIn($<HTMLInputElement>("signin-user").value.trim());
-};
-$("signout").onclick = signOut;
-$("dial-form").onsubmit = (e) => {
-  e.preventDefault();
-  // Commands wait for the connection: say so now instead of ringing nobody.
-  if (sessionStatus === "offline") return notify(OFFLINE_NOTICE);
-  hideBanner();
-  void flow?.startCall($<HTMLInputElement>("dial-user").value.trim(), $<HTMLInputElement>("dial-video").checked);
-};
-$("accept").onclick = () => void flow?.accept();
-// The ringing screen is a dialog: Escape declines, as it closes any dialog.
-$("incoming").onkeydown = (e) => {
-  if (e.key === "Escape") void flow?.decline();
-};
-$("decline").onclick = () => void flow?.decline();
-$("hangup").onclick = () => void flow?.hangup();
-$("mute").onclick = () => flow?.toggleMute();
-$("camera").onclick = () => flow?.toggleCamera();
-$("history-refresh").onclick = () => void history?.refresh();
-$("banner-close").onclick = hideBanner;
-$("missed").onclick = () => {
-  missed.clear();
-  showMissed();
-  const only = $<HTMLInputElement>("missed-only");
-  only.checked = true;
-  only.dispatchEvent(new Event("change"));
-  $("history-heading").scrollIntoView();
-};
-
-/** Read-only hooks for the end-to-end tests and for debugging in the console. */
-Object.assign(window, {
-  calldrop: {
-    view: () => flow?.view(),
-    notices: () => [...notices],
-    signedIn: () => identity?.userId,
-    deviceId: () => identity?.deviceId,
-    pushStatus: () => push?.status() ?? "off",
-    tone: () => ringtone.playing,
-  },
-});
-
-// A notification click on an open page: answer as chosen once the call rings here.
-navigator.serviceWorker?.addEventListener("message", (e) => {
-  const picked = pickFromMessage(e.data);
-  if (!picked) return;
-  pick = picked;
-  const v = flow?.view();
-  if (v) applyPick(v);
-});
-
-if (pick) window.history.replaceState(null, "", withoutPick(new URL(window.location.href)));
-const notified = pick && !identity ? loadPushDevice(localStorage) : undefined;
-if (identity) start(identity);
-else if (notified) {
-  // Opened from a notification with no tab left: sign in as the notified device, so the ring reaches it.
-  $<HTMLInputElement>("signin-user").value = notified.userId;
-  showOnly("signin");
-  void signIn(notified.userId, notified.deviceId);
-} else showOnly("signin");
+main();

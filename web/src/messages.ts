@@ -1,6 +1,6 @@
 /**
  * The words a person sees when a call ends or cannot start. Every failure gets
- * a clear, specific sentence (PRODUCT.md §3 outcomes, from the user's side).
+ * a clear, specific sentence (docs/spec.md §3 outcomes, from the user's side).
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import { CallOutcome, EndReason } from "../../gen/calldrop/v1/call_pb.js";

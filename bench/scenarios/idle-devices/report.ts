@@ -21,7 +21,7 @@ export type IdleRun = {
   errorSamples: string[];
 };
 
-/** The bar of PRODUCT.md §12: idle devices per 2-core pod within 4 GiB RSS. */
+/** The bar of docs/spec.md §12: idle devices per 2-core pod within 4 GiB RSS. */
 export const podDevicesBar = 100_000;
 /** A pod's memory, bytes. */
 export const podMemoryBytes = 4 * 1024 ** 3;

@@ -1,5 +1,5 @@
 /**
- * The CallDirectory contract (STYLE.md point 5): one suite, run against every adapter.
+ * The CallDirectory contract (docs/style.md 5): one suite, run against every adapter.
  * `open` may be called several times on one harness: such instances share the
  * directory (as the server processes of one cluster do).
  */

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { NotificationMetrics } from "../../app/notification-metrics.ts";
+import type { NotificationMetrics } from "../../app/ports/metrics.ts";
 import type { Notifier } from "../../app/ports/notifier.ts";
 import type { Notification } from "../../domain/call-types.ts";
 

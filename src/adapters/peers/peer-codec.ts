@@ -1,7 +1,7 @@
 /**
  * PeerMessage ↔ relay frame bodies (proto/calldrop/internal/v1/relay.proto). Events
  * travel as calldrop.v1.ServerEvent and commands as calldrop.v1.ClientMessage, the
- * client API's own encodings, mapped with the transport's codec in one direction
+ * client API's own encodings, mapped with src/codec/proto-mapping.ts in one direction
  * and its inverse here.
  */
 import { create } from "@bufbuild/protobuf";
@@ -13,7 +13,6 @@ import {
 import {
   CallOutcome,
   EndReason as EndReasonPb,
-  PathType as PathTypePb,
   type QualitySample as QualitySamplePb,
 } from "../../../gen/calldrop/v1/call_pb.js";
 import {
@@ -26,9 +25,10 @@ import {
 } from "../../../gen/calldrop/v1/signal_pb.js";
 import type { CallCommand, DeviceNoticeKind, PeerMessage, SessionSnapshot } from "../../app/ports/peers.ts";
 import type { SessionEvent, SessionEventBody } from "../../app/session-events.ts";
-import type { EndReason, HangupReason, Outcome, PathType, Signal } from "../../domain/call-types.ts";
-import type { DomainErrorCode } from "../../domain/errors.ts";
-import { commandFromProto, eventToProto } from "../../transport/proto-mapping.ts";
+import { commandFromProto, eventToProto, pathToPb } from "../../codec/proto-mapping.ts";
+import { domainCodeOfName } from "../../codec/status-codes.ts";
+import type { EndReason, HangupReason, Outcome, Signal } from "../../domain/call-types.ts";
+import { asDomainErrorCode, type DomainErrorCode } from "../../domain/errors.ts";
 import type { RelayBody } from "../relay/relay-grpc.ts";
 
 const lower = <E extends Record<string, string | number>>(e: E, v: number) => String(e[v] ?? "").toLowerCase();
@@ -45,20 +45,6 @@ const hangupReasons: Record<HangupReason, HangupReasonPb> = {
   network_lost: HangupReasonPb.NETWORK_LOST,
   app_closed: HangupReasonPb.APP_CLOSED,
 };
-
-/** Client-visible codes back to a domain code that maps to the same status. */
-const codesByStatus: Partial<Record<string, DomainErrorCode>> = {
-  invalid_argument: "invalid_argument",
-  resource_exhausted: "limit_exceeded",
-  not_found: "not_found",
-  permission_denied: "not_participant",
-  failed_precondition: "illegal_transition",
-  unauthenticated: "unauthenticated",
-  unavailable: "unavailable",
-};
-
-const pathToPb = (p: PathType | undefined) =>
-  p === "relay" ? PathTypePb.RELAY : p === "p2p" ? PathTypePb.P2P : PathTypePb.UNSPECIFIED;
 
 /** Encodes a session event (seq 0 for a `deliver`: the receiving session assigns it). */
 export function eventToPb(event: SessionEvent): ServerEvent {
@@ -85,7 +71,7 @@ function bodyFromPb(e: ServerEvent): SessionEventBody {
         result: { callId: k.value.callId, mergedIntoExisting: k.value.mergedIntoExisting },
       };
     case "error": {
-      const code = codesByStatus[k.value.code] ?? "unavailable";
+      const code = domainCodeOfName(k.value.code) ?? "unavailable";
       return { type: "command_error", commandId: k.value.commandId, code, message: k.value.message };
     }
     case "pong":
@@ -286,20 +272,9 @@ function failure(code: DomainErrorCode, message: string) {
   return { $typeName: "calldrop.internal.v1.CommandFailure" as const, code, message };
 }
 
-const domainCodes = new Set<string>([
-  "invalid_argument",
-  "limit_exceeded",
-  "not_found",
-  "not_participant",
-  "illegal_transition",
-  "rate_limited",
-  "unauthenticated",
-  "unavailable",
-  "resume_expired",
-] satisfies DomainErrorCode[]);
 const failureOf = (f: { code: string; message: string }) => ({
   ok: false as const,
-  code: (domainCodes.has(f.code) ? f.code : "unavailable") as DomainErrorCode,
+  code: asDomainErrorCode(f.code) ?? "unavailable",
   message: f.message,
 });
 

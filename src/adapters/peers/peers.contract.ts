@@ -1,5 +1,5 @@
 /**
- * The Peers contract (STYLE.md point 5): every message kind arrives at the addressed
+ * The Peers contract (docs/style.md 5): every message kind arrives at the addressed
  * node intact and in send order, with the sender's node id. Run against the
  * in-process adapter and the relay adapter (which also proves the codec round trip).
  */

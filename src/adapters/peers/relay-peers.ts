@@ -15,8 +15,10 @@ export interface RelayPeersOptions {
   readonly host: string;
   /** 0 picks a free port (see `port`). */
   readonly port: number;
-  /** The cluster's shared secret (HMAC of every stream). */
+  /** The cluster's shared secret (HMAC of every stream): signs this node's streams and is accepted. */
   readonly secret: string;
+  /** Also accepted on incoming streams, never signed with: the previous or next secret during a rotation. */
+  readonly acceptedSecrets?: readonly string[];
   /** host:port of a peer's internal listener (from presence), undefined when unknown. */
   readonly resolveAddress: (nodeId: string) => Promise<string | undefined>;
   /** Bound of each link's unacknowledged queue. */
@@ -41,7 +43,7 @@ export async function startRelayPeers(options: RelayPeersOptions): Promise<Relay
     nodeId,
     host: options.host,
     port: options.port,
-    secret: options.secret,
+    secrets: [options.secret, ...(options.acceptedSecrets ?? [])],
     clock: options.clock,
     logger,
     metrics,

@@ -1,5 +1,5 @@
 /**
- * The etcd key layout of presence (PRODUCT.md §10), under a configurable prefix:
+ * The etcd key layout of presence (docs/spec.md §10), under a configurable prefix:
  *   <prefix>nodes/<nodeId>              = internal address (host:port), on the node's lease
  *   <prefix>devices/<userId>/<deviceId> = {"nodeId","sessionId"}, on the owning node's lease
  * Ids are URI-encoded so a "/" inside an id cannot split a key.

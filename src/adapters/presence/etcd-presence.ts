@@ -1,5 +1,5 @@
 /**
- * Presence on etcd (PRODUCT.md §10): one lease per node, kept alive; the node key and
+ * Presence on etcd (docs/spec.md §10): one lease per node, kept alive; the node key and
  * every device key of this node are attached to it, so a dead node's devices vanish
  * within the TTL. Lookups are served from a cache that a prefix watch keeps correct.
  * Writes retry while etcd is unreachable; a lost lease is replaced and everything

@@ -1,4 +1,4 @@
-/** Prometheus metrics of the etcd presence adapter (STYLE.md 15), on an injected registry. */
+/** Prometheus metrics of the etcd presence adapter (docs/style.md 15), on an injected registry. */
 import { Counter, Gauge, type Registry } from "prom-client";
 
 /** etcd operations the adapter performs, as metric labels. */

@@ -1,5 +1,5 @@
 /**
- * The Presence contract (STYLE.md point 5): one suite, run against every adapter.
+ * The Presence contract (docs/style.md 5): one suite, run against every adapter.
  * Writes are visible at once on the node that made them; other nodes converge
  * (the etcd adapter through its watch), so cross-node checks poll with `eventually`.
  */

@@ -1,8 +1,10 @@
 /**
- * Node-to-node authentication of relay streams (PRODUCT.md §9): the caller signs
+ * Node-to-node authentication of relay streams (docs/spec.md §9): the caller signs
  * (from, to, link, time) with the cluster's shared secret; the receiver recomputes the
  * HMAC, compares in constant time and refuses stale tokens. Binding `to` stops a token
- * for one node from being replayed against another.
+ * for one node from being replayed against another. The receiver accepts several
+ * secrets so the cluster secret rotates node by node without refusing a stream
+ * (docs/key-rotation.md).
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 
@@ -44,9 +46,9 @@ export function signRelayToken(secret: string, claims: RelayClaims, nowMs: numbe
   return `${nowMs}.${mac(secret, claims, nowMs).toString("hex")}`;
 }
 
-/** True when `token` was signed with `secret` for exactly `claims`, within `maxSkewMs` of `nowMs`. */
+/** True when `token` was signed with one of `secrets` for exactly `claims`, within `maxSkewMs` of `nowMs`. */
 export function verifyRelayToken(
-  secret: string,
+  secrets: readonly string[],
   token: string,
   claims: RelayClaims,
   nowMs: number,
@@ -56,5 +58,6 @@ export function verifyRelayToken(
   if (!match?.[1] || !match[2]) return false;
   const atMs = Number(match[1]);
   if (Math.abs(nowMs - atMs) > maxSkewMs) return false;
-  return timingSafeEqual(Buffer.from(match[2], "hex"), mac(secret, claims, atMs));
+  const given = Buffer.from(match[2], "hex");
+  return secrets.some((secret) => timingSafeEqual(given, mac(secret, claims, atMs)));
 }

@@ -1,7 +1,7 @@
 import type { RelayBody } from "./relay-grpc.ts";
 import { createRelayLink, type RelayLink, type RelayLinkOptions } from "./relay-link.ts";
 
-/** This node's outbound links, one per peer node (STYLE.md 10). */
+/** This node's outbound links, one per peer node (docs/style.md 10). */
 export interface RelayLinks {
   /** Queues a frame for `peerNodeId` on its link (created on first use); throws RelayQueueFullError when full. */
   send(peerNodeId: string, body: RelayBody): number;

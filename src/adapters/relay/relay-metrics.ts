@@ -1,4 +1,4 @@
-/** Prometheus metrics of node-to-node relay (STYLE.md 15), on an injected registry; one set per process. */
+/** Prometheus metrics of node-to-node relay (docs/style.md 15), on an injected registry; one set per process. */
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
 /** Creates and registers the relay metrics (shared by all links and the server of a node). */

@@ -18,7 +18,8 @@ export interface RelayServerOptions {
   readonly host?: string;
   /** 0 picks a free port (see `RelayServer.port`). */
   readonly port: number;
-  readonly secret: string;
+  /** Secrets a caller's token may be signed with: the cluster's current one and, while it rotates, the previous or next. */
+  readonly secrets: readonly string[];
   readonly onFrame: RelayFrameHandler;
   /** Acknowledgements are coalesced and sent this long after a frame (0: on the next turn of the event loop). */
   readonly ackDelayMs?: number;
@@ -42,8 +43,9 @@ export interface RelayServer {
  * by the sequencer: duplicates dropped, holes counted and logged, then skipped.
  */
 export async function startRelayServer(options: RelayServerOptions): Promise<RelayServer> {
-  const { nodeId, secret, onFrame, clock, logger, metrics } = options;
-  assertRelaySecret(secret);
+  const { nodeId, secrets, onFrame, clock, logger, metrics } = options;
+  if (secrets.length === 0) throw new Error("relay server needs at least one secret");
+  for (const secret of secrets) assertRelaySecret(secret);
   const ackDelayMs = options.ackDelayMs ?? 0;
   const maxSkewMs = options.maxClockSkewMs ?? 300_000;
   const sequencer = createRelaySequencer();
@@ -54,7 +56,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
     const link = header(RELAY_HEADERS.link);
     const claims = { from, to: nodeId, link };
     stream.on("error", () => {}); // the peer went away; it resends on its next stream
-    if (!from || !link || !verifyRelayToken(secret, header(RELAY_HEADERS.auth), claims, clock.now(), maxSkewMs)) {
+    if (!from || !link || !verifyRelayToken(secrets, header(RELAY_HEADERS.auth), claims, clock.now(), maxSkewMs)) {
       metrics.authFailures.inc();
       logger.warn({ from, peer: stream.getPeer() }, "relay stream refused: not authenticated");
       stream.emit("error", { code: status.UNAUTHENTICATED, details: "relay caller not authenticated" });

@@ -50,10 +50,10 @@ export async function startRelayNode(
   const registry = new Registry();
   const metrics = createRelayMetrics(registry);
   const received: { from: string; body: RelayBody }[] = [];
-  const common = { secret: options.secret ?? SECRET, clock, logger, metrics };
+  const common = { clock, logger, metrics };
   const server = await startRelayServer({
     ...common,
-    secret: SECRET,
+    secrets: [SECRET],
     nodeId,
     port: 0,
     ackDelayMs: options.ackDelayMs,
@@ -64,6 +64,7 @@ export async function startRelayNode(
   });
   const links = createRelayLinks({
     ...common,
+    secret: options.secret ?? SECRET,
     selfNodeId: nodeId,
     maxUnacked: options.maxUnacked,
     reconnectDelay: { initialMs: 20, maxMs: 200 },

@@ -21,7 +21,7 @@ export type ClaimResult =
   | { readonly ok: false; readonly caller?: LiveCall; readonly callee?: LiveCall };
 
 /**
- * The cluster-wide directory of calls in progress (PRODUCT.md §3 busy and glare,
+ * The cluster-wide directory of calls in progress (docs/spec.md §3 busy and glare,
  * §10 ownership): who is in which call, which node runs it, and the state another
  * node needs to take it over. Written on call start, on phase changes and at the
  * end; never on the signaling hot path.

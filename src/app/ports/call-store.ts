@@ -1,7 +1,7 @@
 import type { CallEnd, CallInfo, Outcome, PathType } from "../../domain/call-types.ts";
 import type { QualitySample, QualitySummary } from "../../domain/quality.ts";
 
-/** One call as stored in the history (PRODUCT.md §7). */
+/** One call as stored in the history (docs/spec.md §7). */
 export interface CallRecord extends CallInfo {
   readonly answeredDeviceId?: string;
   readonly answeredAtMs?: number;
@@ -43,7 +43,8 @@ export interface CallStore {
   /**
    * Sets the call's final outcome if it has none yet (creating the record when
    * its start was never written). Returns true when this call set it, false when
-   * an outcome was already recorded (nothing changes).
+   * an outcome was already recorded (nothing changes) or when the store cannot tell
+   * yet: a store that queues the write for later reports it through `DeferredOutcomes`.
    */
   finalize(call: CallInfo, end: CallEnd, quality?: QualitySummary): Promise<boolean>;
   /** The call, or undefined. */
@@ -62,4 +63,16 @@ export interface CallStore {
   listOverdueRinging(beforeMs: number, limit: number): Promise<readonly CallRecord[]>;
   /** Releases connections/files. */
   close(): Promise<void>;
+}
+
+/** Called with a call whose outcome a queued finalize set later. */
+export type OutcomeListener = (call: CallInfo, end: CallEnd) => void;
+
+/**
+ * A store that may set an outcome after `finalize` answered false (a durable outbox replaying a
+ * write queued while the real store was unreachable, in this process or an earlier one).
+ */
+export interface DeferredOutcomes {
+  /** Reports each outcome a replayed finalize set, once (those set before the first listener are kept for it). */
+  onOutcomeSet(listener: OutcomeListener): () => void;
 }

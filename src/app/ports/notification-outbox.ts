@@ -36,7 +36,7 @@ export interface OutboxRecord extends OutboxNotification {
 }
 
 /**
- * The durable notification outbox (PRODUCT.md §8): a notification is stored
+ * The durable notification outbox (docs/spec.md §8): a notification is stored
  * before the notifier resolves, delivered at least once by a dispatcher that
  * claims due rows with a lease (a crash mid-send makes the row due again when
  * the lease ends), and kept after settling so a duplicate enqueue stays a no-op

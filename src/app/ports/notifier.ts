@@ -1,7 +1,7 @@
 import type { Notification } from "../../domain/call-types.ts";
 
 /**
- * Push notifications to devices without a live signaling session (PRODUCT.md §8):
+ * Push notifications to devices without a live signaling session (docs/spec.md §8):
  * incoming call, missed call, stop ringing. Delivery is at least once.
  */
 export interface Notifier {

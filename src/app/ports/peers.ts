@@ -26,7 +26,7 @@ export interface PeerFailure {
   readonly message: string;
 }
 
-/** One message between signaling nodes (PRODUCT.md §10). */
+/** One message between signaling nodes (docs/spec.md §10). */
 export type PeerMessage =
   /** An event for a device (or, without deviceId, every device of the user) with a session on the receiver. */
   | {
@@ -80,7 +80,7 @@ export type PeerMessage =
 
 /**
  * Messages to other signaling nodes: one ordered, acknowledged stream per peer
- * (STYLE.md 10). Messages to one node arrive in the order sent, at least once
+ * (docs/style.md 10). Messages to one node arrive in the order sent, at least once
  * while both nodes live.
  */
 export interface Peers {

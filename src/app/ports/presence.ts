@@ -1,4 +1,4 @@
-/** Where one connected device's signaling session lives (PRODUCT.md §10). */
+/** Where one connected device's signaling session lives (docs/spec.md §10). */
 export interface DeviceLocation {
   readonly userId: string;
   readonly deviceId: string;

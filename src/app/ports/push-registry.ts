@@ -36,7 +36,7 @@ export function targetAddress(target: PushTarget): string {
 }
 
 /**
- * Device push registrations (PRODUCT.md §8), keyed by (userId, deviceId).
+ * Device push registrations (docs/spec.md §8), keyed by (userId, deviceId).
  * A target address (endpoint or token) belongs to at most one device: registering
  * it again moves it, so a browser or phone handed to another account stops
  * receiving the previous account's calls.

@@ -1,5 +1,5 @@
 /**
- * Web Push for the signed-in device (PRODUCT.md §8): registers the service
+ * Web Push for the signed-in device (docs/spec.md §8): registers the service
  * worker (web/public/sw.js), subscribes with the server's VAPID key and registers
  * the subscription through DeviceService.RegisterDevice under the device id of
  * the signaling session, so the server pushes only while that session is gone.

@@ -1,5 +1,5 @@
 /**
- * The adaptive quality controller (PRODUCT.md §6): a pure reducer from one
+ * The adaptive quality controller (docs/spec.md §6): a pure reducer from one
  * getStats() reading to the quality-ladder step to send at. No timers, no I/O:
  * the page calls `decide` every ~2 s and applies the step with
  * `encodingForStep` + `RTCRtpSender.setParameters`.

@@ -1,5 +1,5 @@
 /**
- * The video quality ladder (PRODUCT.md §6) and its mapping onto one
+ * The video quality ladder (docs/spec.md §6) and its mapping onto one
  * RTCRtpSender encoding. Pure data and arithmetic; no DOM or WebRTC objects.
  */
 

@@ -7,7 +7,7 @@ import { isDomainError } from "../../../domain/errors.ts";
 import { callStoreContract } from "../call-store.contract.ts";
 import { createCassandraCallStore } from "./cassandra-call-store.ts";
 import { createCassandraClient } from "./cassandra-config.ts";
-import { checkSchema, ddlTimeoutMs, migrate, verifySchema } from "./migrate.ts";
+import { checkSchema, ddlTimeoutMs, migrate } from "./migrate.ts";
 import { createTestKeyspace, type TestKeyspace, testConfig, testContactPoint } from "./test-support.ts";
 
 const contactPoint = testContactPoint();
@@ -42,19 +42,19 @@ test("migrate is idempotent and checkSchema accepts the migrated keyspace", asyn
       [],
     );
     await checkSchema(client, keyspace.config.keyspace);
-    await verifySchema(keyspace.config);
+    await createCassandraCallStore(keyspace.config, client).checkSchema();
   } finally {
     await client.shutdown();
   }
 });
 
-test("a keyspace without the schema is refused with a clear unavailable error", async () => {
+test("a keyspace without the schema is refused with a clear unavailable error, by every store operation", async () => {
   const client = createCassandraClient(testConfig(contactPoint, "system"));
+  const missing = (e: unknown) => isDomainError(e, "unavailable") && /npm run migrate/.test(e.message);
   try {
-    await assert.rejects(
-      checkSchema(client, "calldrop_missing"),
-      (e: unknown) => isDomainError(e, "unavailable") && /npm run migrate/.test(e.message),
-    );
+    await assert.rejects(checkSchema(client, "calldrop_missing"), missing);
+    const store = createCassandraCallStore(testConfig(contactPoint, "calldrop_missing"), client);
+    await assert.rejects(store.get("some-call"), missing);
   } finally {
     await client.shutdown();
   }

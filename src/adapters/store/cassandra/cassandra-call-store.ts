@@ -8,6 +8,8 @@
  * copies written in any order, or retried, converge on the same row.
  *
  * Transient failures surface as `unavailable` DomainErrors (the outbox decorator queues writes).
+ * The keyspace's schema version is checked before the first operation that reaches the cluster,
+ * so a server started while Cassandra was unreachable checks it once Cassandra is back.
  */
 import type cassandra from "cassandra-driver";
 import type { CallRecord, CallStore, HistoryPage, HistoryQuery } from "../../../app/ports/call-store.ts";
@@ -16,6 +18,7 @@ import type { QualitySample, QualitySummary } from "../../../domain/quality.ts";
 import { decodeCursor, encodeCursor } from "../history-cursor.ts";
 import { type CassandraConfig, createCassandraClient } from "./cassandra-config.ts";
 import { guarded } from "./driver-errors.ts";
+import { checkSchema } from "./migrate.ts";
 import {
   type CallFacts,
   callColumnNames,
@@ -53,16 +56,33 @@ const q = {
 
 type Statement = { readonly query: string; readonly params: unknown[] };
 
+/** The Cassandra call store. */
+export interface CassandraCallStore extends CallStore {
+  /**
+   * Checks the keyspace's schema version (migrate.ts `checkSchema`: `unavailable`, saying whether
+   * Cassandra is unreachable or the schema wrong); once it passed it is not asked again.
+   */
+  checkSchema(): Promise<void>;
+}
+
 /**
  * A Cassandra call store over `config.keyspace` (which `npm run migrate` created). Connects on
  * first use; pass `client` to share one driver client (it is then not shut down by `close`).
  */
-export function createCassandraCallStore(config: CassandraConfig, client?: cassandra.Client): CallStore {
+export function createCassandraCallStore(config: CassandraConfig, client?: cassandra.Client): CassandraCallStore {
   const db = client ?? createCassandraClient(config, config.keyspace);
   const idempotent = { prepare: true, isIdempotent: true };
   const lwt = { prepare: true, isIdempotent: false };
+  let schemaChecked = false;
+
+  async function schema(): Promise<void> {
+    if (schemaChecked) return;
+    await checkSchema(db, config.keyspace);
+    schemaChecked = true;
+  }
 
   async function exec(query: string, params: unknown[], options = idempotent): Promise<cassandra.types.ResultSet> {
+    await schema();
     return db.execute(query, params, options);
   }
 
@@ -70,6 +90,7 @@ export function createCassandraCallStore(config: CassandraConfig, client?: cassa
   async function writeAll(statements: readonly Statement[], logged: boolean): Promise<void> {
     if (statements.length === 0) return;
     if (config.batchWrites && statements.length > 1) {
+      await schema();
       await db.batch([...statements], { ...idempotent, logged });
     } else {
       await Promise.all(statements.map((s) => exec(s.query, s.params)));
@@ -225,6 +246,7 @@ export function createCassandraCallStore(config: CassandraConfig, client?: cassa
         const out: (QualitySample & { userId: string })[] = [];
         let pageState: string | undefined;
         do {
+          await schema();
           const rs = await db.execute(q.samples, [callId], { ...idempotent, fetchSize: 5000, pageState });
           out.push(...rs.rows.map((r) => toSample(r as Row)));
           pageState = rs.pageState ?? undefined;
@@ -232,6 +254,7 @@ export function createCassandraCallStore(config: CassandraConfig, client?: cassa
         return out;
       }),
     listOverdueRinging: (beforeMs, limit) => guarded("listOverdueRinging", () => overdue(beforeMs, limit)),
+    checkSchema: () => guarded("checkSchema", schema),
     async close() {
       if (!client) await db.shutdown();
     },

@@ -4,7 +4,7 @@
  */
 import type cassandra from "cassandra-driver";
 import { DomainError } from "../../../domain/errors.ts";
-import { type CassandraConfig, createCassandraClient } from "./cassandra-config.ts";
+import { isTransient } from "./driver-errors.ts";
 import { migrations, schemaVersion } from "./schema.ts";
 
 /** Keyspace replication, e.g. { class: "NetworkTopologyStrategy", dc1: 3, dc2: 3 }. */
@@ -62,9 +62,18 @@ export async function migrate(
   return applied;
 }
 
-/** Throws an `unavailable` DomainError unless the keyspace has exactly this code's schema version. */
+/**
+ * Throws an `unavailable` DomainError unless the keyspace has exactly this code's schema version:
+ * "Cassandra unreachable: <driver error>" when it cannot be asked (the cause is `isTransient`),
+ * else what is wrong with the schema.
+ */
 export async function checkSchema(client: cassandra.Client, keyspace: string): Promise<void> {
   const done = await appliedVersions(client, checkKeyspaceName(keyspace)).catch((e: unknown) => {
+    if (isTransient(e)) {
+      throw new DomainError("unavailable", `Cassandra unreachable: ${e instanceof Error ? e.message : String(e)}`, {
+        cause: e,
+      });
+    }
     throw new DomainError("unavailable", "call store schema missing: run `npm run migrate`", { cause: e });
   });
   const version = Math.max(0, ...done);
@@ -92,14 +101,4 @@ function cqlMap(r: Replication): string {
     return `'${k}': '${v}'`;
   });
   return `{${entries.join(", ")}}`;
-}
-
-/** For startup: connects with `config`, runs `checkSchema` on its keyspace, disconnects. */
-export async function verifySchema(config: CassandraConfig): Promise<void> {
-  const client = createCassandraClient(config);
-  try {
-    await checkSchema(client, config.keyspace);
-  } finally {
-    await client.shutdown();
-  }
 }

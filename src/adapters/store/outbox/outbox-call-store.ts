@@ -1,5 +1,5 @@
 /**
- * A CallStore decorator that loses no write while the real store is down (PRODUCT.md §7).
+ * A CallStore decorator that loses no write while the real store is down (docs/spec.md §7).
  *
  * Writes go straight to the inner store. When it answers `unavailable`, the write is appended to
  * a durable local queue (outbox-queue.ts) and succeeds; from then on every write queues behind it
@@ -10,10 +10,20 @@
  * While the inner store is known to be down, reads fail at once with `unavailable`; otherwise a
  * read that takes longer than `readTimeoutMs` fails with `unavailable` instead of hanging.
  *
- * finalize during an outage answers true unless a finalize of the same call is already queued;
- * the outcome then really is set on replay unless another node set one first (logged).
+ * finalize during an outage answers false: whether this write sets the outcome is decided only
+ * when it is replayed (another node may set one first, e.g. one that took the call over from a
+ * node that died meanwhile). A replayed finalize that set the outcome is reported through
+ * `onOutcomeSet`, also for a queue left by an earlier process, so the node that set the outcome
+ * sends the missed-call notification, exactly once cluster-wide (docs/cluster.md).
+ *
+ * The takeover sweep must not ring out a call whose finalize is still queued here: overdue
+ * listings leave such calls out.
+ *
+ * An outage is logged twice: a warning when the first write is queued (with the cause), and one
+ * line when the queue has drained (how long the store was down, writes queued and replayed,
+ * reads refused meanwhile, how long the replay took).
  */
-import type { CallStore } from "../../../app/ports/call-store.ts";
+import type { CallStore, DeferredOutcomes, OutcomeListener } from "../../../app/ports/call-store.ts";
 import type { Clock, TimerHandle } from "../../../app/ports/clock.ts";
 import type { CallEnd, CallInfo } from "../../../domain/call-types.ts";
 import { DomainError, isDomainError } from "../../../domain/errors.ts";
@@ -44,7 +54,7 @@ export interface OutboxOptions {
 }
 
 /** The decorated store plus the outbox's state. */
-export interface OutboxCallStore extends CallStore {
+export interface OutboxCallStore extends CallStore, DeferredOutcomes {
   /** Writes waiting for replay. */
   pending(): number;
   /** Resolves once the queue is empty. */
@@ -68,6 +78,34 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
   let retryTimer: TimerHandle | undefined;
   let wakeRetry: (() => void) | undefined;
   let closed = false;
+  const listeners = new Set<OutcomeListener>();
+  /** Outcomes set on replay before anyone listened (a queue from an earlier run replays at once). */
+  const unheard: [CallInfo, CallEnd][] = [];
+
+  function outcomeSet(call: CallInfo, end: CallEnd): void {
+    if (listeners.size === 0) unheard.push([call, end]);
+    for (const listener of listeners) listener(call, end);
+  }
+  /** The outage in progress (from the first queued write until the queue drained). */
+  let outage: { sinceMs: number; queued: number; readsRefused: number; backAtMs?: number } | undefined;
+
+  function wentDown(reason: string): void {
+    down = true;
+    if (outage) return;
+    outage = { sinceMs: clock.now(), queued: 0, readsRefused: 0 };
+    log.warn({ reason }, "call store unavailable: queueing writes in the outbox");
+  }
+
+  function drainedAfterOutage(): void {
+    if (!outage || queue.count() > 0) return;
+    const now = clock.now();
+    const { sinceMs, queued, readsRefused, backAtMs = now } = outage;
+    outage = undefined;
+    log.info(
+      { downForMs: backAtMs - sinceMs, queued, readsRefused, replayMs: now - backAtMs },
+      "call store reachable again: outbox replayed",
+    );
+  }
 
   async function apply(entry: OutboxOp): Promise<unknown> {
     const a = entry.args;
@@ -88,6 +126,7 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
       throw new DomainError("unavailable", "call history store unavailable and its outbox is full");
     }
     await queue.append(entry);
+    if (outage) outage.queued++;
     startReplay();
   }
 
@@ -101,13 +140,16 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
         return result;
       } catch (e) {
         if (!isDomainError(e, "unavailable")) throw e;
-        if (!down) log.warn({ err: e }, "call store unavailable: queueing writes in the outbox");
-        down = true;
+        wentDown(reasonOf(e));
+        // The attempt may have set the outcome before the store went away (its answer was lost).
+        if (entry.op === "finalize") {
+          await enqueue({ ...entry, args: [entry.args[0], entry.args[1], entry.args[2] ?? null, "attempted"] });
+          return false;
+        }
       }
     }
-    const queuedFinalize = entry.op === "finalize" && queue.hasFinalize(entry.callId);
     await enqueue(entry);
-    return entry.op === "finalize" ? !queuedFinalize : undefined;
+    return entry.op === "finalize" ? false : undefined;
   }
 
   function startReplay(): void {
@@ -125,40 +167,44 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
       queue.flush();
       const batch = queue.peek(replayChunk);
       if (batch.length === 0) break;
+      const attemptAtMs = clock.now();
       const failed = await replayBatch(batch);
       if (!failed) {
-        if (down) log.info({ pending: queue.count() }, "call store reachable again: outbox replaying");
+        if (outage && outage.backAtMs === undefined) outage.backAtMs = attemptAtMs;
         down = false;
         backoff = retryMinMs;
         continue;
       }
-      down = true;
+      wentDown(reasonOf(failed));
       await new Promise<void>((resolve) => {
         wakeRetry = resolve;
         retryTimer = clock.setTimer(backoff, resolve);
       });
       backoff = Math.min(backoff * 2, retryMaxMs);
     }
+    drainedAfterOutage();
   }
 
-  /** Applies a chunk, calls in parallel and each call's entries in order; true if the store was down. */
-  async function replayBatch(batch: readonly OutboxEntry[]): Promise<boolean> {
+  /** Applies a chunk, calls in parallel and each call's entries in order; the error if the store was down. */
+  async function replayBatch(batch: readonly OutboxEntry[]): Promise<unknown> {
     const byCall = new Map<string, OutboxEntry[]>();
     for (const entry of batch) byCall.set(entry.callId, [...(byCall.get(entry.callId) ?? []), entry]);
     const done: number[] = [];
-    let unavailable = false;
+    let unavailable: unknown;
     await Promise.all(
       [...byCall.values()].map(async (entries) => {
         for (const entry of entries) {
           try {
             const result = await apply(entry);
-            if (entry.op === "finalize" && result === false) {
+            if (entry.op === "finalize" && (result === true || (await setByLostAnswer(entry)))) {
+              outcomeSet(entry.args[0] as CallInfo, entry.args[1] as CallEnd);
+            } else if (entry.op === "finalize") {
               log.warn({ callId: entry.callId }, "queued finalize not applied: outcome already set");
             }
             done.push(entry.seq);
           } catch (e) {
             if (isDomainError(e, "unavailable")) {
-              unavailable = true;
+              unavailable = e;
               return;
             }
             log.error({ err: e, callId: entry.callId, op: entry.op }, "outbox entry rejected by the store");
@@ -171,9 +217,24 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
     return unavailable;
   }
 
+  /**
+   * Whether a finalize whose replay found the outcome set had set it itself, on the attempt whose
+   * answer was lost: the stored end is this write's. (A node that took the call over and rang it
+   * out would store the same end; that needs this node to die and come back too: not told apart.)
+   */
+  async function setByLostAnswer(entry: OutboxEntry): Promise<boolean> {
+    if (entry.args[3] !== "attempted") return false;
+    const end = entry.args[1] as CallEnd;
+    const stored = await inner.get(entry.callId);
+    return stored?.outcome === end.outcome && stored.endReason === end.reason && stored.endedAtMs === end.endedAtMs;
+  }
+
   /** A read: fails at once while the store is known down, and never waits past readTimeoutMs. */
   async function read<T>(fn: () => Promise<T>): Promise<T> {
-    if (down || closed) throw new DomainError("unavailable", "call history store unavailable");
+    if (down || closed) {
+      if (outage) outage.readsRefused++;
+      throw new DomainError("unavailable", "call history store unavailable");
+    }
     let timer: TimerHandle | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = clock.setTimer(readTimeoutMs, () =>
@@ -188,7 +249,8 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
   }
 
   if (queue.count() > 0) {
-    log.info({ pending: queue.count() }, "outbox has writes from an earlier run: replaying");
+    outage = { sinceMs: clock.now(), queued: queue.count(), readsRefused: 0 };
+    log.warn({ pending: queue.count() }, "outbox has writes from an earlier run: replaying");
     startReplay();
   }
 
@@ -208,7 +270,13 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
     get: (callId) => read(() => inner.get(callId)),
     listForUser: (query) => read(() => inner.listForUser(query)),
     listSamples: (callId) => read(() => inner.listSamples(callId)),
-    listOverdueRinging: (beforeMs, limit) => read(() => inner.listOverdueRinging(beforeMs, limit)),
+    listOverdueRinging: async (beforeMs, limit) =>
+      (await read(() => inner.listOverdueRinging(beforeMs, limit))).filter((r) => !queue.hasFinalize(r.callId)),
+    onOutcomeSet(listener) {
+      listeners.add(listener);
+      for (const [call, end] of unheard.splice(0)) listener(call, end);
+      return () => listeners.delete(listener);
+    },
     pending: () => queue.count(),
     async drained() {
       while (queue.count() > 0 || replaying) {
@@ -225,4 +293,10 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
       await inner.close();
     },
   };
+}
+
+/** The cause of an outage in one line: the driver's message (e.g. ECONNREFUSED), not a stack. */
+function reasonOf(e: unknown): string {
+  const cause = e instanceof Error && e.cause instanceof Error ? e.cause : e;
+  return cause instanceof Error ? cause.message : String(cause);
 }

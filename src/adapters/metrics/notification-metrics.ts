@@ -1,18 +1,12 @@
 /**
- * Notification delivery metrics (PRODUCT.md §11): one counter by kind, channel and
+ * Notification delivery metrics (docs/spec.md §11): one counter by kind, channel and
  * result, and the outbox backlog. Registered on the injected registry; a second
  * call with the same registry reuses the metrics already there (the push and log
  * notifiers may share one registry).
  */
 import { Counter, Gauge, type Registry } from "prom-client";
-import type { Notification } from "../domain/call-types.ts";
-import type { PushChannel } from "./ports/push-registry.ts";
-
-/** How a notification for one device ended: accepted by the channel, rejected, or given up unsent. */
-export type NotificationResult = "sent" | "failed" | "dropped";
-
-/** Delivery channels plus the single-node logging notifier. */
-export type NotificationChannel = PushChannel | "log";
+import type { NotificationChannel, NotificationMetrics, NotificationResult } from "../../app/ports/metrics.ts";
+import type { Notification } from "../../domain/call-types.ts";
 
 const kinds: readonly Notification["kind"][] = ["incoming_call", "missed_call", "stop_ringing"];
 const channels: readonly NotificationChannel[] = ["webpush", "gateway", "log"];
@@ -20,14 +14,6 @@ const results: readonly NotificationResult[] = ["sent", "failed", "dropped"];
 
 const totalName = "calldrop_notifications_total";
 const pendingName = "calldrop_notification_outbox_pending";
-
-/** Counters the notifiers and the dispatcher update. */
-export interface NotificationMetrics {
-  /** Counts one notification for one device reaching a final result. */
-  count(kind: Notification["kind"], channel: NotificationChannel, result: NotificationResult): void;
-  /** Sets the number of notifications waiting in the outbox. */
-  setPending(n: number): void;
-}
 
 /** Creates (or finds) the notification metrics on `registry`, every known label set at 0. */
 export function createNotificationMetrics(registry: Registry): NotificationMetrics {

@@ -1,12 +1,13 @@
-/** Prometheus metrics of running calls across nodes (STYLE.md 15), on an injected registry. */
+/** Prometheus metrics of running calls across nodes (docs/style.md 15), on an injected registry. */
 import { Counter, Histogram, type Registry } from "prom-client";
+import type { ClusterMetrics } from "../../app/ports/metrics.ts";
 
 const phases = ["ringing", "connecting", "connected"] as const;
 const requestKinds = ["command", "notice"] as const;
 const handoffResults = ["moved", "expired", "failed"] as const;
 
 /** Creates and registers the cluster metrics of one node. */
-export function createClusterMetrics(registry: Registry) {
+export function createClusterMetrics(registry: Registry): ClusterMetrics {
   const registers = [registry];
   const metrics = {
     callsAdopted: new Counter({
@@ -44,6 +45,3 @@ export function createClusterMetrics(registry: Registry) {
   for (const result of handoffResults) metrics.handoffs.inc({ result }, 0);
   return metrics;
 }
-
-/** The cluster metrics object. */
-export type ClusterMetrics = ReturnType<typeof createClusterMetrics>;

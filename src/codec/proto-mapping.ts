@@ -1,4 +1,5 @@
-/** Protobuf ↔ domain mapping for signaling and history (the transport stays thin: STYLE.md 8). */
+/** Protobuf ↔ domain mapping for signaling and history (the transport stays thin: docs/style.md 8), shared by the
+ * client API (src/transport) and the relay between nodes (src/adapters/peers). */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
@@ -23,8 +24,7 @@ import type { EndReason, HangupReason, Outcome, PathType, Signal } from "../doma
 import type { Command } from "../domain/commands.ts";
 import { DomainError } from "../domain/errors.ts";
 import type { QualitySample } from "../domain/quality.ts";
-import { codeOf } from "./error-codes.ts";
-import { codeName } from "./rpc-interceptor.ts";
+import { codeName, codeOf } from "./status-codes.ts";
 
 const outcomes: Record<Outcome, CallOutcome> = {
   completed: CallOutcome.COMPLETED,
@@ -66,11 +66,13 @@ const sdpTypes: Record<SdpType, Extract<Signal, { kind: "description" }>["sdpTyp
   [SdpType.ROLLBACK]: "rollback",
 };
 
-function pathFromPb(p: PathTypePb): PathType | undefined {
+/** The media path from protobuf (unspecified: not known). */
+export function pathFromPb(p: PathTypePb): PathType | undefined {
   return p === PathTypePb.RELAY ? "relay" : p === PathTypePb.P2P ? "p2p" : undefined;
 }
 
-function pathToPb(p: PathType | undefined): PathTypePb {
+/** The media path as protobuf. */
+export function pathToPb(p: PathType | undefined): PathTypePb {
   return p === "relay" ? PathTypePb.RELAY : p === "p2p" ? PathTypePb.P2P : PathTypePb.UNSPECIFIED;
 }
 

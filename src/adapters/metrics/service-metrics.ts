@@ -1,10 +1,12 @@
 /**
- * The service's Prometheus metrics (PRODUCT.md §11, STYLE.md 15): `calldrop_` prefix,
+ * The service's Prometheus metrics (docs/spec.md §11, docs/style.md 15): `calldrop_` prefix,
  * base units, `_total` counters, no user or call ids as labels, known label sets
- * initialised at 0, registered on an injected registry.
+ * initialised at 0, registered on an injected registry: the Prometheus side of the
+ * Metrics port (src/app/ports/metrics.ts).
  */
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import type { Outcome, PathType } from "../domain/call-types.ts";
+import type { Metrics } from "../../app/ports/metrics.ts";
+import type { Outcome, PathType } from "../../domain/call-types.ts";
 
 const outcomes: readonly Outcome[] = ["completed", "missed", "declined", "cancelled", "busy", "unreachable", "failed"];
 const paths: readonly PathType[] = ["p2p", "relay"];
@@ -12,7 +14,7 @@ const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 const setupBuckets = [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30];
 
 /** Creates and registers every metric of the service. */
-export function createMetrics(registry: Registry, build: { version: string }) {
+export function createMetrics(registry: Registry, build: { version: string }): Metrics {
   const registers = [registry];
   const metrics = {
     rpcStarted: new Counter({
@@ -110,6 +112,3 @@ export function createMetrics(registry: Registry, build: { version: string }) {
   metrics.buildInfo.set({ version: build.version, node_version: process.version }, 1);
   return metrics;
 }
-
-/** The metrics object passed to the application and transport. */
-export type Metrics = ReturnType<typeof createMetrics>;

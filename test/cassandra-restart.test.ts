@@ -1,0 +1,99 @@
+/**
+ * A single node on the Cassandra store killed (-9) with calls in progress, then started again on
+ * its data (docs/spec.md §3 "missed exactly once, even if the node that started the ring has died",
+ * §7 every call logged): the restarted node closes the answered call it no longer runs, and rings
+ * the ringing one out as missed, ended at its ring deadline, notified once. Orphan scan and grace
+ * periods are shortened through config so the test takes seconds, not minutes.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { createCassandraCallStore } from "../src/adapters/store/cassandra/cassandra-call-store.ts";
+import {
+  createTestKeyspace,
+  type TestKeyspace,
+  testContactPoint,
+} from "../src/adapters/store/cassandra/test-support.ts";
+import type { CallRecord } from "../src/app/ports/call-store.ts";
+import { mobileDevice } from "./support/devices.ts";
+import { type ServerProcess, startServer } from "./support/server-process.ts";
+
+let keyspace: TestKeyspace;
+const servers: ServerProcess[] = [];
+before(async () => {
+  keyspace = await createTestKeyspace(testContactPoint());
+});
+after(async () => {
+  for (const s of servers.reverse()) await s.stop();
+  await keyspace?.drop();
+});
+
+const env = () => {
+  const { contactPoints, localDataCenter, keyspace: name } = keyspace.config;
+  return {
+    CALLDROP_STORE__KIND: "cassandra",
+    CALLDROP_STORE__CASSANDRA: JSON.stringify({ contactPoints, localDataCenter, keyspace: name, consistency: "ONE" }),
+    CALLDROP_CALLS__RING_TIMEOUT_MS: "4000",
+    CALLDROP_SESSIONS__RESUME_GRACE_MS: "1500",
+    CALLDROP_TAKEOVER__SWEEP_INTERVAL_MS: "300",
+    CALLDROP_TAKEOVER__OVERDUE_GRACE_MS: "300",
+    CALLDROP_TAKEOVER__ORPHAN_SCAN_INTERVAL_MS: "1000",
+  };
+};
+
+/** Polls the store until `ok` holds for the call's record (at most `ms`). */
+async function record(
+  callId: string,
+  ok: (r: CallRecord | undefined) => boolean,
+  ms = 30_000,
+): Promise<CallRecord | undefined> {
+  const store = createCassandraCallStore(keyspace.config);
+  try {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const r = await store.get(callId);
+      if (ok(r) || Date.now() > deadline) return r;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+test("after a kill -9 the restarted node closes the answered call and rings out the ringing one at its deadline", async () => {
+  const first = await startServer(env());
+  servers.push(first);
+  const device = async (userId: string) =>
+    mobileDevice({ baseUrl: first.baseUrl, token: await first.token(userId), userId, deviceId: "p" });
+  const [alice, bob, carol, dave] = [
+    await device("alice"),
+    await device("bob"),
+    await device("carol"),
+    await device("dave"),
+  ];
+  const answered = await alice.command("startCall", { calleeUserId: "bob" });
+  await bob.next("incomingCall");
+  await bob.command("accept", { callId: answered.callId });
+  await alice.next("callAccepted");
+  await alice.command("mediaState", { callId: answered.callId, state: 1, path: 1 }); // CONNECTED, P2P
+  const ringing = await carol.command("startCall", { calleeUserId: "dave" });
+  await dave.next("incomingCall");
+  // Both are durable in Cassandra before the crash (the writes are asynchronous).
+  assert.ok((await record(answered.callId, (r) => r?.answeredAtMs !== undefined))?.answeredAtMs);
+  assert.ok(await record(ringing.callId, (r) => r !== undefined));
+  await first.stop({ keepData: true, signal: "SIGKILL" });
+  for (const d of [alice, bob, carol, dave]) d.drop();
+
+  const second = await startServer(env(), first.dataDir);
+  servers.push(second);
+  const closed = await record(answered.callId, (r) => r?.outcome !== undefined);
+  assert.equal(closed?.outcome, "failed", `the answered call is closed: ${JSON.stringify(closed)}`);
+  assert.equal(closed?.endReason, "participant_lost");
+  assert.ok(closed?.endedAtMs !== undefined && closed.endedAtMs > (closed.answeredAtMs ?? Infinity));
+  const missed = await record(ringing.callId, (r) => r?.outcome !== undefined);
+  assert.equal(missed?.outcome, "missed", `the ringing call is missed: ${JSON.stringify(missed)}`);
+  assert.equal(missed?.endedAtMs, missed?.ringDeadlineMs, "ended at its ring deadline, not when it was picked up");
+  const notified = () =>
+    [...first.logs, ...second.logs].filter((l) => l.notification === "missed_call" && l.callId === ringing.callId);
+  for (let i = 0; i < 50 && notified().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(notified().length, 1, "one missed-call notification");
+});
