@@ -3,18 +3,21 @@
  * init container's script) renders the config as it would in a pod, Debian's `turnserver`
  * (installed when missing) must start with it without rejecting a single option and answer
  * a STUN binding request, and the peer deny-list must cover every private / reserved range
- * while leaving public addresses relayable.
+ * while leaving public addresses relayable. watch-secrets.sh (the secrets-sync sidecar) must
+ * apply edits of the mounted secrets file to a running coturn: Debian's `turnutils_uclient`
+ * allocates with credentials of each secret (docs/key-rotation.md).
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createSocket } from "node:dgram";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { BlockList, isIPv6 } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { waitFor } from "../test/support/wait-for.ts";
 import { debianBinaryInstalled } from "./tools/debian.ts";
 
 const dir = join(import.meta.dirname, "base/coturn");
@@ -29,7 +32,6 @@ function render(env: Record<string, string>): string {
     env: {
       PATH: process.env.PATH,
       COTURN_TEMPLATE: template,
-      COTURN_SECRET_FILE: join(work, "secret"),
       COTURN_TLS_DIR: join(work, "no-tls"),
       COTURN_OUT: out,
       ...env,
@@ -79,17 +81,16 @@ async function freeUdpPort(): Promise<number> {
 
 before(() => {
   work = mkdtempSync(join(tmpdir(), "k8s-coturn-"));
-  writeFileSync(join(work, "secret"), "test-only-secret");
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 
 describe("render-config.sh", () => {
-  it("appends node address, the secret from its file, and plain TURN when no certificate is mounted", () => {
+  it("appends node address and plain TURN when no certificate is mounted, and no secret", () => {
     const conf = render({ NODE_IP: "192.0.2.10" });
     assert.ok(conf.startsWith(readFileSync(template, "utf8")));
     assert.deepEqual(option(conf, "listening-ip"), ["192.0.2.10"]);
     assert.deepEqual(option(conf, "relay-ip"), ["192.0.2.10"]);
-    assert.deepEqual(option(conf, "static-auth-secret"), ["test-only-secret"]);
+    assert.deepEqual(option(conf, "static-auth-secret"), [], "the secrets are in the userdb, where they can rotate");
     assert.deepEqual(option(conf, "external-ip"), []);
     assert.ok(conf.includes("\nno-tls\n") && conf.includes("\nno-dtls\n"));
   });
@@ -149,6 +150,9 @@ interface RunningTurn {
   output: () => string;
   /** XOR-MAPPED port of a STUN binding answer, or 0 when it never answered. */
   mapped: number;
+  port: number;
+  /** Its userdb (--db), where the TURN REST secrets live. */
+  db: string;
   stop: () => Promise<void>;
 }
 
@@ -179,7 +183,7 @@ async function startTurnserver(conf: string): Promise<RunningTurn> {
     await Promise.race([exited, sleep(3000)]);
     if (proc.exitCode === null) proc.kill("SIGKILL");
   };
-  return { output: () => output, mapped, stop };
+  return { output: () => output, mapped, port, db: `${file}.db`, stop };
 }
 
 describe("real coturn (Debian turnserver)", () => {
@@ -203,5 +207,84 @@ describe("real coturn (Debian turnserver)", () => {
     } finally {
       await turn.stop();
     }
+  });
+});
+
+/** Whether coturn on 127.0.0.1:`port` grants an allocation to a REST credential of `secret`. */
+function allocates(port: number, secret: string): boolean {
+  const uclient = debianBinaryInstalled("coturn", "turnutils_uclient", (l) => process.stdout.write(`# ${l}\n`));
+  const r = spawnSync(
+    uclient,
+    ["-y", "-n", "1", "-m", "1", "-l", "100", "-W", secret, "-p", String(port), "127.0.0.1"],
+    {
+      encoding: "utf8",
+      timeout: 20_000,
+    },
+  );
+  return r.status === 0;
+}
+
+describe("watch-secrets.sh (the secrets-sync sidecar) with a real coturn", () => {
+  it("applies an added and then a removed secret to the running coturn, without a restart", async (t) => {
+    const secrets = join(work, "secrets");
+    /** As the kubelet does: the new file replaces the old one in one rename. */
+    const mount = (lines: string[]) => {
+      writeFileSync(`${secrets}.new`, `${lines.join("\n")}\n`);
+      renameSync(`${secrets}.new`, secrets);
+    };
+    mount(["old-secret-0123456789"]);
+    // turnutils_uclient relays to itself on 127.0.0.1, which the deny list (tested above) forbids.
+    const conf = render({ NODE_IP: "127.0.0.1" }).replace(/^denied-peer-ip=.*\n/gm, "");
+    const turn = await startTurnserver(`${conf}\nallow-loopback-peers\n`);
+    const watcher = spawn("sh", [join(dir, "watch-secrets.sh")], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        PATH: process.env.PATH,
+        COTURN_SECRETS_FILE: secrets,
+        COTURN_DB: turn.db,
+        COTURN_SYNC_SCRIPT: join(dir, "sync-secrets.sh"),
+        COTURN_SYNC_INTERVAL_S: "1",
+        COTURN_REALM: option(readFileSync(template, "utf8"), "realm")[0] ?? "",
+      },
+    });
+    let log = "";
+    watcher.stdout?.on("data", (d) => {
+      log += d;
+    });
+    watcher.stderr?.on("data", (d) => {
+      log += d;
+    });
+    t.after(async () => {
+      watcher.kill("SIGTERM");
+      await turn.stop();
+    });
+    const state = () => ({ log, coturn: turn.output().slice(-2000) });
+    await waitFor(() => allocates(turn.port, "old-secret-0123456789"), {
+      what: "the first secret applied",
+      timeoutMs: 30_000,
+      state,
+    });
+    assert.equal(allocates(turn.port, "new-secret-9876543210"), false, "an unknown secret is refused");
+
+    mount(["new-secret-9876543210", "old-secret-0123456789"]);
+    await waitFor(() => allocates(turn.port, "new-secret-9876543210"), {
+      what: "the added secret applied",
+      timeoutMs: 30_000,
+      state,
+    });
+    assert.equal(allocates(turn.port, "old-secret-0123456789"), true, "the old secret still accepted");
+
+    mount([""]);
+    await waitFor(() => /not applied/.test(log), { what: "the empty file reported", timeoutMs: 30_000, state });
+    assert.equal(allocates(turn.port, "new-secret-9876543210"), true, "an empty file leaves the secrets as they were");
+
+    mount(["new-secret-9876543210"]);
+    await waitFor(() => !allocates(turn.port, "old-secret-0123456789"), {
+      what: "the old secret removed",
+      timeoutMs: 30_000,
+      state,
+    });
+    assert.equal(allocates(turn.port, "new-secret-9876543210"), true, "the new secret still accepted");
+    assert.equal(watcher.exitCode, null, "the sidecar keeps running");
   });
 });

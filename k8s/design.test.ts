@@ -187,6 +187,31 @@ describe("coturn DaemonSet", () => {
     const ns = get(prod, "Namespace", "calldrop-turn");
     assert.equal(ns.metadata.labels?.["pod-security.kubernetes.io/enforce"], "privileged");
   });
+
+  it("rotates the TURN REST secrets without a restart: a sidecar applies the mounted Secret to coturn's userdb", () => {
+    const spec = get(prod, "DaemonSet", "coturn").spec.template.spec;
+    const sidecar = spec.containers.find((c: any) => c.name === "secrets-sync");
+    assert.ok(sidecar, "a secrets-sync container");
+    assert.deepEqual(sidecar.command, ["/bin/sh", "/etc/coturn/watch-secrets.sh"]);
+    // A subPath mount is never updated by the kubelet: the Secret must be mounted as a directory.
+    const auth = sidecar.volumeMounts.find((m: any) => m.name === "auth");
+    assert.equal(auth.mountPath, "/etc/coturn/auth");
+    assert.equal(auth.subPath, undefined);
+    const db = (c: any) => c.volumeMounts.find((m: any) => m.mountPath === "/run/coturn")?.name;
+    const coturn = spec.containers.find((c: any) => c.name === "coturn");
+    assert.equal(db(sidecar), db(coturn), "the sidecar writes the userdb coturn reads");
+    assert.ok(coturn.args.includes("--db=/run/coturn/turndb"));
+    const conf = byPrefix(prod, "ConfigMap", "coturn-config-").data?.["turnserver.conf"] as string;
+    const realm = /^realm=(.*)$/m.exec(conf)?.[1];
+    for (const c of [sidecar, ...spec.initContainers]) {
+      assert.equal(
+        c.env.find((e: any) => e.name === "COTURN_REALM")?.value,
+        realm,
+        `${c.name}: the realm of turnserver.conf`,
+      );
+    }
+    assert.ok(!/^static-auth-secret/m.test(conf), "no static secret, which would shadow the userdb");
+  });
 });
 
 describe("placeholders", () => {

@@ -226,6 +226,39 @@ describe("app core on two nodes in one process (docs/spec.md §3, §10)", () => 
     assert.equal(bob.seen("call_ended").length + alice.seen("call_ended").length, 0);
   });
 
+  test("§10 a takeover keeps the media path and setup time of a connected call (the directory holds its connected state)", async () => {
+    const connected = { kind: "media_state", state: "connected", path: "p2p", setupMs: 700 } as const;
+    // The report landed before the node died: the directory's connected state carries it.
+    const first = await answeredCall();
+    await first.bob.command({ ...connected, callId: first.callId });
+    await c.crash(0);
+    await c.advance(3_000);
+    assert.equal((await c.directory.find(first.callId))?.ownerNodeId, c.node(1).stack.nodeId);
+    await first.bob.next("resync");
+    await first.bob.command({ kind: "hangup", callId: first.callId, reason: "hangup" });
+    await c.settle();
+    const kept = await c.store.get(first.callId);
+    assert.equal(kept?.outcome, "completed");
+    assert.equal(kept?.path, "p2p");
+    assert.equal(kept?.setupMs, 700);
+  });
+
+  test("§10 a media report lost with the call's node is applied when the participant re-reports after the resync", async () => {
+    const { bob, callId } = await answeredCall();
+    await c.crash(0); // before any media report reached node 0: the directory says connecting
+    await c.advance(3_000);
+    await bob.next("resync");
+    assert.equal((await c.directory.find(callId))?.state.phase, "connecting");
+    // The web client answers a resync in call with its media state again (web/src/call-state.ts).
+    await bob.command({ kind: "media_state", callId, state: "connected", path: "p2p", setupMs: 700 });
+    await bob.command({ kind: "hangup", callId, reason: "hangup" });
+    await c.settle();
+    const record = await c.store.get(callId);
+    assert.equal(record?.outcome, "completed");
+    assert.equal(record?.path, "p2p");
+    assert.equal(record?.setupMs, 700);
+  });
+
   test("§3 idempotency: a command retried under the same id has no second effect, locally and forwarded", async () => {
     const alice = await c.device(0, "alice", "phone");
     const bob = await c.device(1, "bob", "laptop");

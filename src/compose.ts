@@ -82,6 +82,7 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     {
       ...config.auth,
       hmacSecret: config.auth.hmacSecret ?? (local ? localDevKey(config) : undefined),
+      logger,
     },
     local,
   );

@@ -106,6 +106,11 @@ export function tokenHome(resumeToken: string): string | undefined {
   return Buffer.from(resumeToken.slice(0, dot), "base64url").toString("utf8") || undefined;
 }
 
+/** The secret part of a resume token: a session keeps it when it moves, while the home part names its holder. */
+function tokenSecret(resumeToken: string): string {
+  return resumeToken.slice(resumeToken.indexOf(".") + 1);
+}
+
 /** Creates the hub. */
 export function createSessionHub(options: SessionHubOptions): SessionHub {
   const { clock } = options;
@@ -132,7 +137,7 @@ export function createSessionHub(options: SessionHubOptions): SessionHub {
       byUser.set(s.userId, devices); // remove() drops the user's map when it empties
     }
     byId.set(s.id, s);
-    byToken.set(s.resumeToken, s);
+    byToken.set(tokenSecret(s.resumeToken), s);
     devices.set(s.deviceId, s);
   }
 
@@ -146,7 +151,7 @@ export function createSessionHub(options: SessionHubOptions): SessionHub {
 
   function remove(s: State): void {
     byId.delete(s.id);
-    byToken.delete(s.resumeToken);
+    byToken.delete(tokenSecret(s.resumeToken));
     const devices = byUser.get(s.userId);
     if (devices?.get(s.deviceId) === s) devices.delete(s.deviceId);
     if (devices?.size === 0) byUser.delete(s.userId);
@@ -176,7 +181,7 @@ export function createSessionHub(options: SessionHubOptions): SessionHub {
 
   /** The session a resume request names, checked; throws DomainError when it cannot be resumed. */
   function resumable(request: OpenRequest, token: string): State {
-    const s = byToken.get(token);
+    const s = byToken.get(tokenSecret(token));
     if (!s || s.userId !== request.userId || s.deviceId !== request.deviceId) {
       throw new DomainError("resume_expired", "unknown or expired resume token; open a new session");
     }
@@ -254,7 +259,7 @@ export function createSessionHub(options: SessionHubOptions): SessionHub {
         sink?.close(error);
       }
     },
-    holds: (token) => byToken.has(token),
+    holds: (token) => byToken.has(tokenSecret(token)),
     release(request) {
       const s = resumable(request, request.resumeToken);
       remove(s);
@@ -273,7 +278,8 @@ export function createSessionHub(options: SessionHubOptions): SessionHub {
         id: snapshot.sessionId,
         userId: snapshot.userId,
         deviceId: snapshot.deviceId,
-        resumeToken: snapshot.resumeToken,
+        // Re-homed: the session_ready of the resume names this node, so a later resume finds it here.
+        resumeToken: `${home}.${tokenSecret(snapshot.resumeToken)}`,
         nextSeq: snapshot.nextSeq,
         buffer: snapshot.events.slice(-kept),
         sink: undefined,

@@ -79,10 +79,12 @@ test("a JWKS file rotates while the server runs: a new kid verifies at once, a r
     (e) => isDomainError(e, "unauthenticated") && /unknown key \(kid "k1"\)/.test(e.message),
   );
 
-  // A broken file is the operator's problem, not the caller's: unavailable, retry later.
+  // A broken file is the operator's problem, not the caller's: the last good copy keeps
+  // verifying, and a kid it lacks is unavailable (retry later), not "unknown key".
   writeFileSync(jwksFile, "{ not json");
+  assert.equal((await auth.verify(next)).userId, "bob");
   await assert.rejects(
-    auth.verify(next),
+    auth.verify(old),
     (e) => isDomainError(e, "unavailable") && /could not be loaded/.test(e.message),
   );
 });

@@ -16,7 +16,7 @@ import {
   jwtVerify,
   SignJWT,
 } from "jose";
-import { createJwksKeySet, JwksUnavailableError } from "../adapters/auth/jwks-key-set.ts";
+import { createJwksKeySet, type JwksLogger, JwksUnavailableError } from "../adapters/auth/jwks-key-set.ts";
 import { DomainError } from "../domain/errors.ts";
 import { checkUserId } from "../domain/limits.ts";
 
@@ -40,6 +40,8 @@ export interface AuthOptions {
   readonly jwksMaxAgeMs?: number;
   /** A token with an unknown `kid` refetches the JWKS at most this often. Default 30 s. */
   readonly jwksRefetchCooldownMs?: number;
+  /** Where an outage of the JWKS source is reported (its start and its end). */
+  readonly logger?: JwksLogger;
   readonly issuer: string;
   readonly audience: string;
 }
@@ -64,6 +66,7 @@ export async function createAuthenticator(options: AuthOptions, devIssuer: boole
           file: options.jwksFile,
           maxAgeMs: options.jwksMaxAgeMs,
           refetchCooldownMs: options.jwksRefetchCooldownMs,
+          logger: options.logger,
         })
       : key && (async () => key);
   if (!getKey) throw new Error("auth: no verification key configured");

@@ -157,6 +157,12 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
       case "media_connected":
         if (c?.peer) mediaConnected(c, c.peer, e.path, e.setupMs);
         return;
+      case "resend":
+        void resend(current());
+        return;
+      case "report_connected":
+        reportMedia(MediaConnectionState.CONNECTED, e.path, e.setupMs);
+        return;
       case "media_back":
         c?.recovery?.back();
         reportMedia(MediaConnectionState.CONNECTED, e.path);
@@ -401,7 +407,7 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
         return;
       }
       case "resync":
-        if (mine(c, k.value.callId)) void resend(k.value.callId);
+        dispatch({ type: "resync", callId: k.value.callId });
         return;
       case "description": {
         const v = k.value;

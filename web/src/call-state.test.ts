@@ -237,6 +237,26 @@ describe("call state: media", () => {
     assert.deepEqual(run(b.state, [{ type: "media_up" }]).effects, []);
   });
 
+  it("a resync resends the signals and, in call, reports the media connected again (a takeover may have lost it)", () => {
+    const a = run(inCall, [
+      { type: "path_known", path: "relay" },
+      { type: "resync", callId: "c1" },
+    ]);
+    assert.ok(a.state.tag === "in_call");
+    assert.deepEqual(a.effects, [
+      { type: "resend" },
+      { type: "report_connected", path: "relay", setupMs: a.state.setupMs },
+    ]);
+    // Not connected yet, or the media is down: only the resend (the media reports itself when it is up).
+    const connecting = run(IDLE, [ring, { type: "accept" }]).state;
+    assert.deepEqual(run(connecting, [{ type: "resync", callId: "c1" }]).effects, [{ type: "resend" }]);
+    const down = run(inCall, [{ type: "media_down", state: "disconnected" }]).state;
+    assert.deepEqual(run(down, [{ type: "resync", callId: "c1" }]).effects, [{ type: "resend" }]);
+    // Another call's resync, or none in progress: nothing.
+    assert.deepEqual(run(inCall, [{ type: "resync", callId: "c2" }]).effects, []);
+    assert.deepEqual(run(IDLE, [{ type: "resync", callId: "c1" }]).effects, []);
+  });
+
   it("a quality reading's path updates the call's path", () => {
     const a = run(inCall, [{ type: "path_known", path: "relay" }]);
     assert.ok(a.state.tag === "in_call" && a.state.path === "relay");

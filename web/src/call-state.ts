@@ -81,6 +81,8 @@ export type CallEvent =
   | { readonly type: "hangup" }
   | { readonly type: "call_accepted"; readonly callId: string }
   | { readonly type: "answered_elsewhere"; readonly callId: string }
+  /** The server lost what was in flight (its node died, or this device's session did): catch it up. */
+  | { readonly type: "resync"; readonly callId: string }
   | {
       readonly type: "call_ended";
       readonly callId: string;
@@ -129,6 +131,10 @@ export type CallEffect =
   | { readonly type: "media_connected"; readonly path: MediaPath; readonly setupMs: number }
   /** The media is back after a loss: stop recovering, report it. */
   | { readonly type: "media_back"; readonly path: MediaPath }
+  /** Send every signal of the call again (after a `resync`). */
+  | { readonly type: "resend" }
+  /** Tell the server again that the media is connected (after a `resync`). */
+  | { readonly type: "report_connected"; readonly path: MediaPath; readonly setupMs: number }
   /** The media of a connected call went down: recover it. */
   | { readonly type: "recover"; readonly state: "disconnected" | "failed" | "closed" }
   /** Before it ever connected: tell the server (it ends the call as failed). */
@@ -258,6 +264,15 @@ function callTransition(s: CallState, e: CallEvent, now: number): Transition {
       const c = claim(s, e.callId);
       if (c?.tag !== "outgoing" || c.ringing) return c ? stay(c) : stay(s);
       return { state: { ...c, ringing: true }, effects: [{ type: "ringback" }] };
+    }
+    case "resync": {
+      const c = claim(s, e.callId);
+      if (!c) return stay(s);
+      // A node that took the call over knows only its last durable phase: the report that the
+      // media connected (path, setup time) may have been lost with the old node, so it goes again.
+      const report: CallEffect[] =
+        c.tag === "in_call" ? [{ type: "report_connected", path: c.path, setupMs: c.setupMs }] : [];
+      return { state: c, effects: [{ type: "resend" }, ...report] };
     }
     case "accept": {
       if (s.tag !== "incoming") return stay(s);

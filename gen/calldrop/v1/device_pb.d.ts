@@ -253,7 +253,7 @@ export declare const MobilePlatformSchema: GenEnum<MobilePlatform>;
 /**
  * DeviceService manages the calling user's push targets: where incoming-call,
  * missed-call and stop-ringing notifications go when a device has no live
- * signaling session (PRODUCT.md §8). A user sees and manages only their own
+ * signaling session (docs/spec.md §8). A user sees and manages only their own
  * devices; the user comes from the request's credentials, never from a field.
  *
  * @generated from service calldrop.v1.DeviceService

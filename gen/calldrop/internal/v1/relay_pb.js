@@ -110,7 +110,7 @@ export const DeviceNoticeKind = /*@__PURE__*/
   tsEnum(DeviceNoticeKindSchema);
 
 /**
- * NodeRelayService forwards messages between signaling nodes (PRODUCT.md §10).
+ * NodeRelayService forwards messages between signaling nodes (docs/spec.md §10).
  * It is served on each node's internal port and is never exposed to clients.
  *
  * Each node keeps ONE outbound `Relay` stream per peer node and sends every frame
