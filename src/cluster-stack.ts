@@ -136,6 +136,7 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
     nodeId,
     resumeGraceMs: config.sessions.resumeGraceMs,
     bufferSize: config.sessions.bufferSize,
+    maxQueuedEvents: config.sessions.maxQueuedEvents,
     onDeviceLost: (s) => sessions?.lost(s),
     onDeviceOnline: (s) => sessions?.arrived(s, "online"),
   });

@@ -16,6 +16,7 @@ function node(nodeId: string) {
     nodeId,
     resumeGraceMs: 1000,
     bufferSize: 8,
+    maxQueuedEvents: 0,
     onDeviceLost: (s) => lost.push(s.id),
     onDeviceOnline: () => {},
   });

@@ -7,7 +7,7 @@ import { isDomainError } from "../domain/errors.ts";
 import type { SessionEvent } from "./session-events.ts";
 import { createSessionHub, type SessionSink } from "./session-hub.ts";
 
-function setup(bufferSize = 4) {
+function setup(bufferSize = 4, maxQueuedEvents = 0) {
   const clock = createManualClock();
   const lost: DeviceRef[] = [];
   const online: DeviceRef[] = [];
@@ -16,6 +16,7 @@ function setup(bufferSize = 4) {
     ids: createRandomIds(),
     resumeGraceMs: 1000,
     bufferSize,
+    maxQueuedEvents,
     onDeviceLost: (s) => lost.push({ userId: s.userId, deviceId: s.deviceId }),
     onDeviceOnline: (s) => online.push({ userId: s.userId, deviceId: s.deviceId }),
   });
@@ -113,6 +114,28 @@ describe("session hub", () => {
     assert.deepEqual(
       c.events.map((e) => e.seq),
       [0, 4, 5],
+    );
+  });
+
+  test("a session keeps bufferSize + maxQueuedEvents events, so a reader cut off as slow can resume", () => {
+    const { hub } = setup(2, 3);
+    const a = sink();
+    const opened = hub.open(alice, a.s);
+    const ready = a.events[0]?.body;
+    assert.ok(ready?.type === "session_ready");
+    const token = ready.resumeToken;
+    for (let n = 1; n <= 6; n++) hub.deliver(alice, missed(n));
+    hub.detach(opened.id, a.s);
+    const late = sink();
+    assert.throws(
+      () => hub.open({ ...alice, resumeToken: token, lastSeq: 0 }, late.s),
+      (e: unknown) => isDomainError(e) && e.code === "resume_expired",
+    );
+    const b = sink();
+    hub.open({ ...alice, resumeToken: token, lastSeq: 1 }, b.s);
+    assert.deepEqual(
+      b.events.slice(1).map((e) => e.seq),
+      [2, 3, 4, 5, 6],
     );
   });
 

@@ -35,6 +35,12 @@ export interface SessionHubOptions {
   readonly resumeGraceMs: number;
   /** Events kept per session for replay. */
   readonly bufferSize: number;
+  /**
+   * How many events an attached stream may queue before it is cut off as a slow reader
+   * (event-queue.ts): kept for replay on top of `bufferSize`, which then covers the events
+   * in flight, so a cut-off reader can resume without a gap.
+   */
+  readonly maxQueuedEvents: number;
   /** This node's id: resume tokens name it, so another node knows where to fetch the session from. */
   readonly nodeId?: string;
   /** A device's session ended for good: its resume grace period ran out. */
@@ -112,11 +118,12 @@ export function createSessionHub(options: SessionHubOptions): SessionHub {
   const byToken = new Map<string, State>();
   const byUser = new Map<string, Map<string, State>>();
   const home = Buffer.from(options.nodeId ?? "local").toString("base64url");
+  const kept = options.bufferSize + options.maxQueuedEvents;
 
   function append(s: State, body: SessionEventBody): void {
     const event: SessionEvent = { seq: s.nextSeq++, sentAtMs: clock.now(), body };
     s.buffer.push(event);
-    if (s.buffer.length > options.bufferSize) s.buffer.shift();
+    if (s.buffer.length > kept) s.buffer.shift();
     s.sink?.push(event);
   }
 
@@ -274,7 +281,7 @@ export function createSessionHub(options: SessionHubOptions): SessionHub {
         // Re-homed: the session_ready of the resume names this node, so a later resume finds it here.
         resumeToken: `${home}.${tokenSecret(snapshot.resumeToken)}`,
         nextSeq: snapshot.nextSeq,
-        buffer: snapshot.events.slice(-options.bufferSize),
+        buffer: snapshot.events.slice(-kept),
         sink: undefined,
         graceTimer: undefined,
       };

@@ -107,8 +107,24 @@ async function corrected(
         yield* body;
         const fixed = refusal(findTrailerError(trailer), refused);
         if (fixed) setTrailerStatus(trailer, fixed);
+        encodeGrpcMessageMinimally(trailer);
       })(),
     };
   }
   return res;
+}
+
+/**
+ * The grpc-message trailer percent-encoded only where the gRPC spec asks (bytes outside
+ * 0x20–0x7E, and "%"): connect-es encodes it as a URI component, and grpc-js clients decode it
+ * with decodeURI, so "max connection age; resume" reached them as "max connection age%3B resume".
+ */
+function encodeGrpcMessageMinimally(trailer: Headers): void {
+  const message = trailer.get("grpc-message");
+  if (message === null) return;
+  const printable = /%(2[0-46-9A-F]|[3-6][0-9A-F]|7[0-9A-E])/g; // 0x20–0x7E but "%"
+  trailer.set(
+    "grpc-message",
+    encodeURIComponent(decodeURIComponent(message)).replace(printable, (m) => decodeURIComponent(m)),
+  );
 }

@@ -54,6 +54,7 @@ export function createSignalService(deps: SignalServiceDeps): ServiceImpl<typeof
       },
       queue.sink,
     );
+    queue.replayed();
     const close = (error?: DomainError) => queue.sink.close(error);
     const expiry = clock.setTimer(identity.expiresAtMs - clock.now(), () =>
       close(new DomainError("unauthenticated", "token expired; reconnect with a fresh token and resume")),
