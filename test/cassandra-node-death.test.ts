@@ -9,16 +9,15 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
-import { createCassandraCallStore } from "../src/adapters/store/cassandra/cassandra-call-store.ts";
 import {
   createTestKeyspace,
   type TestKeyspace,
   testContactPoint,
 } from "../src/adapters/store/cassandra/test-support.ts";
-import type { CallRecord } from "../src/app/ports/call-store.ts";
 import { mobileDevice } from "./support/devices.ts";
 import { sharedEtcdEndpoint } from "./support/etcd-control.ts";
 import { type ServerProcess, startServer } from "./support/server-process.ts";
+import { storedRecord } from "./support/stored-record.ts";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.ts";
 
 let keyspace: TestKeyspace;
@@ -33,21 +32,6 @@ after(async () => {
   await proxy?.close();
   await keyspace?.drop();
 });
-
-/** Polls the store until `ok` holds for the call's record (at most `ms`). */
-async function record(callId: string, ok: (r: CallRecord | undefined) => boolean, ms = 30_000) {
-  const store = createCassandraCallStore(keyspace.config);
-  try {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const r = await store.get(callId);
-      if (ok(r) || Date.now() > deadline) return r;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  } finally {
-    await store.close();
-  }
-}
 
 test("the caller's node dies while Cassandra is down: the call is missed once and notified once", async () => {
   const { localDataCenter, keyspace: name } = keyspace.config;
@@ -82,7 +66,7 @@ test("the caller's node dies while Cassandra is down: the call is missed once an
 
   const { callId } = await alice.command("startCall", { calleeUserId: "bob" }); // runs on the caller's node, A
   await bob.next("incomingCall", (v) => v.callId === callId);
-  assert.ok(await record(callId, (r) => r !== undefined), "the start is in Cassandra");
+  assert.ok(await storedRecord(keyspace.config, callId, "exists", (r) => r !== undefined), "the start is in Cassandra");
   await proxy.cut();
   // A rings the call out while Cassandra is down: its finalize waits in A's outbox.
   await bob.next("callEnded", (v) => v.callId === callId, 10_000);
@@ -91,7 +75,7 @@ test("the caller's node dies while Cassandra is down: the call is missed once an
   alice.drop();
   await proxy.restore();
 
-  const missed = await record(callId, (r) => r?.outcome !== undefined);
+  const missed = await storedRecord(keyspace.config, callId, "has an outcome", (r) => r?.outcome !== undefined);
   assert.equal(missed?.outcome, "missed");
   assert.equal(missed?.endedAtMs, missed?.ringDeadlineMs);
   const notified = (s: ServerProcess) =>

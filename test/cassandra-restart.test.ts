@@ -7,15 +7,14 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { createCassandraCallStore } from "../src/adapters/store/cassandra/cassandra-call-store.ts";
 import {
   createTestKeyspace,
   type TestKeyspace,
   testContactPoint,
 } from "../src/adapters/store/cassandra/test-support.ts";
-import type { CallRecord } from "../src/app/ports/call-store.ts";
 import { mobileDevice } from "./support/devices.ts";
 import { type ServerProcess, startServer } from "./support/server-process.ts";
+import { storedRecord } from "./support/stored-record.ts";
 
 let keyspace: TestKeyspace;
 const servers: ServerProcess[] = [];
@@ -40,25 +39,6 @@ const env = () => {
   };
 };
 
-/** Polls the store until `ok` holds for the call's record (at most `ms`). */
-async function record(
-  callId: string,
-  ok: (r: CallRecord | undefined) => boolean,
-  ms = 30_000,
-): Promise<CallRecord | undefined> {
-  const store = createCassandraCallStore(keyspace.config);
-  try {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const r = await store.get(callId);
-      if (ok(r) || Date.now() > deadline) return r;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  } finally {
-    await store.close();
-  }
-}
-
 test("after a kill -9 the restarted node closes the answered call and rings out the ringing one at its deadline", async () => {
   const first = await startServer(env());
   servers.push(first);
@@ -78,18 +58,26 @@ test("after a kill -9 the restarted node closes the answered call and rings out 
   const ringing = await carol.command("startCall", { calleeUserId: "dave" });
   await dave.next("incomingCall");
   // Both are durable in Cassandra before the crash (the writes are asynchronous).
-  assert.ok((await record(answered.callId, (r) => r?.answeredAtMs !== undefined))?.answeredAtMs);
-  assert.ok(await record(ringing.callId, (r) => r !== undefined));
+  assert.ok(
+    (await storedRecord(keyspace.config, answered.callId, "is answered", (r) => r?.answeredAtMs !== undefined))
+      ?.answeredAtMs,
+  );
+  assert.ok(await storedRecord(keyspace.config, ringing.callId, "exists", (r) => r !== undefined));
   await first.stop({ keepData: true, signal: "SIGKILL" });
   for (const d of [alice, bob, carol, dave]) d.drop();
 
   const second = await startServer(env(), first.dataDir);
   servers.push(second);
-  const closed = await record(answered.callId, (r) => r?.outcome !== undefined);
+  const closed = await storedRecord(
+    keyspace.config,
+    answered.callId,
+    "has an outcome",
+    (r) => r?.outcome !== undefined,
+  );
   assert.equal(closed?.outcome, "failed", `the answered call is closed: ${JSON.stringify(closed)}`);
   assert.equal(closed?.endReason, "participant_lost");
   assert.ok(closed?.endedAtMs !== undefined && closed.endedAtMs > (closed.answeredAtMs ?? Infinity));
-  const missed = await record(ringing.callId, (r) => r?.outcome !== undefined);
+  const missed = await storedRecord(keyspace.config, ringing.callId, "has an outcome", (r) => r?.outcome !== undefined);
   assert.equal(missed?.outcome, "missed", `the ringing call is missed: ${JSON.stringify(missed)}`);
   assert.equal(missed?.endedAtMs, missed?.ringDeadlineMs, "ended at its ring deadline, not when it was picked up");
   const notified = () =>
