@@ -27,6 +27,18 @@ interface HttpAnswer {
   readonly headers: Record<string, string | string[] | undefined>;
   readonly trailers: Record<string, string | string[] | undefined>;
   readonly body: Buffer;
+  /** The server accepted a stream and sent a message on it; the stream stays open (e.g. a valid Subscribe). */
+  readonly open?: boolean;
+}
+
+/**
+ * True when a gRPC, gRPC-Web or Connect streaming answer is under way: status 200 and one complete
+ * message frame (not a trailer or end-stream frame). A valid streaming request never ends by itself.
+ */
+function streamOpened(status: number, contentType: string | undefined, body: Buffer): boolean {
+  if (status !== 200 || !/^application\/(grpc|connect\+)/.test(contentType ?? "")) return false;
+  const length = body.length >= 5 ? body.readUInt32BE(1) : -1;
+  return length >= 0 && body.length >= 5 + length && ((body[0] ?? 0) & 0x82) === 0;
 }
 
 const timeoutMs = 5000;
@@ -49,7 +61,13 @@ function sendH1(r: RawRequest, port: number): Promise<HttpAnswer> {
       },
       (res) => {
         const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("data", (c: Buffer) => {
+          chunks.push(c);
+          const body = Buffer.concat(chunks);
+          if (!streamOpened(res.statusCode ?? 0, res.headers["content-type"], body)) return;
+          resolve({ status: 200, headers: res.headers, trailers: {}, body, open: true });
+          req.destroy();
+        });
         res.on("end", () =>
           resolve({
             status: res.statusCode ?? 0,
@@ -93,7 +111,14 @@ function sendH2(r: RawRequest, port: number): Promise<HttpAnswer> {
     stream.on("trailers", (t) => {
       trailers = t;
     });
-    stream.on("data", (c: Buffer) => chunks.push(c));
+    stream.on("data", (c: Buffer) => {
+      chunks.push(c);
+      const body = Buffer.concat(chunks);
+      const status = Number(headers[":status"]);
+      if (!streamOpened(status, header(headers, "content-type"), body)) return;
+      done(undefined, { status, headers, trailers: {}, body, open: true });
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+    });
     stream.on("end", () =>
       done(undefined, { status: Number(headers[":status"]), headers, trailers, body: Buffer.concat(chunks) }),
     );
@@ -147,6 +172,7 @@ function connectError(json: string): RawReply {
 
 /** Reads the status out of an HTTP answer by the protocol its content type names. */
 function replyOf(a: HttpAnswer): RawReply {
+  if (a.open) return { kind: "rpc", code: 0 as Code, message: "" };
   const contentType = header(a.headers, "content-type") ?? "";
   const plain: RawReply = { kind: "http", status: a.status, contentType, body: a.body.toString("utf8", 0, 200) };
   if (contentType.startsWith("application/grpc-web")) {
