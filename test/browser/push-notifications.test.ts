@@ -86,8 +86,24 @@ describe("web client: Web Push service worker and notifications", () => {
     assert.deepEqual(state, { scope, active: "activated", script: `${server.url}/sw.js` });
 
     // The profile's first getNotifications() syncs Chromium's notification database with the displayed
-    // ones (headless displays none yet) and may drop one shown just before: read once before any push.
+    // ones (headless displays none yet) and may drop one shown while it runs: wait until a notification
+    // the page shows itself is listed (the sync is over), then close it, before any push.
     assert.deepEqual(await shownNotifications(bob.page), []);
+    await until("the notification database to list a notification the page showed", () =>
+      bob.page.evaluate(async () => {
+        const reg = await navigator.serviceWorker.getRegistration("/");
+        if ((await reg?.getNotifications({ tag: "warm-up" }))?.length) return true;
+        await reg?.showNotification("warm-up", { tag: "warm-up", silent: true });
+        return undefined;
+      }),
+    );
+    await bob.page.evaluate(async () => {
+      const reg = await navigator.serviceWorker.getRegistration("/");
+      for (const n of (await reg?.getNotifications({ tag: "warm-up" })) ?? []) n.close();
+    });
+    await until("the warm-up notification to close", async () =>
+      (await shownNotifications(bob.page)).length === 0 ? true : undefined,
+    );
     const now = Date.now();
     const ring = { v: 1, userId: "bob", callerUserId: "alice" };
     await sw.push(scope, {
