@@ -14,6 +14,7 @@ import {
   type ClientMessage,
   HangupReason as HangupReasonPb,
   MediaConnectionState,
+  type MediaControls,
   SdpType,
   type ServerEvent,
   ServerEventSchema,
@@ -118,6 +119,10 @@ export function commandFromProto(m: ClientMessage): Command {
     }
     case "iceRestart":
       return { kind: "signal", callId: k.value.callId, signal: { id, kind: "ice_restart", sdp: k.value.sdp } };
+    case "mediaControls": {
+      const { $typeName: _, callId, ...controls } = k.value;
+      return { kind: "signal", callId, signal: { id, kind: "media_controls", ...controls } };
+    }
     case "mediaState": {
       const s = k.value;
       const state =
@@ -252,7 +257,15 @@ function signalToProto(callId: string, s: Signal): ServerEvent["kind"] {
     }
     case "ice_restart":
       return { case: "iceRestart", value: { $typeName: "calldrop.v1.IceRestart", callId, sdp: s.sdp } };
+    case "media_controls":
+      return { case: "mediaControls", value: mediaControlsToPb(callId, s) };
   }
+}
+
+/** A media_controls signal as its proto message (a client event here, a forwarded command between nodes). */
+export function mediaControlsToPb(callId: string, s: Extract<Signal, { kind: "media_controls" }>): MediaControls {
+  const { audioMuted, cameraOff, screenSharing } = s;
+  return { $typeName: "calldrop.v1.MediaControls", callId, audioMuted, cameraOff, screenSharing };
 }
 
 function stripType<T extends { type: string }>(b: T): Omit<T, "type"> {

@@ -26,6 +26,7 @@ import {
   inPhase,
   mallory,
   mediaEvent,
+  mutedCameraOff,
   nonParticipantEvents,
   offer,
   relay,
@@ -266,6 +267,19 @@ describe("connected", () => {
     const b = transition(state, relay(bobPhone, candidate(3)), T_CONNECT + 1);
     assert.deepEqual(b.effects, [send(alice, { type: "signal", callId: CALL_ID, signal: candidate(3) })]);
     assert.equal(inPhase(b.state, "connected").candidates, 1);
+  });
+
+  it("relays media controls (mute, camera off) to the other side, uncounted, from either side", () => {
+    for (const state of [connectingState(), connectedState()]) {
+      const a = transition(state, relay(alice, mutedCameraOff), T_CONNECT + 1);
+      assert.deepEqual(a.effects, [send(bobPhone, { type: "signal", callId: CALL_ID, signal: mutedCameraOff })]);
+      assert.deepEqual(a.state, state, "nothing counted or changed");
+      const b = transition(state, relay(bobPhone, mutedCameraOff), T_CONNECT + 1);
+      assert.deepEqual(b.effects, [send(alice, { type: "signal", callId: CALL_ID, signal: mutedCameraOff })]);
+      assert.throws(() => transition(state, relay(bobTablet, mutedCameraOff), T_CONNECT + 1), {
+        code: "not_participant",
+      });
+    }
   });
 
   it("the same side reporting connected again changes nothing", () => {

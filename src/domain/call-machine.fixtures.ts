@@ -97,6 +97,13 @@ export function mediaEvent(
 
 export const offer: Signal = { id: "cmd-offer", kind: "description", sdpType: "offer", sdp: "v=0 offer" };
 export const iceRestart: Signal = { id: "cmd-restart", kind: "ice_restart", sdp: "v=0 restart" };
+export const mutedCameraOff: Signal = {
+  id: "cmd-controls",
+  kind: "media_controls",
+  audioMuted: true,
+  cameraOff: true,
+  screenSharing: false,
+};
 
 export function candidate(n: number): Signal {
   return {

@@ -24,6 +24,7 @@ import {
   inPhase,
   mallory,
   mediaEvent,
+  mutedCameraOff,
   nonParticipantEvents,
   relay,
   ringDevice,
@@ -315,6 +316,11 @@ describe("ringing", () => {
       { name: "caller's other device hanging up", event: hangup(aliceTablet), code: "illegal_transition" },
       { name: "caller relaying before answer", event: relay(alice), code: "illegal_transition" },
       { name: "callee relaying before answer", event: relay(bobPhone, candidate(1)), code: "illegal_transition" },
+      {
+        name: "caller's media controls before answer",
+        event: relay(alice, mutedCameraOff),
+        code: "illegal_transition",
+      },
       { name: "caller media before answer", event: mediaEvent(alice, "connected"), code: "illegal_transition" },
       { name: "callee media before answer", event: mediaEvent(bobPhone, "failed"), code: "illegal_transition" },
       ...nonParticipantEvents().map((event) => ({

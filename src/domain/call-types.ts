@@ -66,7 +66,14 @@ export type SignalBody =
       readonly usernameFragment: string;
       readonly endOfCandidates: boolean;
     }
-  | { readonly kind: "ice_restart"; readonly sdp: string };
+  | { readonly kind: "ice_restart"; readonly sdp: string }
+  | {
+      /** The sender's microphone and camera as its user set them (docs/spec.md §14): the whole state. */
+      readonly kind: "media_controls";
+      readonly audioMuted: boolean;
+      readonly cameraOff: boolean;
+      readonly screenSharing: boolean;
+    };
 
 /** The state of one call. `ended` is terminal. */
 export type CallState =

@@ -157,6 +157,42 @@ export function scenarios(
       bob.drop();
     });
 
+    test("media controls across nodes (docs/spec.md §14): only in an answered call, to the other side, whole state each time", async () => {
+      const alice = await open(mobileDevice, 0, user("alice"), "phone");
+      const bob = await open(webDevice, 1, user("bob"), "browser");
+      const mallory = await open(mobileDevice, 2, user("mallory"), "phone");
+      const { callId } = await alice.command("startCall", { calleeUserId: bob.userId, video: true });
+      await bob.next("incomingCall", (v) => v.callId === callId);
+      await assert.rejects(alice.command("mediaControls", { callId, audioMuted: true }), {
+        code: "failed_precondition",
+        message: /not been answered/,
+      });
+      await bob.command("accept", { callId });
+      await alice.next("callAccepted", (v) => v.callId === callId);
+      await alice.command("mediaControls", { callId, audioMuted: true }, "alice-mute-1");
+      const muted = await bob.next("mediaControls");
+      assert.deepEqual(muted.value, { callId, audioMuted: true, cameraOff: false, screenSharing: false });
+      await bob.command("mediaControls", { callId, cameraOff: true });
+      const cameraOff = await alice.next("mediaControls");
+      assert.equal(cameraOff.value.cameraOff, true);
+      assert.equal(cameraOff.value.audioMuted, false);
+      await assert.rejects(mallory.command("mediaControls", { callId, cameraOff: true }), {
+        code: "permission_denied",
+      });
+      await assert.rejects(alice.command("mediaControls", { callId, audioMuted: false }, "again", "alice-mute-1"), {
+        code: "invalid_argument",
+        message: /resend_of is only for/,
+      });
+      await alice.command("mediaControls", { callId, audioMuted: false });
+      assert.equal((await bob.next("mediaControls")).value.audioMuted, false);
+      await bob.command("hangup", { callId });
+      assert.equal((await alice.next("callEnded")).value.outcome, Outcome.COMPLETED);
+      await assert.rejects(alice.command("mediaControls", { callId, audioMuted: true }), {
+        code: "failed_precondition",
+      });
+      assert.equal(mallory.events.filter((e) => e.case === "mediaControls").length, 0, "nobody else hears it");
+    });
+
     test("multi-device across nodes: both devices ring, one answers, the other hears answered elsewhere", async () => {
       const alice = await open(mobileDevice, 0, user("alice"), "phone");
       const bobUser = user("bob");

@@ -307,6 +307,12 @@ export declare type ClientMessage = Message<"calldrop.v1.ClientMessage"> & {
      */
     value: Ping;
     case: "ping";
+  } | {
+    /**
+     * @generated from field: calldrop.v1.MediaControls media_controls = 23;
+     */
+    value: MediaControls;
+    case: "mediaControls";
   } | { case: undefined; value?: undefined };
 };
 
@@ -604,6 +610,43 @@ export declare type MediaState = Message<"calldrop.v1.MediaState"> & {
 export declare const MediaStateSchema: GenMessage<MediaState>;
 
 /**
+ * MediaControls is a participant's microphone and camera as its user set them,
+ * relayed to the other participant of an answered call so that it shows "camera
+ * off" and "muted" instead of black video and silence. Each one carries the whole
+ * state (not a toggle): a device sends it when the call is answered (unless all is
+ * on), on every change, and again after a `Resync`; the latest one received holds.
+ *
+ * @generated from message calldrop.v1.MediaControls
+ */
+export declare type MediaControls = Message<"calldrop.v1.MediaControls"> & {
+  /**
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+
+  /**
+   * @generated from field: bool audio_muted = 2;
+   */
+  audioMuted: boolean;
+
+  /**
+   * @generated from field: bool camera_off = 3;
+   */
+  cameraOff: boolean;
+
+  /**
+   * @generated from field: bool screen_sharing = 4;
+   */
+  screenSharing: boolean;
+};
+
+/**
+ * Describes the message calldrop.v1.MediaControls.
+ * Use `create(MediaControlsSchema)` to create a new message.
+ */
+export declare const MediaControlsSchema: GenMessage<MediaControls>;
+
+/**
  * QualityReport is one periodic getStats() sample from a participant.
  *
  * @generated from message calldrop.v1.QualityReport
@@ -768,6 +811,14 @@ export declare type ServerEvent = Message<"calldrop.v1.ServerEvent"> & {
      */
     value: Resync;
     case: "resync";
+  } | {
+    /**
+     * The other participant's microphone and camera as its user set them.
+     *
+     * @generated from field: calldrop.v1.MediaControls media_controls = 25;
+     */
+    value: MediaControls;
+    case: "mediaControls";
   } | { case: undefined; value?: undefined };
 };
 

@@ -25,7 +25,7 @@ import {
 } from "../../../gen/calldrop/v1/signal_pb.js";
 import type { CallCommand, DeviceNoticeKind, PeerMessage, SessionSnapshot } from "../../app/ports/peers.ts";
 import type { SessionEvent, SessionEventBody } from "../../app/session-events.ts";
-import { commandFromProto, eventToProto, pathToPb } from "../../codec/proto-mapping.ts";
+import { commandFromProto, eventToProto, mediaControlsToPb, pathToPb } from "../../codec/proto-mapping.ts";
 import { domainCodeOfName } from "../../codec/status-codes.ts";
 import type { EndReason, HangupReason, Outcome, Signal } from "../../domain/call-types.ts";
 import { asDomainErrorCode, type DomainErrorCode } from "../../domain/errors.ts";
@@ -123,6 +123,10 @@ function bodyFromPb(e: ServerEvent): SessionEventBody {
     }
     case "iceRestart":
       return { type: "signal", callId: k.value.callId, signal: { id, kind: "ice_restart", sdp: k.value.sdp } };
+    case "mediaControls": {
+      const { $typeName: _, callId, ...controls } = k.value;
+      return { type: "signal", callId, signal: { id, kind: "media_controls", ...controls } };
+    }
     case "resync":
       return { type: "resync", callId: k.value.callId };
     case undefined:
@@ -192,6 +196,8 @@ function signalKind(callId: string, s: Signal): ClientMessage["kind"] {
     }
     case "ice_restart":
       return { case: "iceRestart", value: { $typeName: "calldrop.v1.IceRestart", callId, sdp: s.sdp } };
+    case "media_controls":
+      return { case: "mediaControls", value: mediaControlsToPb(callId, s) };
   }
 }
 

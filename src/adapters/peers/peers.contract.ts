@@ -72,6 +72,17 @@ export const everyMessage: readonly PeerMessage[] = [
   },
   {
     kind: "command",
+    requestId: "2m",
+    from,
+    commandId: "cmd-2m",
+    command: {
+      kind: "signal",
+      callId,
+      signal: { id: "cmd-2m", kind: "media_controls", audioMuted: false, cameraOff: true, screenSharing: false },
+    },
+  },
+  {
+    kind: "command",
     requestId: "3",
     from,
     commandId: "cmd-3",
@@ -122,7 +133,7 @@ export const everyMessage: readonly PeerMessage[] = [
         resumeToken: "YQ.tok",
         userId: "alice",
         deviceId: "phone",
-        nextSeq: 10,
+        nextSeq: 12,
         events: [
           {
             seq: 8,
@@ -135,6 +146,15 @@ export const everyMessage: readonly PeerMessage[] = [
             body: { type: "signal", callId, signal: { id: "cmd-r", kind: "ice_restart", sdp: "v=0 restart" } },
           },
           { seq: 10, sentAtMs: 102, body: { type: "resync", callId } },
+          {
+            seq: 11,
+            sentAtMs: 103,
+            body: {
+              type: "signal",
+              callId,
+              signal: { id: "cmd-m", kind: "media_controls", audioMuted: true, cameraOff: false, screenSharing: true },
+            },
+          },
         ],
       },
     },
