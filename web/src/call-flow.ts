@@ -46,6 +46,9 @@ export interface CallView {
   readonly remote?: MediaStream;
   readonly muted: boolean;
   readonly cameraOff: boolean;
+  /** The other side's microphone and camera as its user set them (docs/spec.md §14). */
+  readonly peerMuted: boolean;
+  readonly peerCameraOff: boolean;
   readonly path?: MediaPath;
   readonly setupMs?: number;
   readonly quality?: QualityReading;
@@ -105,6 +108,9 @@ interface Call {
   recovery?: MediaRecovery;
   muted: boolean;
   cameraOff: boolean;
+  /** The latest media controls the other side sent. */
+  peerMuted: boolean;
+  peerCameraOff: boolean;
   quality?: QualityReading;
   candidateErrors: { errorCode: number; errorText: string; url: string }[];
 }
@@ -122,7 +128,15 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
     const t = transition(state, event, Date.now());
     state = t.state;
     if (!hasCall(before) && hasCall(state)) {
-      call = { chain: Promise.resolve(), rejoining: false, muted: false, cameraOff: false, candidateErrors: [] };
+      call = {
+        chain: Promise.resolve(),
+        rejoining: false,
+        muted: false,
+        cameraOff: false,
+        peerMuted: false,
+        peerCameraOff: false,
+        candidateErrors: [],
+      };
     }
     for (const effect of t.effects) run(effect, before);
     render();
@@ -166,6 +180,9 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
       case "media_back":
         c?.recovery?.back();
         reportMedia(MediaConnectionState.CONNECTED, e.path);
+        return;
+      case "tell_controls":
+        if (c) sendControls(c, true);
         return;
       case "recover":
         c?.recovery?.lost(e.state);
@@ -219,6 +236,19 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
     }
   }
 
+  /**
+   * Tells the other side this device's microphone and camera (docs/spec.md §14): the whole state in
+   * one message, once the call is answered, on every change, and when the machine says so
+   * (`tell_controls`). `always` false skips the all-on state, which the other side assumes.
+   */
+  function sendControls(c: Call, always: boolean): void {
+    const s = state;
+    if (!mine(c, current()) || (s.tag !== "connecting" && s.tag !== "in_call" && s.tag !== "reconnecting")) return;
+    if (!always && !c.muted && !c.cameraOff) return;
+    const value = { callId: s.callId, audioMuted: c.muted, cameraOff: c.cameraOff, screenSharing: false };
+    void d.session.send({ case: "mediaControls", value }).catch(() => {});
+  }
+
   function reportMedia(mediaState: MediaConnectionState, path?: MediaPath, setupMs?: number): void {
     const callId = current();
     const pathType = path === undefined ? undefined : path === "relay" ? PathType.RELAY : PathType.P2P;
@@ -241,6 +271,8 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
       remote: call?.remote,
       muted: call?.muted ?? false,
       cameraOff: call?.cameraOff ?? false,
+      peerMuted: call?.peerMuted ?? false,
+      peerCameraOff: call?.peerCameraOff ?? false,
       path: connected ? s.path : undefined,
       setupMs: connected ? s.setupMs : undefined,
       quality: call?.quality,
@@ -397,6 +429,7 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
       }
       case "callAccepted":
         dispatch({ type: "call_accepted", callId: k.value.callId });
+        if (c) sendControls(c, false);
         return;
       case "answeredElsewhere":
         dispatch({ type: "answered_elsewhere", callId: k.value.callId });
@@ -436,6 +469,14 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
       case "iceRestart":
         if (mine(c, k.value.callId) && fresh(k.value.callId, ev.originCommandId)) remoteOffer(c, k.value.sdp);
         return;
+      case "mediaControls": {
+        const v = k.value;
+        if (!mine(c, v.callId) || !fresh(v.callId, ev.originCommandId)) return;
+        c.peerMuted = v.audioMuted;
+        c.peerCameraOff = v.cameraOff;
+        render();
+        return;
+      }
       case "qualityHint":
         if (mine(c, k.value.callId)) c.monitor?.setBitrateCap(k.value.maxBitrateBps);
         return;
@@ -492,6 +533,7 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
       enqueue(c, () => createPeerFor(c));
       try {
         await d.session.send({ case: "accept", value: { callId: current() } });
+        sendControls(c, false);
       } catch (e) {
         if (call === c) dispatch({ type: "command_failed", notice: serverErrorNotice(e) });
       }
@@ -521,12 +563,14 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
       if (!call?.stream) return;
       call.muted = !call.muted;
       for (const t of call.stream.getAudioTracks()) t.enabled = !call.muted;
+      sendControls(call, true);
       render();
     },
     toggleCamera() {
       if (!call?.stream) return;
       call.cameraOff = !call.cameraOff;
       for (const t of call.stream.getVideoTracks()) t.enabled = !call.cameraOff;
+      sendControls(call, true);
       render();
     },
     onEvent,

@@ -217,7 +217,7 @@ describe("call state: media", () => {
     const b = run(a.state, [[{ type: "path_known", path: "relay" }, 1900]]);
     assert.equal(b.state.tag, "in_call");
     assert.ok(b.state.tag === "in_call" && b.state.setupMs === 800 && b.state.connectedAtMs === 1800);
-    assert.deepEqual(b.effects, [{ type: "media_connected", path: "relay", setupMs: 800 }]);
+    assert.deepEqual(b.effects, [{ type: "media_connected", path: "relay", setupMs: 800 }, { type: "tell_controls" }]);
     assert.equal(statusOf(b.state), "Connected");
     assert.equal(phaseOf(b.state), "connected");
   });
@@ -232,12 +232,13 @@ describe("call state: media", () => {
     assert.deepEqual(closed.effects, [{ type: "recover", state: "closed" }]);
     const b = run(a.state, [{ type: "media_up" }]);
     assert.equal(b.state.tag, "in_call");
-    assert.deepEqual(b.effects, [{ type: "media_back", path: "p2p" }]);
+    // Back: the other side hears this side's mute and camera again (its page may have reloaded).
+    assert.deepEqual(b.effects, [{ type: "media_back", path: "p2p" }, { type: "tell_controls" }]);
     // "connected" again while in call: nothing.
     assert.deepEqual(run(b.state, [{ type: "media_up" }]).effects, []);
   });
 
-  it("a resync resends the signals and, in call, reports the media connected again (a takeover may have lost it)", () => {
+  it("a resync resends the signals, tells the media controls and, in call, reports the media connected again", () => {
     const a = run(inCall, [
       { type: "path_known", path: "relay" },
       { type: "resync", callId: "c1" },
@@ -246,12 +247,14 @@ describe("call state: media", () => {
     assert.deepEqual(a.effects, [
       { type: "resend" },
       { type: "report_connected", path: "relay", setupMs: a.state.setupMs },
+      { type: "tell_controls" },
     ]);
-    // Not connected yet, or the media is down: only the resend (the media reports itself when it is up).
+    // Not connected yet, or the media is down: no report (the media reports itself when it is up).
     const connecting = run(IDLE, [ring, { type: "accept" }]).state;
-    assert.deepEqual(run(connecting, [{ type: "resync", callId: "c1" }]).effects, [{ type: "resend" }]);
+    const resendAndTell = [{ type: "resend" }, { type: "tell_controls" }];
+    assert.deepEqual(run(connecting, [{ type: "resync", callId: "c1" }]).effects, resendAndTell);
     const down = run(inCall, [{ type: "media_down", state: "disconnected" }]).state;
-    assert.deepEqual(run(down, [{ type: "resync", callId: "c1" }]).effects, [{ type: "resend" }]);
+    assert.deepEqual(run(down, [{ type: "resync", callId: "c1" }]).effects, resendAndTell);
     // Another call's resync, or none in progress: nothing.
     assert.deepEqual(run(inCall, [{ type: "resync", callId: "c2" }]).effects, []);
     assert.deepEqual(run(IDLE, [{ type: "resync", callId: "c1" }]).effects, []);

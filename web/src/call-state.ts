@@ -133,6 +133,12 @@ export type CallEffect =
   | { readonly type: "media_back"; readonly path: MediaPath }
   /** Send every signal of the call again (after a `resync`). */
   | { readonly type: "resend" }
+  /**
+   * Tell the other side this device's microphone and camera, the whole state (docs/spec.md §14):
+   * when the media connects or comes back (the other page may have reloaded and know nothing) and
+   * after a `resync` (the old node may have lost what was sent).
+   */
+  | { readonly type: "tell_controls" }
   /** Tell the server again that the media is connected (after a `resync`). */
   | { readonly type: "report_connected"; readonly path: MediaPath; readonly setupMs: number }
   /** The media of a connected call went down: recover it. */
@@ -272,7 +278,7 @@ function callTransition(s: CallState, e: CallEvent, now: number): Transition {
       // media connected (path, setup time) may have been lost with the old node, so it goes again.
       const report: CallEffect[] =
         c.tag === "in_call" ? [{ type: "report_connected", path: c.path, setupMs: c.setupMs }] : [];
-      return { state: c, effects: [{ type: "resend" }, ...report] };
+      return { state: c, effects: [{ type: "resend" }, ...report, { type: "tell_controls" }] };
     }
     case "accept": {
       if (s.tag !== "incoming") return stay(s);
@@ -322,7 +328,10 @@ function mediaTransition(s: CallState, e: CallEvent, now: number): Transition {
         return { state: { ...s, connectedAtMs: now, trouble: undefined }, effects: [{ type: "read_path" }] };
       }
       if (s.tag === "reconnecting") {
-        return { state: { ...s, tag: "in_call" }, effects: [{ type: "media_back", path: s.path }] };
+        return {
+          state: { ...s, tag: "in_call" },
+          effects: [{ type: "media_back", path: s.path }, { type: "tell_controls" }],
+        };
       }
       return stay(s);
     case "path_known": {
@@ -332,7 +341,7 @@ function mediaTransition(s: CallState, e: CallEvent, now: number): Transition {
       const setupMs = connectedAtMs - acceptAtMs;
       return {
         state: { tag: "in_call", role, peer, callId, video, acceptAtMs, connectedAtMs, setupMs, path: e.path },
-        effects: [{ type: "media_connected", path: e.path, setupMs }],
+        effects: [{ type: "media_connected", path: e.path, setupMs }, { type: "tell_controls" }],
       };
     }
     case "media_down":

@@ -141,7 +141,17 @@ function main(): void {
     $("call-status").textContent = inCall ? `In call with ${v.peerUser}` : v.status;
     if (changed) announce(inCall ? `Connected to ${v.peerUser}.` : v.status);
     $("call-avatar").textContent = v.peerUser.slice(0, 1);
-    $("call-who").hidden = v.remote !== undefined && inCall;
+    const peerCameraOff = v.peerCameraOff && inCall;
+    $("call-who").hidden = v.remote !== undefined && inCall && !peerCameraOff;
+    $("remote").classList.toggle("covered", peerCameraOff);
+    $("remote").setAttribute(
+      "aria-label",
+      peerCameraOff ? `${v.peerUser}'s camera is off` : "The other person's video",
+    );
+    $("peer-camera-off").hidden = !peerCameraOff;
+    const peerMuted = $("peer-muted");
+    peerMuted.textContent = v.peerMuted ? `${v.peerUser} is muted` : "";
+    peerMuted.hidden = !v.peerMuted;
     setVideo($("local"), v.local);
     setVideo($("remote"), v.remote);
     const mute = $("mute");
