@@ -3,14 +3,18 @@
  * Chromiums: muted while it rings, the caller is shown muted the moment the callee answers; camera
  * off shows the caller's initial with "Camera off" in place of black video; unmuting clears the
  * label; a reloaded page learns the other side's camera is still off; the camera coming back
- * shows the video again.
+ * shows the video again. A screenshot of the muted, camera-off peer goes to test-artifacts/media-controls/.
  */
 import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import { call, signIn, waitForCall, waitForText } from "../support/app-driver.ts";
 import { launchPeer, type Peer } from "../support/browser.ts";
 import { startServer, type TestServer } from "../support/server.ts";
+
+const ARTIFACTS = join(import.meta.dirname, "../../test-artifacts/media-controls");
 
 /** Whether the page's own microphone or camera track is live (a muted track sends silence). */
 const trackEnabled = (page: Page, kind: "audio" | "video") =>
@@ -26,6 +30,7 @@ describe("web client: mute and camera off reach the other side", () => {
   let bob: Peer;
 
   before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
     server = await startServer();
     [alice, bob] = await Promise.all([launchPeer("alice"), launchPeer("bob")]);
     await signIn(alice.page, server.url, "alice");
@@ -59,6 +64,7 @@ describe("web client: mute and camera off reach the other side", () => {
     await bob.page.getByTestId("peer-camera-off").waitFor({ state: "visible" });
     assert.equal(await bob.page.locator("#call-avatar").textContent(), "a", "alice's initial instead of black video");
     assert.equal(await bob.page.getByTestId("remote-video").getAttribute("aria-label"), "alice's camera is off");
+    await bob.page.screenshot({ path: join(ARTIFACTS, "peer-muted-camera-off.png") });
 
     await alice.page.getByTestId("mute").click();
     await peerMuted.waitFor({ state: "hidden" });
