@@ -3,13 +3,15 @@
  * state machine and executes the effects it returns (deliver, persist, notify,
  * timers). Busy and glare are decided by an atomic claim in the cluster-wide call
  * directory; phase changes are written there before they are acknowledged, so
- * another node can take a call over (`adopt`) when this one dies.
+ * another node can take a call over (`adopt`) when this one dies. What to do is the
+ * domain's (call-machine, call-rejoin, call-guards); beside this file, call-table.ts holds
+ * the node's calls, call-effects.ts executes effects, call-adoption.ts takes a call over.
  */
 
 import type { Logger } from "pino";
 import { isGlare, otherParticipant, requireParticipantUser } from "../domain/call-guards.ts";
 import { armedTimer, type CallPolicy, startCall, transition } from "../domain/call-machine.ts";
-import { deviceBack, isParticipantDevice, resyncSends } from "../domain/call-rejoin.ts";
+import { deviceBack, isParticipantDevice } from "../domain/call-rejoin.ts";
 import type {
   CallEnd,
   CallEvent,
@@ -20,7 +22,9 @@ import type {
   TimerName,
   Transition,
 } from "../domain/call-types.ts";
+import { commandEvent } from "../domain/commands.ts";
 import { DomainError } from "../domain/errors.ts";
+import { createCallAdoption } from "./call-adoption.ts";
 import { type CallEntry, createCallEffects } from "./call-effects.ts";
 import { createCallParticipants } from "./call-participants.ts";
 import { createCallTable } from "./call-table.ts";
@@ -174,20 +178,6 @@ export function createCallService(deps: CallServiceDeps): CallService {
     safely(e, () => transition(e.state, { type }, clock.now(), deps.policy));
   }
 
-  /**
-   * Takes over a call that ended on a node that died before its outcome was durable:
-   * records it, and if this node set the outcome of a missed call, notifies it (the
-   * events of the end itself went out from the old owner). Stop-ringing pushes of other
-   * outcomes are not repeated.
-   */
-  async function finishEnded(state: Extract<CallState, { phase: "ended" }>): Promise<void> {
-    const { call, end } = state;
-    const won = await store.finalize(call, end);
-    await directory.release(call.callId);
-    logger.info({ callId: call.callId, outcome: end.outcome, won }, "took over an ended call");
-    if (won && end.outcome === "missed") await sendMissed(call);
-  }
-
   /** The missed call to its callee: in-app and as a notification (once: by the node whose finalize set it). */
   async function sendMissed(call: CallInfo): Promise<void> {
     const missed = { callId: call.callId, callerUserId: call.caller.userId, startedAtMs: call.startedAtMs };
@@ -205,6 +195,18 @@ export function createCallService(deps: CallServiceDeps): CallService {
       clock.setTimer(armed.atMs - clock.now(), () => fire(callId, armed.timer)),
     );
   }
+
+  const takeOver = createCallAdoption({
+    store,
+    directory,
+    delivery,
+    clusterMetrics: deps.clusterMetrics,
+    logger,
+    hold: newEntry,
+    send,
+    arm,
+    sendMissed,
+  });
 
   const service: CallService = {
     start(from, calleeUserId, video) {
@@ -242,36 +244,12 @@ export function createCallService(deps: CallServiceDeps): CallService {
     runs: (callId) => calls.has(callId),
     async command(from, command, at) {
       const { callId } = command;
-      switch (command.kind) {
-        case "accept":
-        case "decline":
-        case "cancel":
-        case "busy":
-          return service.apply(callId, { type: command.kind, by: from }, at);
-        case "hangup":
-          return service.apply(callId, { type: "hangup", by: from, reason: command.reason }, at);
-        case "signal":
-          return service.apply(callId, { type: "relay", from, signal: command.signal }, at);
-        case "media_state":
-          return service.apply(
-            callId,
-            {
-              type: "media",
-              from,
-              state: command.state,
-              ...(command.path ? { path: command.path } : {}),
-              ...(command.setupMs ? { setupMs: command.setupMs } : {}),
-            },
-            at,
-          );
-        case "quality_report": {
-          const e = await calls.entryOf(callId);
-          requireParticipantUser(e.state.call, from);
-          if (e.samples.length < deps.maxSamplesPerCall) e.samples.push({ ...command.sample, userId: from.userId });
-          await write(e, "add_samples", () => store.addSamples(callId, from.userId, [command.sample]));
-          return { callId, mergedIntoExisting: false };
-        }
-      }
+      if (command.kind !== "quality_report") return service.apply(callId, commandEvent(from, command), at);
+      const e = await calls.entryOf(callId);
+      requireParticipantUser(e.state.call, from);
+      if (e.samples.length < deps.maxSamplesPerCall) e.samples.push({ ...command.sample, userId: from.userId });
+      await write(e, "add_samples", () => store.addSamples(callId, from.userId, [command.sample]));
+      return { callId, mergedIntoExisting: false };
     },
     async apply(callId, event, at) {
       const e = await calls.entryOf(callId);
@@ -303,35 +281,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
     adopt(liveCall) {
       const { callId } = liveCall;
       if (calls.has(callId)) return calls.pending(callId) ?? Promise.resolve();
-      return calls.creating(callId, async () => {
-        const record = await store.get(callId);
-        if (record?.outcome) {
-          await directory.release(callId);
-          return;
-        }
-        let state = liveCall.state;
-        if (state.phase === "ended") return finishEnded(state);
-        if (state.phase === "ringing") {
-          state = { ...state, ringing: await delivery.liveDevices(state.call.calleeUserId) };
-        }
-        const devices = [
-          state.call.caller,
-          ...(state.phase === "ringing" ? [] : [otherParticipant(state, state.call.caller)]),
-        ];
-        const where = await Promise.all(devices.map((d) => delivery.whereIs(d)));
-        const e = newEntry(state);
-        devices.forEach((d, i) => {
-          const at = where[i];
-          if (at) e.parts.at(d, at);
-          else e.parts.away(d);
-        });
-        deps.clusterMetrics.callsAdopted.inc({ phase: state.phase });
-        logger.info({ callId, phase: state.phase, from: liveCall.ownerNodeId }, "took over call");
-        // Signals the dead owner had accepted but not passed on are gone: participants still
-        // connected resend theirs now, absent ones when they come back (notice "online").
-        for (const { to, event } of resyncSends(state)) if (e.parts.where(to) !== "absent") send(e, to, event);
-        arm(e);
-      });
+      return calls.creating(callId, () => takeOver(liveCall));
     },
     outcomeSet(call, end) {
       metrics.callsEnded.inc({ outcome: end.outcome });

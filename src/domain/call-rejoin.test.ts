@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { startCall, transition } from "./call-machine.ts";
-import { deviceBack, isParticipantDevice, rejoinEvents, resyncSends } from "./call-rejoin.ts";
+import { deviceBack, isParticipantDevice, participantDevices, rejoinEvents, resyncSends } from "./call-rejoin.ts";
 import type { CallState, DeviceRef } from "./call-types.ts";
 
 const alice: DeviceRef = { userId: "alice", deviceId: "a1" };
@@ -109,5 +109,12 @@ describe("deviceBack", () => {
   it("nothing after the end", () => {
     const ended = transition(answered(), { type: "hangup", by: alice, reason: "hangup" }, T0 + 20).state;
     assert.deepEqual(deviceBack(ended, alice, "online"), { rejoin: [], resync: [] });
+  });
+});
+
+describe("participantDevices", () => {
+  it("the calling device while ringing, both ends once answered", () => {
+    assert.deepEqual(participantDevices(ringing()), [alice]);
+    assert.deepEqual(participantDevices(answered()), [alice, bobLaptop]);
   });
 });

@@ -13,6 +13,13 @@ export function isParticipantDevice(state: CallState, device: DeviceRef): boolea
   return device.userId === call.calleeUserId && device.deviceId === state.answeredDeviceId;
 }
 
+/** The participant devices of the call: the calling device and, once answered, the device that answered. */
+export function participantDevices(state: CallState): DeviceRef[] {
+  const { call } = state;
+  if (state.phase !== "connecting" && state.phase !== "connected") return [call.caller];
+  return [call.caller, { userId: call.calleeUserId, deviceId: state.answeredDeviceId }];
+}
+
 /**
  * The events that put a fresh session of `device` where the call is: the caller
  * sees `ringing` again, a ringing callee device `incoming_call`, both participants
