@@ -84,6 +84,27 @@ describe("app core on two nodes in one process (docs/spec.md §3, §10)", () => 
     const record = await c.store.get(callId);
     assert.equal(record?.outcome, "missed");
     assert.equal(record?.endedAtMs, incoming.ringDeadlineMs, "ended at the ring deadline");
+    // §7 the callee's missed-only history lists it; the caller's does not.
+    const missedOnly = async (userId: string) =>
+      (await c.store.listForUser({ userId, limit: 10, missedOnly: true })).calls.map((r) => r.callId);
+    assert.deepEqual(await missedOnly("bob"), [callId]);
+    assert.deepEqual(await missedOnly("alice"), []);
+  });
+
+  test("§3 completed: the record holds the answering device, path, setup time and the answer-to-hang-up duration on the manual clock", async () => {
+    const { alice, bob, callId } = await answeredCall();
+    await alice.command({ kind: "media_state", callId, state: "connected", path: "p2p", setupMs: 420 });
+    await bob.command({ kind: "media_state", callId, state: "connected", path: "p2p", setupMs: 440 });
+    await c.advance(100); // the call lasts 100 ms
+    await bob.command({ kind: "hangup", callId, reason: "hangup" });
+    assert.equal((await alice.next("call_ended")).outcome, "completed");
+    await c.settle();
+    const record = await c.store.get(callId);
+    assert.equal(record?.outcome, "completed");
+    assert.equal(record?.answeredDeviceId, "laptop");
+    assert.equal(record?.path, "p2p");
+    assert.equal(record?.setupMs, 420);
+    assert.equal((record?.endedAtMs ?? 0) - (record?.answeredAtMs ?? 0), 100);
   });
 
   test("§3 glare across nodes: A calls B while B calls A → one call, answered, no half-call", async () => {

@@ -8,10 +8,12 @@
  * on one machine), and on the store's file for a single node.
  * Both run the same router, call routing, session handoff and takeover code.
  */
+
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import { nodeDigests } from "./adapters/crypto/node-digests.ts";
 import { createSqliteCallDirectory } from "./adapters/directory/sqlite-call-directory.ts";
 import { createRandomIds } from "./adapters/ids/random-ids.ts";
 import { createClusterMetrics } from "./adapters/metrics/cluster-metrics.ts";
@@ -212,7 +214,17 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
       announced.gone({ id: sessionId, ...device });
     },
   });
-  const takeover = createCallTakeover({ nodeId, presence, directory, store, calls, clock, logger, ...config.takeover });
+  const takeover = createCallTakeover({
+    nodeId,
+    presence,
+    directory,
+    store,
+    calls,
+    clock,
+    digests: nodeDigests,
+    logger,
+    ...config.takeover,
+  });
   const inbound = routing;
 
   peers.onMessage((from, m) => {

@@ -3,8 +3,11 @@
  * registrations, durable outbox, Web Push and gateway senders — built from config.
  * Without any configured channel the service falls back to the log notifier.
  */
+
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import { nodeDigests } from "./adapters/crypto/node-digests.ts";
+import { createNodePushTargetChecks } from "./adapters/crypto/node-push-target-checks.ts";
 import { createNotificationMetrics } from "./adapters/metrics/notification-metrics.ts";
 import { createGatewaySender } from "./adapters/notify/gateway-sender.ts";
 import { createSqliteNotificationOutbox } from "./adapters/notify/sqlite-notification-outbox.ts";
@@ -50,6 +53,7 @@ export function createPushStack(
           senders,
           isLive: deps.isLive,
           clock: deps.clock,
+          digests: nodeDigests,
           metrics: createNotificationMetrics(deps.registry),
           logger: deps.logger,
           stopRingingTtlMs: n.stopRingingTtlMs,
@@ -59,6 +63,7 @@ export function createPushStack(
   const devices = createPushDevices({
     registry,
     clock: deps.clock,
+    checks: createNodePushTargetChecks(),
     channels,
     maxDevicesPerUser: n.maxDevicesPerUser,
     allowInsecureEndpoints: config.mode === "local" && n.allowInsecureEndpoints,

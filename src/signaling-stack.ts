@@ -3,8 +3,10 @@
  * with the configured per-user rate limits (docs/spec.md §4), and the SignalService handlers
  * over it. Shared by `createApp` and the in-process multi-node tests, so both drive the same wiring.
  */
+
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { SignalService } from "../gen/calldrop/v1/signal_pb.js";
+import { nodeDigests } from "./adapters/crypto/node-digests.ts";
 import { buildIceServers, checkIceServersRequest } from "./app/ice-servers.ts";
 import type { Clock } from "./app/ports/clock.ts";
 import type { Metrics } from "./app/ports/metrics.ts";
@@ -58,7 +60,7 @@ export function createNodeSignalService(
     maxConnectionAgeMs: config.server.maxConnectionAgeMs,
     iceServers: async (userId, callId) => {
       await checkIceServersRequest({ userId, callId }, cluster.directory);
-      return buildIceServers(config.ice, { userId, callId }, clock.now());
+      return buildIceServers(config.ice, { userId, callId }, clock.now(), nodeDigests);
     },
   });
 }

@@ -2,24 +2,21 @@
  * Call flows against a real server process (docs/spec.md §3): the mobile app is a
  * grpc-js client built from proto/, the web app a connect-web client. The suite runs
  * once per HTTP/2 engine (`server.http2Engine`), since mobile gRPC reaches either.
+ * What hangs on time rather than on the process boundary runs on the manual clock in
+ * src/app-core.test.ts (the ring timeout and missed history, a call's exact duration) and
+ * test/notify/call-scenario.test.ts (the pushes of a missed call), so nothing here waits.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { gatewaySecret } from "./notify/harness.ts";
-import { type LocalGateway, startLocalGateway } from "./notify/local-gateway.ts";
 import { type Device, historyClient, mobileDevice, webDevice } from "./support/devices.ts";
-import { deviceClient } from "./support/push-probe.ts";
 import { type ServerProcess, startServer } from "./support/server-process.ts";
 import { waitFor } from "./support/wait-for.ts";
 
-const Outcome = { COMPLETED: 1, MISSED: 2, DECLINED: 3, CANCELLED: 4, BUSY: 5, UNREACHABLE: 6 };
+const Outcome = { COMPLETED: 1, DECLINED: 3, CANCELLED: 4, BUSY: 5, UNREACHABLE: 6 };
 const Path = { P2P: 1, RELAY: 2 };
 const SdpType = { OFFER: 1, ANSWER: 2 };
-const ringTimeoutMs = 1500;
 
 let server: ServerProcess;
-/** The mobile push gateway the server pushes to: what each registered phone got. */
-let gateway: LocalGateway;
 
 let users = 0;
 const user = (name: string) => `${name}-${++users}`;
@@ -46,14 +43,6 @@ async function finalRecord(userId: string, callId: string) {
     },
     { what: `an outcome in the record of ${callId}` },
   );
-}
-
-/** Registers a phone of `userId` with the push gateway; returns the pushes of `kind` it got for a call. */
-async function pushedPhone(userId: string, deviceId: string) {
-  const token = `${userId}/${deviceId}`;
-  await deviceClient(server.baseUrl, await server.token(userId)).registerPhone(deviceId, token);
-  return (kind: string, callId: string) =>
-    gateway.delivered.filter((d) => d.body.token === token && d.body.kind === kind && d.body.payload.callId === callId);
 }
 
 function callFlows(): void {
@@ -114,7 +103,6 @@ function callFlows(): void {
         framesPerSecond: 30,
       },
     });
-    await new Promise((r) => setTimeout(r, 100)); // the call lasts a measurable time (not a wait for a state)
     await bob.command("hangup", { callId, reason: 1 });
     assert.equal((await alice.next("callEnded")).value.outcome, Outcome.COMPLETED);
     assert.equal((await bob.next("callEnded")).value.outcome, Outcome.COMPLETED);
@@ -127,7 +115,8 @@ function callFlows(): void {
       assert.equal(record.answeredDeviceId, "browser");
       assert.equal(record.path, Path.P2P);
       assert.equal(record.setupMs, 420);
-      assert.ok(record.durationMs >= 100, `duration ${record.durationMs}`);
+      // The exact duration is asserted on the manual clock (src/app-core.test.ts "§3 completed"); here it crosses the wire.
+      assert.ok(Number(record.durationMs) > 0, `duration ${record.durationMs}`);
       assert.equal(record.quality.samples, 1);
       assert.equal(record.quality.avgRttMs, 20);
       const listed = await (await history(who)).list();
@@ -140,40 +129,6 @@ function callFlows(): void {
         seqs,
         seqs.map((_, i) => i + 1),
       );
-    }
-    alice.drop();
-    bob.drop();
-  });
-
-  test("missed: nobody answers within the ring timeout; recorded and notified once", async () => {
-    const alice = await web(user("alice"));
-    const bobUser = user("bob");
-    const phonePushes = await pushedPhone(bobUser, "phone");
-    const tabletPushes = await pushedPhone(bobUser, "tablet");
-    const bob = await mobile(bobUser, "phone");
-    const { callId } = await alice.command("startCall", { calleeUserId: bob.userId });
-    await bob.next("incomingCall");
-    const ended = await alice.next("callEnded", undefined, ringTimeoutMs + 4000);
-    assert.equal(ended.value.outcome, Outcome.MISSED);
-    assert.equal((await bob.next("callEnded")).value.outcome, Outcome.MISSED);
-    assert.equal((await bob.next("missedCall")).value.callId, callId);
-    const record = await finalRecord(bob.userId, callId);
-    assert.equal(record.outcome, Outcome.MISSED);
-    const missed = await (await history(bob.userId)).list({ missedOnly: true });
-    assert.deepEqual(
-      missed.calls.map((c) => c.callId),
-      [callId],
-    );
-    assert.equal((await (await history(alice.userId)).list({ missedOnly: true })).calls.length, 0);
-    // Every device of Bob's is told once: the live phone by a missedCall event and a push, the tablet by a push.
-    assert.equal(bob.events.filter((e) => e.case === "missedCall" && e.value.callId === callId).length, 1);
-    assert.equal(phonePushes("incoming_call", callId).length, 0, "the live phone rang in-app only");
-    for (const [device, pushes] of [
-      ["phone", phonePushes],
-      ["tablet", tabletPushes],
-    ] as const) {
-      await waitFor(() => pushes("missed_call", callId).length > 0, { what: `the missed-call push to the ${device}` });
-      assert.equal(pushes("missed_call", callId).length, 1, `one missed-call push to the ${device}`);
     }
     alice.drop();
     bob.drop();
@@ -303,17 +258,13 @@ function callFlows(): void {
 for (const engine of ["grpc-js", "connect-node"]) {
   describe(`call flows (HTTP/2 engine ${engine})`, () => {
     before(async () => {
-      gateway = await startLocalGateway(gatewaySecret);
       server = await startServer({
-        CALLDROP_CALLS__RING_TIMEOUT_MS: String(ringTimeoutMs),
-        CALLDROP_NOTIFICATIONS__GATEWAY: JSON.stringify({ url: gateway.url, secret: gatewaySecret }),
         CALLDROP_SERVER__HTTP2_ENGINE: engine,
       });
       assert.equal(server.logs.find((l) => l.msg === "listening")?.http2Engine, engine);
     });
     after(async () => {
       await server?.stop();
-      await gateway?.close();
     });
     callFlows();
   });

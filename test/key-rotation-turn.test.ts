@@ -6,9 +6,11 @@
  * credentials allocate during the overlap; once the old secret is removed only new
  * credentials allocate.
  */
+
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { type RunningCoturn, startCoturn } from "../scripts/services/coturn.ts";
+import { nodeDigests } from "../src/adapters/crypto/node-digests.ts";
 import { buildIceServers, type IceConfig } from "../src/app/ice-servers.ts";
 import { launchPeer, type Peer } from "./support/browser.ts";
 import { holdRelay, relayProbe } from "./support/turn-probe.ts";
@@ -32,7 +34,7 @@ after(async () => {
 /** The ICE servers GetIceServers answers by a server configured with `turnSecret`. */
 function minted(turnSecret: string, callId: string) {
   const config: IceConfig = { stunUrls: [], turnUrls: [coturn.urls[0] as string], turnSecret, credentialTtlS: 600 };
-  return buildIceServers(config, { userId: "alice", callId }, Date.now()).iceServers.map((s) => ({
+  return buildIceServers(config, { userId: "alice", callId }, Date.now(), nodeDigests).iceServers.map((s) => ({
     urls: [...s.urls],
     username: s.username,
     credential: s.credential,

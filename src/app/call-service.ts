@@ -3,12 +3,15 @@
  * state machine and executes the effects it returns (deliver, persist, notify,
  * timers). Busy and glare are decided by an atomic claim in the cluster-wide call
  * directory; phase changes are written there before they are acknowledged, so
- * another node can take a call over (`adopt`) when this one dies.
+ * another node can take a call over (`adopt`) when this one dies. What to do is the
+ * domain's (call-machine, call-rejoin, call-guards); beside this file, call-table.ts holds
+ * the node's calls, call-effects.ts executes effects, call-adoption.ts takes a call over.
  */
 
 import type { Logger } from "pino";
-import { type CallPolicy, startCall, transition } from "../domain/call-machine.ts";
-import { isParticipantDevice, rejoinEvents, resyncSends } from "../domain/call-rejoin.ts";
+import { isGlare, otherParticipant, requireParticipantUser } from "../domain/call-guards.ts";
+import { armedTimer, type CallPolicy, startCall, transition } from "../domain/call-machine.ts";
+import { deviceBack, isParticipantDevice } from "../domain/call-rejoin.ts";
 import type {
   CallEnd,
   CallEvent,
@@ -19,9 +22,12 @@ import type {
   TimerName,
   Transition,
 } from "../domain/call-types.ts";
+import { commandEvent } from "../domain/commands.ts";
 import { DomainError } from "../domain/errors.ts";
+import { createCallAdoption } from "./call-adoption.ts";
 import { type CallEntry, createCallEffects } from "./call-effects.ts";
 import { createCallParticipants } from "./call-participants.ts";
+import { createCallTable } from "./call-table.ts";
 import type { CallDirectory, ClaimResult, LiveCall } from "./ports/call-directory.ts";
 import type { CallStore } from "./ports/call-store.ts";
 import type { Clock } from "./ports/clock.ts";
@@ -96,17 +102,7 @@ export interface CallService {
 /** Creates the call service. */
 export function createCallService(deps: CallServiceDeps): CallService {
   const { clock, store, directory, notifier, delivery, metrics, logger, nodeId } = deps;
-  const calls = new Map<string, CallEntry>();
-  /** Calls being created or adopted: commands for them wait. */
-  const pending = new Map<string, Promise<void>>();
-  let live = 0;
-
-  async function entryOf(callId: string): Promise<CallEntry> {
-    await pending.get(callId);
-    const e = calls.get(callId);
-    if (!e) throw new DomainError("not_found", "no such call");
-    return e;
-  }
+  const calls = createCallTable({ clock, metrics, lingerMs: deps.lingerMs });
 
   function newEntry(state: CallState): CallEntry {
     const e: CallEntry = {
@@ -124,8 +120,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
         onOverflow: (device) => logger.warn({ callId: state.call.callId, device }, "queue of an absent device full"),
       }),
     };
-    calls.set(state.call.callId, e);
-    if (state.phase !== "ended") metrics.callsActive.set(++live);
+    calls.add(e);
     return e;
   }
 
@@ -146,7 +141,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
     const before = e.state.phase;
     e.state = t.state;
     execute(e, t.effects);
-    if (before !== "ended" && t.state.phase === "ended") release(e);
+    if (before !== "ended" && t.state.phase === "ended") calls.release(e);
     if (before === "connecting" && t.state.phase === "connected") {
       metrics.mediaPath.inc({ path: t.state.path });
       metrics.callSetup.observe({ phase: "accept_to_connected", path: t.state.path }, t.state.setupMs / 1000);
@@ -161,9 +156,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
   function refuseWhenCongested(e: CallEntry, from: DeviceRef): void {
     const { state } = e;
     if (state.phase !== "connecting" && state.phase !== "connected") return;
-    const caller = state.call.caller;
-    const to = from.userId === caller.userId && from.deviceId === caller.deviceId ? answered(state) : caller;
-    const where = e.parts.where(to);
+    const where = e.parts.where(otherParticipant(state, from));
     if (where !== undefined && where !== "absent" && delivery.congested(where)) {
       throw new DomainError("unavailable", "the other participant's node is overloaded; retry");
     }
@@ -177,35 +170,12 @@ export function createCallService(deps: CallServiceDeps): CallService {
     }
   }
 
-  function release(e: CallEntry): void {
-    const { call } = e.state;
-    for (const handle of e.timers.values()) clock.clearTimer(handle);
-    e.timers.clear();
-    e.parts.dispose();
-    metrics.callsActive.set(--live);
-    clock.setTimer(deps.lingerMs, () => calls.delete(call.callId));
-  }
-
   function fire(callId: string, timer: TimerName): void {
     const e = calls.get(callId);
     if (!e) return;
     e.timers.delete(timer);
     const type = timer === "ring" ? "ring_timeout" : "setup_timeout";
     safely(e, () => transition(e.state, { type }, clock.now(), deps.policy));
-  }
-
-  /**
-   * Takes over a call that ended on a node that died before its outcome was durable:
-   * records it, and if this node set the outcome of a missed call, notifies it (the
-   * events of the end itself went out from the old owner). Stop-ringing pushes of other
-   * outcomes are not repeated.
-   */
-  async function finishEnded(state: Extract<CallState, { phase: "ended" }>): Promise<void> {
-    const { call, end } = state;
-    const won = await store.finalize(call, end);
-    await directory.release(call.callId);
-    logger.info({ callId: call.callId, outcome: end.outcome, won }, "took over an ended call");
-    if (won && end.outcome === "missed") await sendMissed(call);
   }
 
   /** The missed call to its callee: in-app and as a notification (once: by the node whose finalize set it). */
@@ -215,26 +185,34 @@ export function createCallService(deps: CallServiceDeps): CallService {
     await notifier.notify({ kind: "missed_call", userId: call.calleeUserId, ...missed });
   }
 
-  /** Registers `callId` as pending while `work` runs, so commands for it wait. */
-  async function creating<T>(callId: string, work: () => Promise<T>): Promise<T> {
-    const p = work();
-    const done = p.then(
-      () => {},
-      () => {},
+  /** Arms, on this node, the timer the call's state has running (a takeover). */
+  function arm(e: CallEntry): void {
+    const armed = armedTimer(e.state);
+    if (!armed) return;
+    const { callId } = e.state.call;
+    e.timers.set(
+      armed.timer,
+      clock.setTimer(armed.atMs - clock.now(), () => fire(callId, armed.timer)),
     );
-    pending.set(callId, done);
-    try {
-      return await p;
-    } finally {
-      if (pending.get(callId) === done) pending.delete(callId);
-    }
   }
+
+  const takeOver = createCallAdoption({
+    store,
+    directory,
+    delivery,
+    clusterMetrics: deps.clusterMetrics,
+    logger,
+    hold: newEntry,
+    send,
+    arm,
+    sendMissed,
+  });
 
   const service: CallService = {
     start(from, calleeUserId, video) {
       const ringing = metrics.callSetup.startTimer({ phase: "start_to_ringing", path: "none" });
       const callId = deps.ids.callId();
-      return creating(callId, async () => {
+      return calls.creating(callId, async () => {
         const [calleeDevices, calleePushable] = await Promise.all([
           delivery.liveDevices(calleeUserId),
           notifier.hasPushTarget(calleeUserId),
@@ -248,12 +226,8 @@ export function createCallService(deps: CallServiceDeps): CallService {
           if (mine && mine.state.phase !== "ended") conflict = { ok: false, caller: mine };
         }
         if (!conflict.ok && conflict.caller) {
-          const { state } = conflict.caller;
-          const glare =
-            state.phase === "ringing" &&
-            state.call.calleeUserId === from.userId &&
-            state.call.caller.userId === calleeUserId;
-          if (glare) return { kind: "glare", callId: conflict.caller.callId };
+          if (isGlare(conflict.caller.state, from, calleeUserId))
+            return { kind: "glare", callId: conflict.caller.callId };
           throw new DomainError("illegal_transition", "you are already in a call");
         }
         if (!conflict.ok) t = startCall({ ...input, calleeBusy: true }, clock.now(), deps.policy);
@@ -264,49 +238,21 @@ export function createCallService(deps: CallServiceDeps): CallService {
           ringing();
         }
         execute(e, t.effects);
-        if (t.state.phase === "ended") clock.setTimer(deps.lingerMs, () => calls.delete(callId));
         return { kind: "started", callId };
       });
     },
-    runs: (callId) => calls.has(callId) || pending.has(callId),
+    runs: (callId) => calls.has(callId),
     async command(from, command, at) {
       const { callId } = command;
-      switch (command.kind) {
-        case "accept":
-        case "decline":
-        case "cancel":
-        case "busy":
-          return service.apply(callId, { type: command.kind, by: from }, at);
-        case "hangup":
-          return service.apply(callId, { type: "hangup", by: from, reason: command.reason }, at);
-        case "signal":
-          return service.apply(callId, { type: "relay", from, signal: command.signal }, at);
-        case "media_state":
-          return service.apply(
-            callId,
-            {
-              type: "media",
-              from,
-              state: command.state,
-              ...(command.path ? { path: command.path } : {}),
-              ...(command.setupMs ? { setupMs: command.setupMs } : {}),
-            },
-            at,
-          );
-        case "quality_report": {
-          const e = await entryOf(callId);
-          const { call } = e.state;
-          if (from.userId !== call.caller.userId && from.userId !== call.calleeUserId) {
-            throw new DomainError("not_participant", "you are not a participant of this call");
-          }
-          if (e.samples.length < deps.maxSamplesPerCall) e.samples.push({ ...command.sample, userId: from.userId });
-          await write(e, "add_samples", () => store.addSamples(callId, from.userId, [command.sample]));
-          return { callId, mergedIntoExisting: false };
-        }
-      }
+      if (command.kind !== "quality_report") return service.apply(callId, commandEvent(from, command), at);
+      const e = await calls.entryOf(callId);
+      requireParticipantUser(e.state.call, from);
+      if (e.samples.length < deps.maxSamplesPerCall) e.samples.push({ ...command.sample, userId: from.userId });
+      await write(e, "add_samples", () => store.addSamples(callId, from.userId, [command.sample]));
+      return { callId, mergedIntoExisting: false };
     },
     async apply(callId, event, at) {
-      const e = await entryOf(callId);
+      const e = await calls.entryOf(callId);
       if (event.type === "relay") refuseWhenCongested(e, event.from);
       const t = transition(e.state, event, clock.now(), deps.policy);
       const by = "by" in event ? event.by : "from" in event ? event.from : undefined;
@@ -318,7 +264,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
       return { callId, mergedIntoExisting: false };
     },
     async notice(callId, device, kind, at) {
-      const e = await entryOf(callId);
+      const e = await calls.entryOf(callId);
       if (e.state.phase === "ended") return;
       if (kind === "lost") {
         const where = e.parts.where(device);
@@ -327,58 +273,15 @@ export function createCallService(deps: CallServiceDeps): CallService {
         return;
       }
       const queued = e.parts.back(device, at);
-      const { state } = e;
-      if (state.phase === "ringing" && device.userId === state.call.calleeUserId) {
-        if (!state.ringing.includes(device.deviceId)) {
-          await run(e, transition(state, { type: "ring_device", deviceId: device.deviceId }, clock.now(), deps.policy));
-        } else if (kind === "online") for (const ev of rejoinEvents(state, device)) send(e, device, ev);
-      } else if (kind === "online") for (const ev of rejoinEvents(state, device)) send(e, device, ev);
-      for (const ev of queued) send(e, device, ev);
-      // A fresh session of a participant: what its old node held undelivered is gone; both resend.
-      if (kind === "online" && isParticipantDevice(state, device)) {
-        for (const { to, event } of resyncSends(state)) send(e, to, event);
-      }
+      const back = deviceBack(e.state, device, kind);
+      if (back.event) await run(e, transition(e.state, back.event, clock.now(), deps.policy));
+      for (const ev of [...back.rejoin, ...queued]) send(e, device, ev);
+      for (const { to, event } of back.resync) send(e, to, event);
     },
     adopt(liveCall) {
       const { callId } = liveCall;
-      if (service.runs(callId)) return pending.get(callId) ?? Promise.resolve();
-      return creating(callId, async () => {
-        const record = await store.get(callId);
-        if (record?.outcome) {
-          await directory.release(callId);
-          return;
-        }
-        let state = liveCall.state;
-        if (state.phase === "ended") return finishEnded(state);
-        if (state.phase === "ringing") {
-          state = { ...state, ringing: await delivery.liveDevices(state.call.calleeUserId) };
-        }
-        const devices = [state.call.caller, ...(state.phase === "ringing" ? [] : [answered(state)])];
-        const where = await Promise.all(devices.map((d) => delivery.whereIs(d)));
-        const e = newEntry(state);
-        devices.forEach((d, i) => {
-          const at = where[i];
-          if (at) e.parts.at(d, at);
-          else e.parts.away(d);
-        });
-        deps.clusterMetrics.callsAdopted.inc({ phase: state.phase });
-        logger.info({ callId, phase: state.phase, from: liveCall.ownerNodeId }, "took over call");
-        // Signals the dead owner had accepted but not passed on are gone: participants still
-        // connected resend theirs now, absent ones when they come back (notice "online").
-        for (const { to, event } of resyncSends(state)) if (e.parts.where(to) !== "absent") send(e, to, event);
-        const timer: TimerName = state.phase === "ringing" ? "ring" : "setup";
-        const atMs =
-          state.phase === "ringing"
-            ? state.call.ringDeadlineMs
-            : state.phase === "connecting"
-              ? state.setupDeadlineMs
-              : undefined;
-        if (atMs !== undefined)
-          e.timers.set(
-            timer,
-            clock.setTimer(atMs - clock.now(), () => fire(callId, timer)),
-          );
-      });
+      if (calls.has(callId)) return calls.pending(callId) ?? Promise.resolve();
+      return calls.creating(callId, () => takeOver(liveCall));
     },
     outcomeSet(call, end) {
       metrics.callsEnded.inc({ outcome: end.outcome });
@@ -393,29 +296,22 @@ export function createCallService(deps: CallServiceDeps): CallService {
       e.parts.queue(to, event);
     },
     nodeLeft(left) {
-      for (const e of calls.values()) {
+      for (const e of calls.entries()) {
         if (e.state.phase === "ended") continue;
         for (const device of e.parts.nodeLeft(left)) if (isParticipantDevice(e.state, device)) e.parts.away(device);
       }
     },
-    running: () => [...calls].flatMap(([id, e]) => (e.state.phase === "ended" ? [] : [id])),
+    running: () => calls.running(),
     forfeit(callId) {
       const e = calls.get(callId);
       if (!e || e.state.phase === "ended") return;
-      for (const handle of e.timers.values()) clock.clearTimer(handle);
-      e.parts.dispose();
-      calls.delete(callId);
-      metrics.callsActive.set(--live);
+      calls.drop(e);
       logger.warn({ callId }, "call runs on another node now; dropped here");
     },
-    activeCount: () => live,
+    activeCount: () => calls.activeCount(),
     async flush() {
-      await Promise.all([...calls.values()].flatMap((e) => [e.writes, e.directoryWrites]));
+      await Promise.all([...calls.entries()].flatMap((e) => [e.writes, e.directoryWrites]));
     },
   };
   return service;
-}
-
-function answered(state: Extract<CallState, { phase: "connecting" | "connected" }>): DeviceRef {
-  return { userId: state.call.calleeUserId, deviceId: state.answeredDeviceId };
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it, test } from "node:test";
 import { pino } from "pino";
 import { createManualClock } from "../adapters/clock/manual-clock.ts";
+import { nodeDigests } from "../adapters/crypto/node-digests.ts";
 import { ringing } from "../adapters/directory/call-directory.contract.ts";
 import { createMemoryCallDirectory } from "../adapters/directory/memory-call-directory.ts";
 import { DomainError } from "../domain/errors.ts";
@@ -12,9 +13,9 @@ import type { CallRecord } from "./ports/call-store.ts";
 test("chooseNode: deterministic, spreads calls, and only moves the calls of a node that left", () => {
   const nodes = ["n1", "n2", "n3"];
   const calls = Array.from({ length: 300 }, (_, i) => `call-${i}`);
-  const before = calls.map((c) => chooseNode(c, nodes));
+  const before = calls.map((c) => chooseNode(c, nodes, nodeDigests));
   assert.deepEqual(
-    calls.map((c) => chooseNode(c, [...nodes].reverse())),
+    calls.map((c) => chooseNode(c, [...nodes].reverse(), nodeDigests)),
     before,
     "independent of the order nodes are listed in",
   );
@@ -22,11 +23,11 @@ test("chooseNode: deterministic, spreads calls, and only moves the calls of a no
     const share = before.filter((x) => x === n).length;
     assert.ok(share > 60 && share < 140, `${n} gets ${share} of 300`);
   }
-  const after = calls.map((c) => chooseNode(c, ["n1", "n3"]));
+  const after = calls.map((c) => chooseNode(c, ["n1", "n3"], nodeDigests));
   calls.forEach((_, i) => {
     if (before[i] !== "n2") assert.equal(after[i], before[i], "a call of a surviving node stays put");
   });
-  assert.equal(chooseNode("x", []), undefined);
+  assert.equal(chooseNode("x", [], nodeDigests), undefined);
 });
 
 describe("call takeover", () => {
@@ -61,6 +62,7 @@ describe("call takeover", () => {
         },
       },
       clock,
+      digests: nodeDigests,
       logger,
       sweepIntervalMs: 1_000,
       overdueGraceMs: 500,

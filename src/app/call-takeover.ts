@@ -10,13 +10,13 @@
  * Every takeover is a conditional write, and the store's conditional finalize
  * lets exactly one node record the outcome and send the missed-call notification.
  */
-import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import { isDomainError } from "../domain/errors.ts";
 import type { CallService } from "./call-service.ts";
 import type { CallDirectory, LiveCall } from "./ports/call-directory.ts";
 import type { CallStore } from "./ports/call-store.ts";
 import type { Clock, TimerHandle } from "./ports/clock.ts";
+import type { Digests } from "./ports/digests.ts";
 import type { Presence } from "./ports/presence.ts";
 
 /** Collaborators and tunables of the takeover. */
@@ -27,6 +27,7 @@ export interface CallTakeoverDeps {
   readonly store: Pick<CallStore, "listOverdueRinging">;
   readonly calls: Pick<CallService, "adopt" | "runs" | "running" | "forfeit">;
   readonly clock: Clock;
+  readonly digests: Digests;
   readonly logger: Logger;
   /** How often the overdue sweep runs. */
   readonly sweepIntervalMs: number;
@@ -64,11 +65,11 @@ export interface CallTakeover {
 }
 
 /** The node among `nodes` that should take `callId` over (highest hash wins). */
-export function chooseNode(callId: string, nodes: readonly string[]): string | undefined {
+export function chooseNode(callId: string, nodes: readonly string[], digests: Digests): string | undefined {
   let best: string | undefined;
   let bestScore = "";
   for (const node of nodes) {
-    const score = createHash("sha1").update(`${callId}\u0000${node}`).digest("hex");
+    const score = digests.sha1Hex(`${callId}\u0000${node}`);
     if (score > bestScore) [best, bestScore] = [node, score];
   }
   return best;
@@ -96,7 +97,7 @@ export function createCallTakeover(deps: CallTakeoverDeps): CallTakeover {
       const batch = await directory.ownedBy(dead, 1_000);
       let progressed = false;
       for (const live of batch) {
-        if (!everything && chooseNode(live.callId, nodes) !== self) continue;
+        if (!everything && chooseNode(live.callId, nodes, deps.digests) !== self) continue;
         if (await take(live)) taken++;
         progressed = true;
       }
@@ -134,7 +135,7 @@ export function createCallTakeover(deps: CallTakeoverDeps): CallTakeover {
           else if (!(await take(live))) continue;
         } else {
           // Recorded but never claimed or already released, and without an outcome: ring it out.
-          if (chooseNode(record.callId, nodes) !== self) continue;
+          if (chooseNode(record.callId, nodes, deps.digests) !== self) continue;
           const { caller, calleeUserId, video, startedAtMs, ringDeadlineMs, callId } = record;
           const call = { callId, caller, calleeUserId, video, startedAtMs, ringDeadlineMs };
           await calls.adopt({
@@ -155,7 +156,7 @@ export function createCallTakeover(deps: CallTakeoverDeps): CallTakeover {
         const page = await directory.list(after, 500);
         for (const live of page) {
           const gone = live.ownerNodeId !== self && !nodes.includes(live.ownerNodeId);
-          if (gone && chooseNode(live.callId, nodes) === self && (await take(live))) taken++;
+          if (gone && chooseNode(live.callId, nodes, deps.digests) === self && (await take(live))) taken++;
         }
         if (page.length < 500) break;
         after = page.at(-1)?.callId ?? "";

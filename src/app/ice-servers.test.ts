@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { describe, it } from "node:test";
+import { nodeDigests } from "../adapters/crypto/node-digests.ts";
 import type { CallState } from "../domain/call-types.ts";
 import { type DomainErrorCode, isDomainError } from "../domain/errors.ts";
 import {
@@ -24,7 +25,7 @@ const NOW_MS = 1_700_000_000_500;
 
 describe("buildIceServers", () => {
   it("returns STUN, then TURN with a REST credential that expires after the TTL", () => {
-    const answer = buildIceServers(config, { userId: "alice" }, NOW_MS);
+    const answer = buildIceServers(config, { userId: "alice" }, NOW_MS, nodeDigests);
     assert.equal(answer.ttlSeconds, 600);
     assert.equal(answer.relayOnly, false);
     assert.deepEqual(answer.iceServers[0], { urls: ["stun:127.0.0.1:3478"], username: "", credential: "" });
@@ -33,24 +34,32 @@ describe("buildIceServers", () => {
     assert.equal(turn?.username, "1700000600:alice");
     // coturn use-auth-secret: base64(HMAC-SHA1(secret, username)); the vector was computed with Python hmac.
     assert.equal(turn?.credential, createHmac("sha1", "s3cret").update("1700000600:alice").digest("base64"));
-    assert.equal(turnCredential("s3cret", "1700000600:alice"), "bUIJIVaC05oyFgKsQvKAparqg1Q=");
+    assert.equal(turnCredential("s3cret", "1700000600:alice", nodeDigests), "bUIJIVaC05oyFgKsQvKAparqg1Q=");
   });
 
   it("scopes the credential to the call when a call id is given", () => {
-    const turn = buildIceServers(config, { userId: "alice", callId: "c-42" }, NOW_MS).iceServers[1];
+    const turn = buildIceServers(config, { userId: "alice", callId: "c-42" }, NOW_MS, nodeDigests).iceServers[1];
     assert.equal(turn?.username, "1700000600:c-42");
   });
 
   it("passes relay-only through and omits empty groups", () => {
-    const onlyTurn = buildIceServers({ ...config, stunUrls: [], forceRelay: true }, { userId: "bob" }, NOW_MS);
+    const onlyTurn = buildIceServers(
+      { ...config, stunUrls: [], forceRelay: true },
+      { userId: "bob" },
+      NOW_MS,
+      nodeDigests,
+    );
     assert.equal(onlyTurn.iceServers.length, 1);
     assert.equal(onlyTurn.relayOnly, true);
-    const none = buildIceServers(DEFAULT_ICE_CONFIG, { userId: "bob" }, NOW_MS);
+    const none = buildIceServers(DEFAULT_ICE_CONFIG, { userId: "bob" }, NOW_MS, nodeDigests);
     assert.deepEqual(none, { iceServers: [], ttlSeconds: 0, relayOnly: false });
   });
 
   it("refuses TURN URLs without a secret", () => {
-    assert.throws(() => buildIceServers({ ...config, turnSecret: "" }, { userId: "a" }, NOW_MS), /turnSecret/);
+    assert.throws(
+      () => buildIceServers({ ...config, turnSecret: "" }, { userId: "a" }, NOW_MS, nodeDigests),
+      /turnSecret/,
+    );
   });
 });
 

@@ -2,12 +2,12 @@
  * Builds the answer of `GetIceServers` (docs/spec.md §5): STUN and TURN URLs with a
  * time-limited TURN REST credential as coturn's `use-auth-secret` expects —
  * username `${expiryUnixSeconds}:${callId or userId}`, credential
- * base64(HMAC-SHA1(secret, username)). Pure apart from the HMAC; time is passed in.
+ * base64(HMAC-SHA1(secret, username)). Pure: the HMAC comes in as a port and time is passed in.
  */
-import { createHmac } from "node:crypto";
 import { DomainError } from "../domain/errors.ts";
 import { checkCallId } from "../domain/limits.ts";
 import type { CallDirectory } from "./ports/call-directory.ts";
+import type { Digests } from "./ports/digests.ts";
 
 /**
  * ICE/TURN settings: the `ice` section of the config tree (src/config.ts). The
@@ -51,8 +51,8 @@ export interface IceServersRequest {
 }
 
 /** The TURN REST credential for `username` (coturn `use-auth-secret`). */
-export function turnCredential(secret: string, username: string): string {
-  return createHmac("sha1", secret).update(username).digest("base64");
+export function turnCredential(secret: string, username: string, digests: Digests): string {
+  return digests.hmacSha1Base64(secret, username);
 }
 
 /** The TURN REST username valid until `expiryUnixSeconds`; `id` is printable ASCII without ':' (coturn splits on it). */
@@ -82,13 +82,22 @@ export async function checkIceServersRequest(
 }
 
 /** Builds the GetIceServers answer for `request` at `nowMs`. */
-export function buildIceServers(config: IceConfig, request: IceServersRequest, nowMs: number): IceServersAnswer {
+export function buildIceServers(
+  config: IceConfig,
+  request: IceServersRequest,
+  nowMs: number,
+  digests: Digests,
+): IceServersAnswer {
   const iceServers: IceServerEntry[] = [];
   if (config.stunUrls.length > 0) iceServers.push({ urls: [...config.stunUrls], username: "", credential: "" });
   if (config.turnUrls.length > 0) {
     if (!config.turnSecret) throw new Error("ice.turnSecret is required when ice.turnUrls is set");
     const username = turnUsername(nowMs / 1000 + config.credentialTtlS, request.callId || request.userId);
-    iceServers.push({ urls: [...config.turnUrls], username, credential: turnCredential(config.turnSecret, username) });
+    iceServers.push({
+      urls: [...config.turnUrls],
+      username,
+      credential: turnCredential(config.turnSecret, username, digests),
+    });
   }
   return {
     iceServers,

@@ -5,17 +5,18 @@
  * cannot make the server POST to its own network (local/test mode may allow
  * http and private hosts).
  */
-import { createPublicKey } from "node:crypto";
-import { BlockList, isIP } from "node:net";
 import { DomainError } from "../domain/errors.ts";
 import { checkDeviceId } from "../domain/limits.ts";
 import type { Clock } from "./ports/clock.ts";
 import type { PushChannel, PushRegistration, PushRegistry, PushTarget } from "./ports/push-registry.ts";
+import type { PushTargetChecks } from "./ports/push-target-checks.ts";
 
 /** Dependencies and policy of the registration service. */
 export interface PushDevicesDeps {
   readonly registry: PushRegistry;
   readonly clock: Clock;
+  /** Private-address and P-256 checks of web push targets. */
+  readonly checks: PushTargetChecks;
   /** Channels this server delivers through; registering another is refused. */
   readonly channels: ReadonlySet<PushChannel>;
   /** Devices per user (default 20). */
@@ -37,35 +38,10 @@ export interface PushDevices {
 const maxEndpointLength = 2048;
 const tokenPattern = /^[\x21-\x7e]{1,4096}$/;
 
-function privateRanges(): BlockList {
-  const b = new BlockList();
-  for (const [net, bits] of [
-    ["0.0.0.0", 8],
-    ["10.0.0.0", 8],
-    ["100.64.0.0", 10],
-    ["127.0.0.0", 8],
-    ["169.254.0.0", 16],
-    ["172.16.0.0", 12],
-    ["192.168.0.0", 16],
-  ] as const) {
-    b.addSubnet(net, bits, "ipv4");
-  }
-  for (const [net, bits] of [
-    ["::", 127],
-    ["fc00::", 7],
-    ["fe80::", 10],
-    ["::ffff:0:0", 96],
-  ] as const) {
-    b.addSubnet(net, bits, "ipv6");
-  }
-  return b;
-}
-
 /** Creates the registration service. */
 export function createPushDevices(deps: PushDevicesDeps): PushDevices {
   const maxDevices = deps.maxDevicesPerUser ?? 20;
   const insecure = deps.allowInsecureEndpoints ?? false;
-  const blocked = privateRanges();
 
   function invalid(message: string): DomainError {
     return new DomainError("invalid_argument", message);
@@ -84,28 +60,14 @@ export function createPushDevices(deps: PushDevicesDeps): PushDevices {
       throw invalid("web push endpoint must be https");
     }
     const host = url.hostname.replace(/^\[|\]$/g, "");
-    const family = isIP(host);
-    const local =
-      host === "localhost" ||
-      host.endsWith(".localhost") ||
-      (family !== 0 && blocked.check(host, family === 4 ? "ipv4" : "ipv6"));
+    const local = host === "localhost" || host.endsWith(".localhost") || deps.checks.isPrivateAddress(host);
     if (local && !insecure) throw invalid("web push endpoint must be on a public host");
   }
 
   function checkKeys(p256dh: string, auth: string): void {
     const key = Buffer.from(p256dh, "base64url");
     if (key.length !== 65 || key[0] !== 4) throw invalid("p256dh must be a base64url uncompressed P-256 point");
-    try {
-      const jwk = {
-        kty: "EC",
-        crv: "P-256",
-        x: key.subarray(1, 33).toString("base64url"),
-        y: key.subarray(33).toString("base64url"),
-      };
-      createPublicKey({ key: jwk, format: "jwk" });
-    } catch {
-      throw invalid("p256dh is not a point on P-256");
-    }
+    if (!deps.checks.isP256Point(key)) throw invalid("p256dh is not a point on P-256");
     if (Buffer.from(auth, "base64url").length !== 16) throw invalid("auth must be a base64url 16-byte secret");
   }
 

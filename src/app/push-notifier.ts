@@ -10,7 +10,6 @@
  * - missed_call: every registered device, exactly once per device (dedupe key);
  *   same topic as the ring, so it replaces an undelivered ring.
  */
-import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import type { Notification } from "../domain/call-types.ts";
 import {
@@ -20,6 +19,7 @@ import {
   type PushSenders,
 } from "./notification-dispatcher.ts";
 import type { Clock } from "./ports/clock.ts";
+import type { Digests } from "./ports/digests.ts";
 import type { NotificationMetrics } from "./ports/metrics.ts";
 import type { NotificationOutbox, OutboxNotification } from "./ports/notification-outbox.ts";
 import type { Notifier } from "./ports/notifier.ts";
@@ -35,6 +35,8 @@ export interface PushNotifierDeps {
   /** Whether a device has a live signaling session (the session hub's check). */
   readonly isLive: (userId: string, deviceId: string) => boolean | Promise<boolean>;
   readonly clock: Clock;
+  /** Hashes the call id into the push topic. */
+  readonly digests: Digests;
   readonly metrics: NotificationMetrics;
   readonly logger: Pick<Logger, "warn" | "error">;
   /** How long a stop-ringing push may still be delivered (default 60 000). */
@@ -60,8 +62,8 @@ export function notificationKey(callId: string, kind: Notification["kind"], user
 }
 
 /** The push topic / collapse key of a call: ≤ 32 base64url characters (RFC 8030 §5.4). */
-export function callTopic(callId: string): string {
-  return createHash("sha256").update(callId).digest("base64url").slice(0, 32);
+export function callTopic(callId: string, digests: Digests): string {
+  return digests.sha256Base64url(callId).slice(0, 32);
 }
 
 /** Creates the push notifier and its dispatcher (not started). */
@@ -94,7 +96,7 @@ export function createPushNotifier(deps: PushNotifierDeps): PushNotifier {
       channel: r.target.channel,
       payload: JSON.stringify(pushPayload(n)),
       urgency: n.kind === "missed_call" ? "normal" : "high",
-      topic: callTopic(n.callId),
+      topic: callTopic(n.callId, deps.digests),
       expiresAtMs,
     };
   }

@@ -35,6 +35,16 @@ export function otherParticipant(state: Answered, from: DeviceRef): DeviceRef {
   return isCallerDevice(state.call, from) ? device(state.call.calleeUserId, state.answeredDeviceId) : state.call.caller;
 }
 
+/**
+ * Glare: `other`, the live call a new call from `from` to `calleeUserId` ran into, is the
+ * callee's call ringing `from`'s user; the new call is dropped and that one answered instead.
+ */
+export function isGlare(other: CallState, from: DeviceRef, calleeUserId: string): boolean {
+  return (
+    other.phase === "ringing" && other.call.calleeUserId === from.userId && other.call.caller.userId === calleeUserId
+  );
+}
+
 /** Throws not_participant unless `d` belongs to the caller or the callee. */
 export function requireParticipantUser(call: CallInfo, d: DeviceRef): void {
   if (d.userId !== call.caller.userId && d.userId !== call.calleeUserId) {

@@ -40,7 +40,7 @@ import {
   T_CONNECT,
   T0,
 } from "./call-machine.fixtures.ts";
-import { type CallPolicy, defaultCallPolicy, startCall, transition } from "./call-machine.ts";
+import { armedTimer, type CallPolicy, defaultCallPolicy, startCall, transition } from "./call-machine.ts";
 import type {
   CallEnd,
   CallEvent,
@@ -440,4 +440,15 @@ describe("ended", () => {
       for (const event of noOps) assertUnchanged(ended, event, T0 + 100_000);
     });
   }
+});
+
+describe("armedTimer: what a node taking the call over arms again", () => {
+  it("the ring deadline while ringing, the setup deadline while connecting, nothing after", () => {
+    const ringing = ringingState();
+    assert.deepEqual(armedTimer(ringing), { timer: "ring", atMs: ringing.call.ringDeadlineMs });
+    const connecting = connectingState();
+    assert.deepEqual(armedTimer(connecting), { timer: "setup", atMs: connecting.setupDeadlineMs });
+    assert.equal(armedTimer(connectedState()), undefined);
+    assert.equal(armedTimer(transition(connectedState(), hangup(alice), T_CONNECT + 1).state), undefined);
+  });
 });

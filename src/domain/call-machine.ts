@@ -25,6 +25,7 @@ import type {
   EndReason,
   Outcome,
   PathType,
+  TimerName,
   Transition,
 } from "./call-types.ts";
 import { DomainError } from "./errors.ts";
@@ -120,6 +121,22 @@ function incomingCall(call: CallInfo) {
     video: call.video,
     ringDeadlineMs: call.ringDeadlineMs,
   } as const;
+}
+
+/**
+ * The timer a call in `state` has armed and when it fires: the ring timer while ringing,
+ * the setup timer while connecting; none once connected or ended. A node that takes the
+ * call over arms it again.
+ */
+export function armedTimer(state: CallState): { readonly timer: TimerName; readonly atMs: number } | undefined {
+  switch (state.phase) {
+    case "ringing":
+      return { timer: "ring", atMs: state.call.ringDeadlineMs };
+    case "connecting":
+      return { timer: "setup", atMs: state.setupDeadlineMs };
+    default:
+      return undefined;
+  }
 }
 
 /** Applies one event to a call. Throws DomainError for an illegal event. */

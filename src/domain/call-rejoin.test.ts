@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { startCall, transition } from "./call-machine.ts";
-import { isParticipantDevice, rejoinEvents, resyncSends } from "./call-rejoin.ts";
+import { deviceBack, isParticipantDevice, participantDevices, rejoinEvents, resyncSends } from "./call-rejoin.ts";
 import type { CallState, DeviceRef } from "./call-types.ts";
 
 const alice: DeviceRef = { userId: "alice", deviceId: "a1" };
@@ -70,5 +70,51 @@ describe("rejoin", () => {
     assert.equal(isParticipantDevice(answered(), bobLaptop), true);
     assert.equal(isParticipantDevice(answered(), bobPhone), false);
     assert.equal(isParticipantDevice(answered(), { userId: "alice", deviceId: "a2" }), false);
+  });
+});
+
+describe("deviceBack", () => {
+  const bobTablet: DeviceRef = { userId: "bob", deviceId: "tablet" };
+
+  it("rings a callee device that comes while the call rings and was not rung, online or resumed", () => {
+    for (const kind of ["online", "resumed"] as const) {
+      assert.deepEqual(deviceBack(ringing(), bobTablet, kind), {
+        event: { type: "ring_device", deviceId: "tablet" },
+        rejoin: [],
+        resync: [],
+      });
+    }
+  });
+
+  it("a fresh session re-learns the call; a resumed one only catches up on its queue", () => {
+    assert.deepEqual(deviceBack(ringing(), bobPhone, "online"), {
+      rejoin: rejoinEvents(ringing(), bobPhone),
+      resync: [],
+    });
+    assert.deepEqual(deviceBack(ringing(), alice, "online").rejoin, rejoinEvents(ringing(), alice));
+    assert.deepEqual(deviceBack(ringing(), bobPhone, "resumed"), { rejoin: [], resync: [] });
+    assert.deepEqual(deviceBack(answered(), alice, "resumed"), { rejoin: [], resync: [] });
+  });
+
+  it("a fresh session of a participant of an answered call has both ends resend; other devices do not", () => {
+    const state = answered();
+    assert.deepEqual(deviceBack(state, bobLaptop, "online"), {
+      rejoin: [{ type: "call_accepted", callId: "c1", answeredDeviceId: "laptop" }],
+      resync: resyncSends(state),
+    });
+    assert.equal(deviceBack(state, alice, "online").resync.length, 2);
+    assert.deepEqual(deviceBack(state, bobPhone, "online"), { rejoin: [], resync: [] });
+  });
+
+  it("nothing after the end", () => {
+    const ended = transition(answered(), { type: "hangup", by: alice, reason: "hangup" }, T0 + 20).state;
+    assert.deepEqual(deviceBack(ended, alice, "online"), { rejoin: [], resync: [] });
+  });
+});
+
+describe("participantDevices", () => {
+  it("the calling device while ringing, both ends once answered", () => {
+    assert.deepEqual(participantDevices(ringing()), [alice]);
+    assert.deepEqual(participantDevices(answered()), [alice, bobLaptop]);
   });
 });

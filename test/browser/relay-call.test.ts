@@ -4,6 +4,7 @@
  * history says relay; coturn refuses an expired TURN REST credential while a fresh
  * one minted by GetIceServers works.
  */
+
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -11,6 +12,7 @@ import { after, afterEach, before, describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { SignalService } from "../../gen/calldrop/v1/signal_pb.js";
+import { nodeDigests } from "../../src/adapters/crypto/node-digests.ts";
 import { turnCredential, turnUsername } from "../../src/app/ice-servers.ts";
 import { call, resetCall, signIn, waitForCall, waitForHistory, waitForText } from "../support/app-driver.ts";
 import { launchPeer, type Peer } from "../support/browser.ts";
@@ -90,7 +92,9 @@ describe("web client: relayed calls through coturn", () => {
 
   it("coturn refuses an expired TURN credential (401, no relay) while a fresh one from GetIceServers works", async () => {
     const expiredUser = turnUsername(Date.now() / 1000 - 60, "alice");
-    const expired = [{ urls: [turn.url], username: expiredUser, credential: turnCredential(turn.secret, expiredUser) }];
+    const expired = [
+      { urls: [turn.url], username: expiredUser, credential: turnCredential(turn.secret, expiredUser, nodeDigests) },
+    ];
     const refused = await relayProbe(alice.page, expired, 5_000);
     assert.equal(refused.connected, false, "no relayed connection with an expired credential");
     assert.equal(refused.relayCandidates, 0);

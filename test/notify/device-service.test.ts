@@ -2,6 +2,7 @@
  * DeviceService over a real Connect server on 127.0.0.1 with the service's JWT
  * auth: register / list / unregister own devices, validation, limits, isolation.
  */
+
 import assert from "node:assert/strict";
 import { createECDH, randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
@@ -13,6 +14,7 @@ import pino from "pino";
 import { Registry } from "prom-client";
 import { DeviceService, MobilePlatform } from "../../gen/calldrop/v1/device_pb.js";
 import { createManualClock } from "../../src/adapters/clock/manual-clock.ts";
+import { createNodePushTargetChecks } from "../../src/adapters/crypto/node-push-target-checks.ts";
 import { createMetrics } from "../../src/adapters/metrics/service-metrics.ts";
 import { createSqlitePushRegistry } from "../../src/adapters/notify/sqlite-push-registry.ts";
 import { createPushDevices } from "../../src/app/push-devices.ts";
@@ -68,6 +70,7 @@ before(async () => {
   const devices = createPushDevices({
     registry,
     clock,
+    checks: createNodePushTargetChecks(),
     channels: new Set(["webpush", "gateway"]),
     maxDevicesPerUser: 3,
   });

@@ -3,9 +3,11 @@
  * that verifies the HMAC signature and fails on demand: retries with backoff,
  * no retry on 4xx, removal on 410, dedupe, restart from the outbox, expired rings.
  */
+
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createSystemClock } from "../../src/adapters/clock/system-clock.ts";
+import { nodeDigests } from "../../src/adapters/crypto/node-digests.ts";
 import { callTopic } from "../../src/app/push-notifier.ts";
 import { waitFor } from "../support/wait-for.ts";
 import { createHarness, notificationCount, testVapid, usePushPeers } from "./harness.ts";
@@ -47,7 +49,7 @@ describe("mobile push gateway", () => {
         token: "tok-ios",
         kind: "incoming_call",
         priority: "high",
-        collapseKey: callTopic("g-1"),
+        collapseKey: callTopic("g-1", nodeDigests),
         ttlSeconds: undefined,
         payload: {
           v: 1,

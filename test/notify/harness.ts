@@ -14,6 +14,7 @@ import pino from "pino";
 import { Registry } from "prom-client";
 import webpush from "web-push";
 import { createManualClock, type ManualClock } from "../../src/adapters/clock/manual-clock.ts";
+import { nodeDigests } from "../../src/adapters/crypto/node-digests.ts";
 import { createNotificationMetrics } from "../../src/adapters/metrics/notification-metrics.ts";
 import { createGatewaySender } from "../../src/adapters/notify/gateway-sender.ts";
 import { createSqliteNotificationOutbox } from "../../src/adapters/notify/sqlite-notification-outbox.ts";
@@ -91,6 +92,7 @@ export function createHarness(): Harness {
         senders,
         isLive: options.isLive ?? ((userId, deviceId) => options.live?.has(`${userId}/${deviceId}`) ?? false),
         clock: options.clock ?? clock,
+        digests: nodeDigests,
         metrics: createNotificationMetrics(metrics),
         logger: pino({ level: "silent" }),
         dispatch: { random: () => 1, initialBackoffMs: 1_000, ...options.dispatch },

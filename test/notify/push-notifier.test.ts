@@ -3,11 +3,13 @@
  * covered by web-push.test.ts and gateway.test.ts): who is pushed what, expiry at
  * enqueue, devices gone between enqueue and send, disabled channels, metrics.
  */
+
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import pino from "pino";
 import { Registry } from "prom-client";
 import { createManualClock } from "../../src/adapters/clock/manual-clock.ts";
+import { nodeDigests } from "../../src/adapters/crypto/node-digests.ts";
 import { createNotificationMetrics } from "../../src/adapters/metrics/notification-metrics.ts";
 import { createLogNotifier } from "../../src/adapters/notify/log-notifier.ts";
 import { createSqliteNotificationOutbox } from "../../src/adapters/notify/sqlite-notification-outbox.ts";
@@ -41,6 +43,7 @@ function setup(senders: (gw: ReturnType<typeof recorder>) => PushSenders = (gw) 
     senders: senders(gw),
     isLive: () => false,
     clock,
+    digests: nodeDigests,
     metrics: createNotificationMetrics(metrics),
     logger: pino({ level: "silent" }),
   });

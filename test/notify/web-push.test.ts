@@ -2,8 +2,10 @@
  * Web Push end to end against a local push service on 127.0.0.1 that checks the
  * VAPID JWT and decrypts the RFC 8291 payload with the subscription's private key.
  */
+
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { nodeDigests } from "../../src/adapters/crypto/node-digests.ts";
 import { callTopic } from "../../src/app/push-notifier.ts";
 import { createHarness, notificationCount, testVapid } from "./harness.ts";
 import { type LocalPushService, startLocalPushService } from "./local-push-service.ts";
@@ -61,7 +63,7 @@ describe("Web Push delivery", () => {
       ringDeadlineMs,
     });
     assert.equal(got?.urgency, "high");
-    assert.equal(got?.topic, callTopic("call-1"));
+    assert.equal(got?.topic, callTopic("call-1", nodeDigests));
     assert.ok(got && got.ttl > 0 && got.ttl <= 30, `short TTL, got ${got?.ttl}`);
     assert.equal(got?.jwt.aud, push.origin);
     assert.equal(got?.jwt.sub, vapid.subject);
