@@ -2,6 +2,9 @@
  * Part of the composition root: the push notification stack (docs/spec.md §8) —
  * registrations, durable outbox, Web Push and gateway senders — built from config.
  * Without any configured channel the service falls back to the log notifier.
+ * Registrations live where the call store lives: on Cassandra every node of a cluster sees
+ * every device (the node running a call is rarely the one the callee registered through);
+ * the outbox stays on the node's own file (it holds what this node has to send).
  */
 
 import type { Logger } from "pino";
@@ -13,6 +16,7 @@ import { createGatewaySender } from "./adapters/notify/gateway-sender.ts";
 import { createSqliteNotificationOutbox } from "./adapters/notify/sqlite-notification-outbox.ts";
 import { createSqlitePushRegistry } from "./adapters/notify/sqlite-push-registry.ts";
 import { createWebPushSender } from "./adapters/notify/web-push-sender.ts";
+import { createCassandraPushRegistry } from "./adapters/store/cassandra/cassandra-push-registry.ts";
 import type { Clock } from "./app/ports/clock.ts";
 import type { PushChannel } from "./app/ports/push-registry.ts";
 import { createPushDevices, type PushDevices } from "./app/push-devices.ts";
@@ -27,7 +31,7 @@ export interface PushStack {
   close(): Promise<void>;
 }
 
-/** Builds the push stack on the embedded store's file. */
+/** Builds the push stack: registrations in the configured store, the outbox in the node's file. */
 export function createPushStack(
   config: Config,
   deps: {
@@ -42,7 +46,11 @@ export function createPushStack(
     ...(n.webPush ? { webpush: createWebPushSender({ vapid: n.webPush, timeoutMs: n.sendTimeoutMs }) } : {}),
     ...(n.gateway ? { gateway: createGatewaySender({ ...n.gateway, timeoutMs: n.sendTimeoutMs }) } : {}),
   };
-  const registry = createSqlitePushRegistry({ path: config.store.sqlitePath });
+  const { kind, cassandra } = config.store;
+  const registry =
+    kind === "cassandra" && cassandra
+      ? createCassandraPushRegistry(cassandra)
+      : createSqlitePushRegistry({ path: config.store.sqlitePath });
   const outbox = createSqliteNotificationOutbox({ path: config.store.sqlitePath });
   const channels = new Set(Object.keys(senders) as PushChannel[]);
   const notifier =

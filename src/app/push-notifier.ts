@@ -12,6 +12,7 @@
  */
 import type { Logger } from "pino";
 import type { Notification } from "../domain/call-types.ts";
+import { DomainError } from "../domain/errors.ts";
 import {
   createNotificationDispatcher,
   type DispatcherOptions,
@@ -130,7 +131,15 @@ export function createPushNotifier(deps: PushNotifierDeps): PushNotifier {
 
   return {
     async hasPushTarget(userId) {
-      return (await targets(userId)).length > 0;
+      // A registry that cannot be read (Cassandra down) must not fail the call start: the
+      // callee's live devices still ring; with none, the call ends as unreachable at once.
+      try {
+        return (await targets(userId)).length > 0;
+      } catch (err) {
+        if (!(err instanceof DomainError && err.code === "unavailable")) throw err;
+        deps.logger.warn({ err, userId }, "push registry unavailable: ringing live devices only");
+        return false;
+      }
     },
     async notify(n) {
       const now = clock.now();

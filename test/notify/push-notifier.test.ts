@@ -18,6 +18,7 @@ import type { PushSenders } from "../../src/app/notification-dispatcher.ts";
 import type { GatewayTarget } from "../../src/app/ports/push-registry.ts";
 import type { PushMessage, PushSender } from "../../src/app/ports/push-sender.ts";
 import { createPushNotifier } from "../../src/app/push-notifier.ts";
+import { DomainError } from "../../src/domain/errors.ts";
 import { notificationCount } from "./harness.ts";
 
 function recorder(): PushSender<GatewayTarget> & { sent: PushMessage<GatewayTarget>[] } {
@@ -132,6 +133,24 @@ describe("push notifier", () => {
     assert.equal(await s.notifier.hasPushTarget("bob"), false);
     await s.notifier.notify({ kind: "missed_call", userId: "bob", callId: "c5", callerUserId: "a", startedAtMs: 1 });
     assert.deepEqual(await s.outbox.listForCall("c5"), []);
+  });
+
+  it("a registry that cannot be read (Cassandra down) means no push target, not a failed call start", async () => {
+    const { registry, outbox, metrics } = setup();
+    const failing = (err: Error) =>
+      createPushNotifier({
+        registry: { ...registry, list: () => Promise.reject(err) },
+        outbox,
+        senders: { gateway: recorder() },
+        isLive: () => false,
+        clock: createManualClock(1),
+        metrics: createNotificationMetrics(metrics),
+        logger: pino({ level: "silent" }),
+      });
+    const down = new DomainError("unavailable", "push registry unavailable");
+    assert.equal(await failing(down).hasPushTarget("bob"), false);
+    // Anything else is a bug and stays visible.
+    await assert.rejects(failing(new Error("bad CQL")).hasPushTarget("bob"), /bad CQL/);
   });
 
   it("the logging notifier counts its notifications on channel log", async () => {

@@ -1,14 +1,30 @@
-/** Contract suite of the PushRegistry port, run against every adapter (embedded sqlite: file and :memory:). */
+/**
+ * Contract suite of the PushRegistry port, run against every adapter: embedded sqlite (file and
+ * :memory:) and Cassandra (a migrated test keyspace, emptied before each case).
+ */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { createSqlitePushRegistry } from "../../src/adapters/notify/sqlite-push-registry.ts";
+import { createCassandraPushRegistry } from "../../src/adapters/store/cassandra/cassandra-push-registry.ts";
+import {
+  createTestKeyspace,
+  type TestKeyspace,
+  testContactPoint,
+} from "../../src/adapters/store/cassandra/test-support.ts";
 import type { PushRegistration, PushRegistry, WebPushTarget } from "../../src/app/ports/push-registry.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "calldrop-registry-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
+let keyspace: TestKeyspace;
+before(async () => {
+  keyspace = await createTestKeyspace(testContactPoint());
+});
+after(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await keyspace?.drop();
+});
 
 const web = (n: number): WebPushTarget => ({
   channel: "webpush",
@@ -23,15 +39,19 @@ const reg = (userId: string, deviceId: string, n: number, at = n): PushRegistrat
   registeredAtMs: at,
 });
 
-const adapters: Record<string, () => PushRegistry> = {
-  "sqlite file": () => createSqlitePushRegistry({ path: join(dir, `r-${Math.random()}.db`) }),
-  "sqlite :memory:": () => createSqlitePushRegistry({ path: ":memory:" }),
+const adapters: Record<string, () => Promise<PushRegistry>> = {
+  "sqlite file": async () => createSqlitePushRegistry({ path: join(dir, `r-${Math.random()}.db`) }),
+  "sqlite :memory:": async () => createSqlitePushRegistry({ path: ":memory:" }),
+  cassandra: async () => {
+    await keyspace.reset();
+    return createCassandraPushRegistry(keyspace.config);
+  },
 };
 
 for (const [name, make] of Object.entries(adapters)) {
   describe(`PushRegistry contract: ${name}`, () => {
     it("registers, gets, lists oldest first, and replaces a device's target", async () => {
-      const r = make();
+      const r = await make();
       await r.register(reg("alice", "d2", 2, 20));
       await r.register(reg("alice", "d1", 1, 10));
       await r.register(reg("bob", "d1", 3));
@@ -48,7 +68,7 @@ for (const [name, make] of Object.entries(adapters)) {
     });
 
     it("moves an address to the device that registers it last, across users", async () => {
-      const r = make();
+      const r = await make();
       await r.register(reg("alice", "browser", 7));
       await r.register(reg("bob", "browser", 7));
       assert.deepEqual(await r.list("alice"), []);
@@ -56,8 +76,25 @@ for (const [name, make] of Object.entries(adapters)) {
       await r.close();
     });
 
+    it("a device's replaced address is free for another device, and taking it leaves the first device alone", async () => {
+      const r = await make();
+      await r.register(reg("alice", "d", 1));
+      await r.register(reg("alice", "d", 2));
+      await r.register(reg("bob", "e", 1));
+      assert.deepEqual(await r.get("alice", "d"), reg("alice", "d", 2));
+      assert.deepEqual(await r.get("bob", "e"), reg("bob", "e", 1));
+      // Handed back: the address moves again, and an unregister of the old holder removes nothing of it.
+      await r.register(reg("alice", "d", 1, 9));
+      assert.deepEqual(await r.list("bob"), []);
+      assert.equal(await r.unregister("bob", "e"), false);
+      assert.deepEqual(await r.list("alice"), [reg("alice", "d", 1, 9)]);
+      await r.register(reg("carol", "f", 2));
+      assert.deepEqual(await r.get("carol", "f"), reg("carol", "f", 2), "alice's old address 2 was free");
+      await r.close();
+    });
+
     it("unregisters idempotently and keeps a gateway target's platform and token", async () => {
-      const r = make();
+      const r = await make();
       const target = { channel: "gateway", platform: "apns", token: "tok" } as const;
       await r.register({ userId: "u", deviceId: "phone", target, registeredAtMs: 1 });
       assert.deepEqual((await r.get("u", "phone"))?.target, target);
@@ -67,7 +104,7 @@ for (const [name, make] of Object.entries(adapters)) {
     });
 
     it("removes a gone target only while the device still points at it", async () => {
-      const r = make();
+      const r = await make();
       await r.register(reg("u", "d", 1));
       await r.register(reg("u", "d", 2));
       assert.equal(await r.removeGone("u", "d", web(1).endpoint), false);

@@ -193,5 +193,8 @@ export function deviceClient(baseUrl: string, token: string) {
         { headers },
       );
     },
+    async unregister(deviceId: string): Promise<void> {
+      await client.unregisterDevice({ deviceId }, { headers });
+    },
   };
 }

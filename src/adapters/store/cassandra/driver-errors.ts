@@ -41,13 +41,13 @@ export function isTransient(e: unknown): boolean {
   return e instanceof Error && "code" in e && typeof e.code === "string" && /^E[A-Z]+$/.test(e.code);
 }
 
-/** Runs `op`, turning transient driver failures into `unavailable` DomainErrors. */
-export async function guarded<T>(what: string, op: () => Promise<T>): Promise<T> {
+/** Runs `op` of `store`, turning transient driver failures into `unavailable` DomainErrors. */
+export async function guarded<T>(what: string, op: () => Promise<T>, store = "call history store"): Promise<T> {
   try {
     return await op();
   } catch (e) {
     if (e instanceof DomainError) throw e;
-    if (isTransient(e)) throw new DomainError("unavailable", "call history store unavailable", { cause: e });
-    throw new Error(`call store ${what} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    if (isTransient(e)) throw new DomainError("unavailable", `${store} unavailable`, { cause: e });
+    throw new Error(`${store} ${what} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
 }

@@ -10,6 +10,8 @@
  *   without probing empty months.
  * - call_samples: raw RTCP samples per call, time-ordered, expiring after 30 days.
  * - ringing_by_deadline: calls without an outcome, by ring-deadline minute (takeover sweeps).
+ * - push_devices / push_addresses: devices' push targets by user, and the device holding each
+ *   target address (cassandra-push-registry.ts), shared by every node of a cluster.
  */
 
 /** One schema version. */
@@ -62,6 +64,17 @@ export const migrations: readonly Migration[] = [
          PRIMARY KEY ((minute), ring_deadline_ms, call_id)
        ) WITH default_time_to_live = 172800 AND gc_grace_seconds = 3600
          AND compaction = {'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'HOURS', 'compaction_window_size': 1}`,
+    ],
+  },
+  {
+    version: 2,
+    description: "push registrations by user, and the device holding each target address",
+    statements: [
+      `CREATE TABLE IF NOT EXISTS push_devices (
+         user_id text, device_id text, address text, target text, registered_at_ms bigint,
+         PRIMARY KEY ((user_id), device_id))`,
+      `CREATE TABLE IF NOT EXISTS push_addresses (
+         address text PRIMARY KEY, user_id text, device_id text)`,
     ],
   },
 ];
