@@ -143,6 +143,7 @@ describe("push notifier", () => {
         outbox,
         senders: { gateway: recorder() },
         isLive: () => false,
+        digests: nodeDigests,
         clock: createManualClock(1),
         metrics: createNotificationMetrics(metrics),
         logger: pino({ level: "silent" }),
