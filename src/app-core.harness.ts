@@ -15,7 +15,9 @@ import { createMetrics } from "./adapters/metrics/service-metrics.ts";
 import { createLogNotifier, type LogNotifier } from "./adapters/notify/log-notifier.ts";
 import { createInProcessBus } from "./adapters/peers/in-process-peers.ts";
 import { createInProcessRegistry } from "./adapters/presence/in-process-presence.ts";
+import { createSqliteBlockList } from "./adapters/store/sqlite-block-list.ts";
 import { createSqliteCallStore } from "./adapters/store/sqlite-call-store.ts";
+import { type Blocking, createBlocking } from "./app/blocking.ts";
 import type { CallDirectory } from "./app/ports/call-directory.ts";
 import type { CallStore } from "./app/ports/call-store.ts";
 import type { Metrics } from "./app/ports/metrics.ts";
@@ -77,6 +79,8 @@ export interface TestCluster {
   readonly directory: CallDirectory;
   /** Push notifications decided by any node (none of the test users has a push target). */
   readonly notifier: LogNotifier;
+  /** The users' block lists, shared by the nodes. */
+  readonly blocking: Blocking;
   node(k: number): TestNode;
   /** Opens a fresh session of `userId`'s `deviceId` on node `k`. */
   device(k: number, userId: string, deviceId: string): Promise<TestDevice>;
@@ -109,6 +113,7 @@ export async function createTestCluster(count = 2): Promise<TestCluster> {
   const store = createSqliteCallStore(":memory:");
   const directory = createMemoryCallDirectory();
   const notifier = createLogNotifier(logger);
+  const blocking = createBlocking({ list: createSqliteBlockList(":memory:"), clock, logger });
   const inProcess = { registry: createInProcessRegistry(), bus: createInProcessBus() };
   const nodes: TestNode[] = [];
   for (let k = 0; k < count; k++) {
@@ -119,6 +124,7 @@ export async function createTestCluster(count = 2): Promise<TestCluster> {
       clock: nodeClock,
       store,
       notifier,
+      blocking,
       metrics,
       logger,
       registry,
@@ -207,6 +213,7 @@ export async function createTestCluster(count = 2): Promise<TestCluster> {
     store,
     directory,
     notifier,
+    blocking,
     node,
     device,
     async advance(ms, stepMs = 1_000) {

@@ -19,6 +19,7 @@ import { createRandomIds } from "./adapters/ids/random-ids.ts";
 import { createClusterMetrics } from "./adapters/metrics/cluster-metrics.ts";
 import { createInProcessPeers, type InProcessBus } from "./adapters/peers/in-process-peers.ts";
 import { createInProcessPresence, type InProcessRegistry } from "./adapters/presence/in-process-presence.ts";
+import type { Blocking } from "./app/blocking.ts";
 import { type CallRouting, createCallRouting } from "./app/call-routing.ts";
 import { type CallService, createCallService } from "./app/call-service.ts";
 import { createCallTakeover } from "./app/call-takeover.ts";
@@ -68,6 +69,8 @@ export interface ClusterStackDeps {
   readonly clock: Clock;
   readonly store: CallStore;
   readonly notifier: Notifier;
+  /** Whether a callee blocked a caller, asked at every call start. */
+  readonly blocking: Pick<Blocking, "blocks">;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly registry: Registry;
@@ -168,6 +171,7 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
     store,
     directory,
     notifier: deps.notifier,
+    blocking: deps.blocking,
     delivery: router,
     metrics: deps.metrics,
     clusterMetrics,

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { type Logger, pino } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
+import { BlockService } from "../gen/calldrop/v1/block_pb.js";
 import { DeviceService } from "../gen/calldrop/v1/device_pb.js";
 import { CallHistoryService } from "../gen/calldrop/v1/history_pb.js";
 import { SignalService } from "../gen/calldrop/v1/signal_pb.js";
@@ -15,6 +16,7 @@ import { createSystemClock } from "./adapters/clock/system-clock.ts";
 import { createNotificationMetrics } from "./adapters/metrics/notification-metrics.ts";
 import { createMetrics } from "./adapters/metrics/service-metrics.ts";
 import { createLogNotifier } from "./adapters/notify/log-notifier.ts";
+import { createBlocking } from "./app/blocking.ts";
 import type { CallService } from "./app/call-service.ts";
 import type { CallStore, DeferredOutcomes } from "./app/ports/call-store.ts";
 import type { Clock } from "./app/ports/clock.ts";
@@ -24,8 +26,9 @@ import type { Config } from "./config.ts";
 import { DomainError } from "./domain/errors.ts";
 import { createPushStack } from "./push-stack.ts";
 import { createNodeSignaling, createNodeSignalService } from "./signaling-stack.ts";
-import { createCallStore } from "./store-stack.ts";
+import { createBlockList, createCallStore } from "./store-stack.ts";
 import { createAuthenticator, createAuthInterceptor } from "./transport/auth.ts";
+import { createBlockService } from "./transport/block-service.ts";
 import { createConnectNodeHandler } from "./transport/connect-node-handler.ts";
 import { createDeviceService } from "./transport/device-service.ts";
 import type { GrpcJsService } from "./transport/grpc-js-adapter.ts";
@@ -96,7 +99,14 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
   });
   const notifier =
     ports.notifier ?? push.notifier ?? createLogNotifier(logger, 1000, createNotificationMetrics(registry));
-  cluster = await createClusterStack(config, { clock, store, notifier, metrics, logger, registry });
+  const blockList = createBlockList(config);
+  const blocking = createBlocking({
+    list: blockList,
+    clock,
+    logger,
+    maxBlockedPerUser: config.calls.maxBlockedPerUser,
+  });
+  cluster = await createClusterStack(config, { clock, store, notifier, blocking, metrics, logger, registry });
   const { hub, calls } = cluster;
   // Outcomes set when the outbox replays a queued finalize: this node set them, so it notifies.
   store.onOutcomeSet?.((call, end) => calls.outcomeSet(call, end));
@@ -106,6 +116,7 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     { service: SignalService, impl: signalService },
     { service: CallHistoryService, impl: createHistoryService(store) },
     { service: DeviceService, impl: createDeviceService(push.devices) },
+    { service: BlockService, impl: createBlockService(blocking) },
   ];
   const interceptors = [createRpcInterceptor(metrics, logger), createAuthInterceptor(auth)];
   const rpc = createConnectNodeHandler(
@@ -162,6 +173,7 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
       await calls.flush();
       await cluster?.close();
       await push.close();
+      await blockList.close();
       await store.close();
     },
   };

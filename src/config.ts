@@ -77,6 +77,8 @@ const schema = z.strictObject({
       relayMaxBitrateBps: z.number().int().min(0).default(1_500_000),
       lingerMs: ms.default(60_000),
       maxSamplesPerCall: z.number().int().positive().default(5000),
+      /** Users one user may block (docs/spec.md §14 "Blocking"). */
+      maxBlockedPerUser: z.number().int().positive().default(1000),
     })
     .prefault({}),
   sessions: z

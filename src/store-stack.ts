@@ -6,10 +6,13 @@
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { Gauge } from "prom-client";
+import { createCassandraBlockList } from "./adapters/store/cassandra/cassandra-block-list.ts";
 import { createCassandraCallStore } from "./adapters/store/cassandra/cassandra-call-store.ts";
 import { isTransient } from "./adapters/store/cassandra/driver-errors.ts";
 import { createOutboxCallStore } from "./adapters/store/outbox/outbox-call-store.ts";
+import { createSqliteBlockList } from "./adapters/store/sqlite-block-list.ts";
 import { createSqliteCallStore } from "./adapters/store/sqlite-call-store.ts";
+import type { BlockList } from "./app/ports/block-list.ts";
 import type { CallStore, DeferredOutcomes } from "./app/ports/call-store.ts";
 import type { Clock } from "./app/ports/clock.ts";
 import type { Config } from "./config.ts";
@@ -53,4 +56,10 @@ export async function createCallStore(
     },
   });
   return store;
+}
+
+/** The block lists, where the call store is: Cassandra for a cluster, else the embedded file. */
+export function createBlockList(config: Config): BlockList {
+  const { kind, cassandra, sqlitePath } = config.store;
+  return kind === "cassandra" && cassandra ? createCassandraBlockList(cassandra) : createSqliteBlockList(sqlitePath);
 }

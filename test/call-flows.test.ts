@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { type Device, historyClient, mobileDevice, webDevice } from "./support/devices.ts";
+import { blockClient, type Device, historyClient, mobileDevice, webDevice } from "./support/devices.ts";
 import { type ServerProcess, startServer } from "./support/server-process.ts";
 import { waitFor } from "./support/wait-for.ts";
 
@@ -177,6 +177,35 @@ function callFlows(): void {
     assert.equal((await alice.next("callEnded")).value.outcome, Outcome.UNREACHABLE);
     assert.equal((await finalRecord(alice.userId, callId)).outcome, Outcome.UNREACHABLE);
     alice.drop();
+  });
+
+  test("blocking (docs/spec.md §14): a blocked caller's call never rings and looks unreachable; unblocked it rings", async () => {
+    const alice = await mobile(user("alice"));
+    const bob = await web(user("bob"));
+    const carol = await mobile(user("carol"));
+    const bobBlocks = blockClient(server.baseUrl, await server.token(bob.userId));
+    assert.equal(await bobBlocks.block(alice.userId), alice.userId);
+    assert.deepEqual(await bobBlocks.list(), [alice.userId]);
+    const blocked = await alice.command("startCall", { calleeUserId: bob.userId });
+    const ended = await alice.next("callEnded", (v) => v.callId === blocked.callId);
+    // Exactly what a call to a user with no device gets.
+    const nobody = await alice.command("startCall", { calleeUserId: user("nobody") });
+    const unreachable = await alice.next("callEnded", (v) => v.callId === nobody.callId);
+    assert.deepEqual({ ...ended.value, callId: "" }, { ...unreachable.value, callId: "" });
+    assert.equal(ended.value.outcome, Outcome.UNREACHABLE);
+    assert.ok(!alice.events.some((e) => e.case === "ringing" && e.value.callId === blocked.callId), "no ringing");
+    // Bob's session is in order: carol's ring arrives, and no ring of alice's came before it.
+    const fromCarol = await carol.command("startCall", { calleeUserId: bob.userId });
+    await bob.next("incomingCall", (v) => v.callId === fromCarol.callId);
+    assert.ok(!bob.events.some((e) => e.value?.callId === blocked.callId), "bob heard nothing of alice's call");
+    await carol.command("cancel", { callId: fromCarol.callId });
+    await bob.next("callEnded", (v) => v.callId === fromCarol.callId);
+
+    assert.equal(await bobBlocks.unblock(alice.userId), true);
+    const again = await alice.command("startCall", { calleeUserId: bob.userId });
+    await bob.next("incomingCall", (v) => v.callId === again.callId);
+    await alice.command("cancel", { callId: again.callId });
+    for (const d of [alice, bob, carol]) d.drop();
   });
 
   test("multi-device: every device rings, one accepts, the other is told answered elsewhere", async () => {

@@ -12,6 +12,7 @@ import { Code, ConnectError, createClient, type Transport } from "@connectrpc/co
 import { createWritableIterable } from "@connectrpc/connect/protocol";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
+import { BlockService } from "../gen/calldrop/v1/block_pb.js";
 import { DeviceService } from "../gen/calldrop/v1/device_pb.js";
 import { CallHistoryService } from "../gen/calldrop/v1/history_pb.js";
 import { type ConnectRequest, type ServerEvent, SignalService } from "../gen/calldrop/v1/signal_pb.js";
@@ -36,7 +37,9 @@ interface Rpcs {
 
 function connectRpcs(transport: Transport, token: string): Rpcs {
   const headers = { authorization: `Bearer ${token}` };
-  const clients = [SignalService, CallHistoryService, DeviceService].map((s) => createClient(s, transport));
+  const clients = [SignalService, CallHistoryService, DeviceService, BlockService].map((s) =>
+    createClient(s, transport),
+  );
   // biome-ignore lint/suspicious/noExplicitAny: methods are looked up by name at run time
   const fn = (m: DescMethod): any => clients.find((c) => m.localName in c)?.[m.localName as never];
   return {
@@ -173,6 +176,20 @@ async function roundTrips(rpcs: Rpcs, userId: string, bidi: boolean): Promise<vo
     ["phone"],
   );
   assert.equal((await rpcs.unary(D.unregisterDevice, { deviceId: "phone" })).removed, true);
+
+  const B = BlockService.method;
+  const blocked = (await rpcs.unary(B.blockUser, { userId: "mallory" })).blocked as { userId: string };
+  assert.equal(blocked.userId, "mallory");
+  const list = (await rpcs.unary(B.listBlockedUsers, {})).users as { userId: string }[];
+  assert.deepEqual(
+    list.map((b) => b.userId),
+    ["mallory"],
+  );
+  await assert.rejects(rpcs.unary(B.blockUser, { userId }), (err) => {
+    assert.equal(ConnectError.from(err).code, Code.InvalidArgument);
+    return true;
+  });
+  assert.equal((await rpcs.unary(B.unblockUser, { userId: "mallory" })).removed, true);
 }
 
 for (const engine of ["grpc-js", "connect-node"] as const) {

@@ -24,6 +24,7 @@ import type {
 } from "../domain/call-types.ts";
 import { commandEvent } from "../domain/commands.ts";
 import { DomainError } from "../domain/errors.ts";
+import type { Blocking } from "./blocking.ts";
 import { createCallAdoption } from "./call-adoption.ts";
 import { type CallEntry, createCallEffects } from "./call-effects.ts";
 import { createCallParticipants } from "./call-participants.ts";
@@ -49,6 +50,8 @@ export interface CallServiceDeps {
   readonly store: CallStore;
   readonly directory: CallDirectory;
   readonly notifier: Notifier;
+  /** Whether a callee blocked a caller (read at every start, beside the callee's devices). */
+  readonly blocking: Pick<Blocking, "blocks">;
   readonly delivery: Delivery;
   readonly metrics: Metrics;
   readonly clusterMetrics: ClusterMetrics;
@@ -213,11 +216,21 @@ export function createCallService(deps: CallServiceDeps): CallService {
       const ringing = metrics.callSetup.startTimer({ phase: "start_to_ringing", path: "none" });
       const callId = deps.ids.callId();
       return calls.creating(callId, async () => {
-        const [calleeDevices, calleePushable] = await Promise.all([
+        const [calleeDevices, calleePushable, calleeBlocksCaller] = await Promise.all([
           delivery.liveDevices(calleeUserId),
           notifier.hasPushTarget(calleeUserId),
+          deps.blocking.blocks(calleeUserId, from.userId),
         ]);
-        const input = { callId, caller: from, calleeUserId, video, calleeDevices, calleePushable, calleeBusy: false };
+        const input = {
+          callId,
+          caller: from,
+          calleeUserId,
+          video,
+          calleeDevices,
+          calleePushable,
+          calleeBusy: false,
+          calleeBlocksCaller,
+        };
         let t = startCall(input, clock.now(), deps.policy);
         let conflict: ClaimResult = { ok: true };
         if (t.state.phase === "ringing") conflict = await directory.claim(t.state, nodeId);

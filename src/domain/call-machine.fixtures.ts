@@ -50,6 +50,7 @@ export function startInput(overrides: Partial<StartInput> = {}): StartInput {
     calleeDevices: ["b-phone", "b-tablet"],
     calleePushable: true,
     calleeBusy: false,
+    calleeBlocksCaller: false,
     ...overrides,
   };
 }

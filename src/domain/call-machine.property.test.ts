@@ -151,6 +151,7 @@ describe("property: random event sequences", () => {
         calleeDevices: ["b-phone", "b-tablet"].filter(() => r.chance(0.6)),
         calleePushable: r.chance(0.5),
         calleeBusy: r.chance(0.1),
+        calleeBlocksCaller: r.chance(0.05),
       });
       const started = startCall(input, now, policy);
       let state = deepFreeze(started.state);

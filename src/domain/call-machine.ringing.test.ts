@@ -109,6 +109,20 @@ describe("startCall", () => {
     ]);
   });
 
+  it("a callee who blocked the caller is unreachable to them: not rung, not notified, not even busy", () => {
+    for (const over of [{}, { calleeBusy: true }, { calleeDevices: [], calleePushable: true }]) {
+      const { state, effects } = startCall(startInput({ ...over, calleeBlocksCaller: true }), T0);
+      const ended = inPhase(state, "ended");
+      const end = { outcome: "unreachable", reason: "no_devices", endedAtMs: T0 } as const;
+      assert.deepEqual(ended.end, end, "the same as a user with no device");
+      assert.deepEqual(effects, [
+        { kind: "record_start", call: ended.call },
+        send(alice, callEnded("unreachable", "no_devices")),
+        { kind: "record_end", call: ended.call, end },
+      ]);
+    }
+  });
+
   it("busy wins over unreachable", () => {
     const { state } = startCall(startInput({ calleeBusy: true, calleeDevices: [], calleePushable: false }), T0);
     assert.equal(inPhase(state, "ended").end.outcome, "busy");

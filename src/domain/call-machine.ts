@@ -65,9 +65,15 @@ export interface StartInput {
   readonly calleePushable: boolean;
   /** Whether the callee is already in (or being rung for) another call. */
   readonly calleeBusy: boolean;
+  /** Whether the callee blocked the caller (docs/spec.md §14 "Blocking"). */
+  readonly calleeBlocksCaller: boolean;
 }
 
-/** Starts a call: rings the callee, or ends at once as busy or unreachable. */
+/**
+ * Starts a call: rings the callee, or ends at once as busy or unreachable. A callee who blocked
+ * the caller is unreachable to them, before anything else (not even busy is revealed), and is
+ * neither rung nor notified.
+ */
 export function startCall(input: StartInput, nowMs: number, policy: CallPolicy = defaultCallPolicy): Transition {
   if (input.caller.userId === input.calleeUserId) {
     throw new DomainError("invalid_argument", "cannot call yourself");
@@ -81,12 +87,13 @@ export function startCall(input: StartInput, nowMs: number, policy: CallPolicy =
     ringDeadlineMs: nowMs + policy.ringTimeoutMs,
   };
   const record: Effect = { kind: "record_start", call };
+  const unreachable: CallEnd = { outcome: "unreachable", reason: "no_devices", endedAtMs: nowMs };
+  if (input.calleeBlocksCaller) return endNow(call, [record], unreachable, [call.caller]);
   if (input.calleeBusy) {
     return endNow(call, [record], { outcome: "busy", reason: "callee_busy", endedAtMs: nowMs }, [call.caller]);
   }
-  if (input.calleeDevices.length === 0 && !input.calleePushable) {
-    return endNow(call, [record], { outcome: "unreachable", reason: "no_devices", endedAtMs: nowMs }, [call.caller]);
-  }
+  if (input.calleeDevices.length === 0 && !input.calleePushable)
+    return endNow(call, [record], unreachable, [call.caller]);
   const incoming = incomingCall(call);
   const effects: Effect[] = [
     record,

@@ -19,6 +19,7 @@ function ringing(): CallState {
       calleeDevices: ["phone", "laptop"],
       calleePushable: false,
       calleeBusy: false,
+      calleeBlocksCaller: false,
     },
     T0,
   ).state;

@@ -10,7 +10,9 @@ import pino from "pino";
 import { Registry } from "prom-client";
 import { createMemoryCallDirectory } from "../../src/adapters/directory/memory-call-directory.ts";
 import { createMetrics } from "../../src/adapters/metrics/service-metrics.ts";
+import { createSqliteBlockList } from "../../src/adapters/store/sqlite-block-list.ts";
 import { createSqliteCallStore } from "../../src/adapters/store/sqlite-call-store.ts";
+import { createBlocking } from "../../src/app/blocking.ts";
 import type { CallService } from "../../src/app/call-service.ts";
 import type { SessionHub } from "../../src/app/session-hub.ts";
 import { type ClusterStack, createClusterStack } from "../../src/cluster-stack.ts";
@@ -60,6 +62,7 @@ async function world(): Promise<World> {
     clock: h.clock,
     store,
     notifier: stack.notifier,
+    blocking: createBlocking({ list: createSqliteBlockList(":memory:"), clock: h.clock, logger }),
     metrics: createMetrics(registry, { version: "test" }),
     logger,
     registry,

@@ -11,6 +11,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import { BlockService } from "../../gen/calldrop/v1/block_pb.js";
 import { CallHistoryService } from "../../gen/calldrop/v1/history_pb.js";
 import { SignalService } from "../../gen/calldrop/v1/signal_pb.js";
 import { createSignalMemory, type SignalMemory } from "../../web/src/signal-memory.ts";
@@ -322,6 +323,17 @@ export async function webDevice(o: DeviceOptions): Promise<Device> {
     held: log.held,
     repeats: log.repeats,
     memory,
+  };
+}
+
+/** BlockService as `token`'s user (Connect over Node's fetch). */
+export function blockClient(baseUrl: string, token: string) {
+  const client = createClient(BlockService, createConnectTransport({ baseUrl }));
+  const headers = { authorization: `Bearer ${token}` };
+  return {
+    block: async (userId: string) => (await client.blockUser({ userId }, { headers })).blocked?.userId,
+    unblock: async (userId: string) => (await client.unblockUser({ userId }, { headers })).removed,
+    list: async () => (await client.listBlockedUsers({}, { headers })).users.map((u) => u.userId),
   };
 }
 

@@ -12,6 +12,7 @@
  * - ringing_by_deadline: calls without an outcome, by ring-deadline minute (takeover sweeps).
  * - push_devices / push_addresses: devices' push targets by user, and the device holding each
  *   target address (cassandra-push-registry.ts), shared by every node of a cluster.
+ * - blocked_users: each user's block list (cassandra-block-list.ts), read at every call start.
  */
 
 /** One schema version. */
@@ -75,6 +76,15 @@ export const migrations: readonly Migration[] = [
          PRIMARY KEY ((user_id), device_id))`,
       `CREATE TABLE IF NOT EXISTS push_addresses (
          address text PRIMARY KEY, user_id text, device_id text)`,
+    ],
+  },
+  {
+    version: 3,
+    description: "block lists",
+    statements: [
+      `CREATE TABLE IF NOT EXISTS blocked_users (
+         user_id text, blocked_user_id text, blocked_at_ms bigint,
+         PRIMARY KEY ((user_id), blocked_user_id))`,
     ],
   },
 ];
