@@ -1,16 +1,18 @@
 /**
- * The browser's only way to the server: Connect-Web clients for SignalService and
- * CallHistoryService on the page's origin, with the bearer token on every call.
+ * The browser's only way to the server: Connect-Web clients for SignalService,
+ * CallHistoryService and BlockService on the page's origin, with the bearer token on every call.
  */
 import { type Client, createClient, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
+import { BlockService } from "../../gen/calldrop/v1/block_pb.js";
 import { CallHistoryService } from "../../gen/calldrop/v1/history_pb.js";
 import { SignalService } from "../../gen/calldrop/v1/signal_pb.js";
 
-/** Typed clients of the two services. */
+/** Typed clients of the services. */
 export interface Api {
   readonly signal: Client<typeof SignalService>;
   readonly history: Client<typeof CallHistoryService>;
+  readonly blocks: Client<typeof BlockService>;
 }
 
 /** Builds the clients; `token()` is read on every request (so sign-in can change it). */
@@ -21,7 +23,11 @@ export function createApi(baseUrl: string, token: () => string): Api {
   };
   // Binary protobuf: smaller SDP-heavy messages; JSON works too but is not needed.
   const transport = createConnectTransport({ baseUrl, useBinaryFormat: true, interceptors: [auth] });
-  return { signal: createClient(SignalService, transport), history: createClient(CallHistoryService, transport) };
+  return {
+    signal: createClient(SignalService, transport),
+    history: createClient(CallHistoryService, transport),
+    blocks: createClient(BlockService, transport),
+  };
 }
 
 /** Local mode only: asks the server's dev issuer for a token for `userId`. */

@@ -4,6 +4,7 @@
  * for the end-to-end tests.
  */
 import { createApi, fetchDevToken } from "./api.ts";
+import { createBlockView } from "./block-view.ts";
 import { type CallFlow, type CallView, createCallFlow } from "./call-flow.ts";
 import type { CallTag } from "./call-state.ts";
 import { createHistoryView, type HistoryView } from "./history-view.ts";
@@ -280,6 +281,17 @@ function main(): void {
       (e) => notify(serverErrorNotice(e)),
     );
     void history.refresh();
+    void createBlockView(
+      api,
+      {
+        form: $<HTMLFormElement>("block-form"),
+        input: $<HTMLInputElement>("block-user"),
+        list: $<HTMLUListElement>("blocked-list"),
+        empty: $("blocked-empty"),
+      },
+      (e) => notify(serverErrorNotice(e)),
+      announce,
+    ).refresh();
     render(flow.view());
     push = createWebPush({
       baseUrl: origin,
