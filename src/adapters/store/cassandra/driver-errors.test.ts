@@ -35,6 +35,6 @@ test("guarded maps transient failures to unavailable and keeps the rest", async 
   );
   await assert.rejects(
     guarded("get", () => Promise.reject(new errors.ResponseError(types.responseErrorCodes.invalid, "bad"))),
-    (e: unknown) => !isDomainError(e) && e instanceof Error && /call store get failed: bad/.test(e.message),
+    (e: unknown) => !isDomainError(e) && e instanceof Error && /call history store get failed: bad/.test(e.message),
   );
 });
