@@ -1,7 +1,8 @@
 /**
  * The Presence contract against a real etcd (CALLDROP_TEST_ETCD, started by `npm test`),
  * each test under its own key prefix, plus etcd-only behaviour: cache hits cost no
- * request, a revoked lease is replaced and the node re-announced.
+ * request, a presence change reaches only the nodes holding that user, a revoked lease
+ * is replaced and the node re-announced.
  * Fault tests (node death, etcd restart) live in etcd-presence-faults.test.ts.
  */
 import assert from "node:assert/strict";
@@ -34,6 +35,41 @@ describe("etcd presence", () => {
       await a.announce({ userId: "u1", deviceId: "d2", sessionId: "s2" });
       await eventually(async () => assert.equal((await b.locate("u1")).length, 2));
       assert.equal(await counter(metrics, "calldrop_presence_etcd_requests_total", { operation: "read" }), requests);
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  it("sends a device change only to the nodes that looked its user up, not to every node", async () => {
+    const cluster = etcdCluster(endpoint);
+    try {
+      const [a, b, c, d] = await Promise.all(
+        ["node-a", "node-b", "node-c", "node-d"].map((id, i) => cluster.startNode(id, `127.0.0.1:${7001 + i}`)),
+      );
+      assert.ok(a && b && c && d);
+      const received = (nodeId: string) =>
+        counter(cluster.registries.get(nodeId), "calldrop_presence_device_events_total");
+      // Churn of a user nobody looked up reaches no other node.
+      for (let i = 0; i < 10; i++) await a.announce({ userId: "churner", deviceId: "d1", sessionId: `s${i}` });
+      await a.withdraw("churner", "d1", "s9");
+      // A user that node-b (only) looked up is followed by node-b (only).
+      assert.deepEqual(await b.locate("callee"), []);
+      await a.announce({ userId: "callee", deviceId: "d1", sessionId: "s1" });
+      await a.announce({ userId: "callee", deviceId: "d2", sessionId: "s2" });
+      await eventually(async () => assert.equal((await b.locate("callee")).length, 2));
+      await a.withdraw("callee", "d1", "s1");
+      await eventually(async () =>
+        assert.deepEqual(
+          (await b.locate("callee")).map((l) => l.deviceId),
+          ["d2"],
+        ),
+      );
+      assert.equal(await received("node-b"), 3);
+      // A read of node-c after the changes costs one etcd read and no events at all.
+      assert.deepEqual((await c.locate("churner")).length, 0);
+      assert.equal(await received("node-c"), 0);
+      assert.equal(await received("node-d"), 0);
+      assert.equal(await received("node-a"), 0, "its own writes go straight into its cache");
     } finally {
       await cluster.close();
     }

@@ -1,9 +1,12 @@
 /**
- * Presence on etcd (docs/spec.md §10): one lease per node, kept alive; the node key and
- * every device key of this node are attached to it, so a dead node's devices vanish
- * within the TTL. Lookups are served from a cache that a prefix watch keeps correct.
- * Writes retry while etcd is unreachable; a lost lease is replaced and everything
- * re-announced on the new one (see lease-keeper.ts).
+ * Presence on etcd (docs/spec.md §10, docs/cluster.md "Presence at scale"): one lease per
+ * node, kept alive; the node key and every device key of this node are attached to it, so
+ * a dead node's devices vanish within the TTL. A node follows only what it needs: the node
+ * keys (one watch; they change when nodes come and go) and the devices of the users it
+ * looked up, each read once and then kept correct by a watch of that user's keys while
+ * cached. A presence change is thus sent to the few nodes that hold that user, not to
+ * every node. Writes retry while etcd is unreachable; a lost lease is replaced and
+ * everything re-announced on the new one (see lease-keeper.ts).
  */
 import { ConsecutiveBreaker, circuitBreaker, ExponentialBackoff, handleWhen, type IBackoff } from "cockatiel";
 import { Etcd3, type IEvent, isRecoverableError } from "etcd3";
@@ -15,7 +18,7 @@ import { startLeaseKeeper } from "./lease-keeper.ts";
 import { createLocationCache } from "./location-cache.ts";
 import { createOwnDevices } from "./own-devices.ts";
 import { createPresenceMetrics } from "./presence-metrics.ts";
-import { startPresenceWatch } from "./presence-watch.ts";
+import { type PresenceWatch, startPresenceWatch } from "./presence-watch.ts";
 
 /** Options of the etcd presence adapter. */
 export interface EtcdPresenceOptions {
@@ -28,14 +31,13 @@ export interface EtcdPresenceOptions {
   readonly leaseTtlSeconds?: number;
   /** Key prefix, ending with "/". Default "/calldrop/". */
   readonly keyPrefix?: string;
-  /** Users held in the lookup cache. Default 100 000. */
+  /** Users held (and watched) in the lookup cache. Default 20 000. */
   readonly maxCachedUsers?: number;
+  /** A cached user not looked up for this long is dropped and unwatched. Default 10 minutes. */
+  readonly cacheIdleMs?: number;
   readonly logger: Logger;
   readonly registry: Registry;
 }
-
-/** How long a write waits for the watch to bring it into this node's cache. */
-const SETTLE_TIMEOUT_MS = 5_000;
 
 /** Connects to etcd, registers this node and starts watching; resolves once the node is announced. */
 export async function createEtcdPresence(options: EtcdPresenceOptions): Promise<Presence> {
@@ -51,8 +53,41 @@ export async function createEtcdPresence(options: EtcdPresenceOptions): Promise<
     },
   });
   const keys = createPresenceKeys(options.keyPrefix);
-  const cache = createLocationCache(options.maxCachedUsers ?? 100_000);
   const metrics = createPresenceMetrics(options.registry, () => cache.size);
+  /** One watch per cached user; an outage is reported once, by the node watch, not by each of these. */
+  const userWatches = new Map<string, PresenceWatch>();
+  const quietLogger = logger.child({}, { level: "error" });
+  const idleMs = options.cacheIdleMs ?? 600_000;
+  const cache = createLocationCache({
+    maxUsers: options.maxCachedUsers ?? 20_000,
+    idleMs,
+    now: Date.now,
+    hooks: {
+      cached: (userId, revision) => {
+        const watch = startPresenceWatch({
+          client,
+          prefix: keys.user(userId),
+          fromRevision: revision + 1,
+          onEvents: onDeviceEvents,
+          // History compacted past this watch: drop the user; its next lookup reads it again.
+          resync: async () => {
+            cache.forget(userId);
+            return revision;
+          },
+          logger: quietLogger,
+          metrics,
+        });
+        userWatches.set(userId, watch);
+      },
+      evicted: (userId) => {
+        const watch = userWatches.get(userId);
+        userWatches.delete(userId);
+        void watch?.close();
+      },
+    },
+  });
+  const idleSweep = setInterval(() => cache.evictIdle(), Math.max(1_000, idleMs / 10));
+  idleSweep.unref();
   const nodes = new Map<string, string>();
   const listeners = new Set<(nodeId: string) => void>();
   const leaseListeners = new Set<() => void>();
@@ -80,34 +115,35 @@ export async function createEtcdPresence(options: EtcdPresenceOptions): Promise<
     for (const id of before) if (!nodes.has(id)) nodeLeft(id);
     return Number(res.header.revision);
   };
-  const onEvents = (events: readonly IEvent[]) => {
+  const onNodeEvents = (events: readonly IEvent[]) => {
     for (const ev of events) {
       const key = keys.parse(ev.kv.key.toString());
-      if (key?.kind === "node") {
-        if (ev.type === "Put") nodes.set(key.nodeId, ev.kv.value.toString());
-        else if (nodes.delete(key.nodeId)) {
-          logger.info({ nodeId: key.nodeId, address: ev.prev_kv?.value.toString() }, "node left");
-          nodeLeft(key.nodeId);
-        }
-      } else if (key?.kind === "device") {
-        own.observe(ev);
-        const value = ev.type === "Put" ? decodeDeviceValue(ev.kv.value.toString()) : undefined;
-        const location = value && { userId: key.userId, deviceId: key.deviceId, ...value };
-        cache.apply({ userId: key.userId, deviceId: key.deviceId, location, revision: Number(ev.kv.mod_revision) });
+      if (key?.kind !== "node") continue;
+      if (ev.type === "Put") nodes.set(key.nodeId, ev.kv.value.toString());
+      else if (nodes.delete(key.nodeId)) {
+        logger.info({ nodeId: key.nodeId, address: ev.prev_kv?.value.toString() }, "node left");
+        nodeLeft(key.nodeId);
       }
     }
   };
-  /** A write this node made shows in its own cache once the watch delivered it. */
-  const settle = async (userId: string, revision: number) => {
-    if (cache.tracks(userId)) await watch.reached(revision, SETTLE_TIMEOUT_MS);
-  };
+  function onDeviceEvents(events: readonly IEvent[]) {
+    metrics.deviceEvents.inc(events.length);
+    for (const ev of events) {
+      const key = keys.parse(ev.kv.key.toString());
+      if (key?.kind !== "device") continue;
+      own.observe(ev);
+      const value = ev.type === "Put" ? decodeDeviceValue(ev.kv.value.toString()) : undefined;
+      const location = value && { userId: key.userId, deviceId: key.deviceId, ...value };
+      cache.apply({ userId: key.userId, deviceId: key.deviceId, location, revision: Number(ev.kv.mod_revision) });
+    }
+  }
   const own = createOwnDevices({
     client,
     keys,
     nodeId,
     address,
     lease: { current: () => keeper.current(), isCurrent: (lease) => keeper.isCurrent(lease) },
-    settle,
+    wrote: (change) => cache.apply(change),
     logger,
     metrics,
   });
@@ -118,13 +154,10 @@ export async function createEtcdPresence(options: EtcdPresenceOptions): Promise<
   });
   const watch = startPresenceWatch({
     client,
-    prefix: keys.prefix,
+    prefix: keys.nodesPrefix,
     fromRevision: initialRevision + 1,
-    onEvents,
-    resync: async () => {
-      cache.reset();
-      return readNodes();
-    },
+    onEvents: onNodeEvents,
+    resync: readNodes,
     logger,
     metrics,
   });
@@ -166,7 +199,8 @@ export async function createEtcdPresence(options: EtcdPresenceOptions): Promise<
         const locations = res.kvs.flatMap((kv) => {
           const key = keys.parse(kv.key.toString());
           const value = decodeDeviceValue(kv.value.toString());
-          return key?.kind === "device" && value ? [{ userId, deviceId: key.deviceId, ...value }] : [];
+          const modRevision = Number(kv.mod_revision);
+          return key?.kind === "device" && value ? [{ userId, deviceId: key.deviceId, ...value, modRevision }] : [];
         });
         return { revision: Number(res.header.revision), locations };
       });
@@ -186,10 +220,11 @@ export async function createEtcdPresence(options: EtcdPresenceOptions): Promise<
       if (closed) return;
       closed = true;
       own.close();
+      clearInterval(idleSweep);
       listeners.clear();
       leaseListeners.clear();
       await keeper.close();
-      await watch.close();
+      await Promise.all([watch, ...userWatches.values()].map((w) => w.close()));
       client.close();
     },
   };

@@ -1,6 +1,7 @@
 import type { Etcd3, IEvent, Lease } from "etcd3";
 import type { Logger } from "pino";
 import { encodeDeviceValue, type PresenceKeys } from "./etcd-keys.ts";
+import type { DeviceChange } from "./location-cache.ts";
 import type { PresenceMetrics } from "./presence-metrics.ts";
 
 /** Options of `createOwnDevices`. */
@@ -11,8 +12,8 @@ export interface OwnDevicesOptions {
   readonly address: string;
   /** The node's live lease (waits while a lost one is replaced) and whether a lease is still live. */
   readonly lease: { current(): Promise<Lease>; isCurrent(lease: Lease): boolean };
-  /** Waits until this node's cache reflects its own write at `revision` (for users it holds). */
-  readonly settle: (userId: string, revision: number) => Promise<void>;
+  /** Called with each of this node's writes once etcd applied it (so its own cache reflects it at once). */
+  readonly wrote: (change: DeviceChange) => void;
   readonly logger: Logger;
   readonly metrics: PresenceMetrics;
 }
@@ -45,7 +46,7 @@ interface OwnDevice {
  * withdraw never races a re-announce. Failed writes are retried until they succeed.
  */
 export function createOwnDevices(options: OwnDevicesOptions): OwnDevices {
-  const { client, keys, nodeId, address, lease: leases, settle, logger, metrics } = options;
+  const { client, keys, nodeId, address, lease: leases, wrote, logger, metrics } = options;
   const own = new Map<string, OwnDevice>();
   const chains = new Map<string, Promise<void>>();
   let closed = false;
@@ -70,11 +71,15 @@ export function createOwnDevices(options: OwnDevicesOptions): OwnDevices {
       }
     }
   };
+  const written = (device: OwnDevice, revision: number) => {
+    device.writtenAt = revision;
+    const { userId, deviceId, sessionId } = device;
+    wrote({ userId, deviceId, location: { userId, deviceId, nodeId, sessionId }, revision });
+  };
   const put = async (lease: Lease, key: string, device: OwnDevice) => {
     metrics.etcdRequests.inc({ operation: "write" });
     const res = await lease.put(key).value(device.value).exec();
-    device.writtenAt = Number(res.header.revision);
-    return device.writtenAt;
+    written(device, Number(res.header.revision));
   };
   /** On a new lease: writes a device unless another write took the key over since ours. */
   const reannounce = async (lease: Lease, key: string, device: OwnDevice) => {
@@ -85,7 +90,7 @@ export function createOwnDevices(options: OwnDevicesOptions): OwnDevices {
       .if(key, "Mod", "<", device.writtenAt + 1)
       .then(lease.put(key).value(device.value))
       .commit();
-    if (res.succeeded) device.writtenAt = Number(res.header.revision);
+    if (res.succeeded) written(device, Number(res.header.revision));
     else if (own.get(key) === device) {
       own.delete(key);
       logger.info({ userId: device.userId, deviceId: device.deviceId }, "device moved on while the lease was lost");
@@ -102,10 +107,9 @@ export function createOwnDevices(options: OwnDevicesOptions): OwnDevices {
         persist("announce", async () => {
           if (own.get(key) !== device) return true; // superseded or withdrawn
           const lease = await leases.current();
-          const revision = await put(lease, key, device);
-          if (!leases.isCurrent(lease)) return false; // lost meanwhile: write again on the new lease
-          await settle(userId, revision);
-          return true;
+          await put(lease, key, device);
+          // Lost meanwhile: write again on the new lease.
+          return leases.isCurrent(lease);
         }),
       );
     },
@@ -120,7 +124,7 @@ export function createOwnDevices(options: OwnDevicesOptions): OwnDevices {
           metrics.etcdRequests.inc({ operation: "write" });
           // Only while the key still holds this node's value for this session (the device may have moved on).
           const res = await client.if(key, "Value", "==", device.value).then(client.delete().key(key)).commit();
-          if (res.succeeded) await settle(userId, Number(res.header.revision));
+          if (res.succeeded) wrote({ userId, deviceId, location: undefined, revision: Number(res.header.revision) });
           return true;
         }),
       );

@@ -32,9 +32,14 @@ export function createPresenceMetrics(registry: Registry, cachedUsers: () => num
       help: "Node leases granted; more than one means a lease was lost and the node re-announced itself.",
       registers,
     }),
+    deviceEvents: new Counter({
+      name: "calldrop_presence_device_events_total",
+      help: "Device changes this node received from etcd (only for the users it holds in its cache).",
+      registers,
+    }),
     watchResyncs: new Counter({
       name: "calldrop_presence_watch_resyncs_total",
-      help: "Times the presence watch could not resume and the cache was rebuilt.",
+      help: "Times a presence watch could not resume (etcd compacted its history) and its state was read again.",
       registers,
     }),
     cachedUsers: new Gauge({

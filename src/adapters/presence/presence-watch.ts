@@ -18,8 +18,6 @@ export interface PresenceWatchOptions {
 
 /** A prefix watch with previous values that survives etcd restarts and compaction. */
 export interface PresenceWatch {
-  /** Resolves true once every change up to `revision` was delivered, false after `timeoutMs` or on close. */
-  reached(revision: number, timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -35,12 +33,9 @@ export function startPresenceWatch(options: PresenceWatchOptions): PresenceWatch
   let delivered = options.fromRevision - 1;
   let watcher: Watcher | undefined;
   let closed = false;
-  const waiters = new Set<{ revision: number; done: (ok: boolean) => void }>();
 
   const advance = (revision: number) => {
-    if (revision <= delivered) return;
-    delivered = revision;
-    for (const w of waiters) if (w.revision <= delivered) w.done(true);
+    delivered = Math.max(delivered, revision);
   };
 
   const open = (from: number) => {
@@ -87,7 +82,6 @@ export function startPresenceWatch(options: PresenceWatchOptions): PresenceWatch
       try {
         const revision = await resync();
         if (closed) return;
-        delivered = Math.max(delivered, revision);
         advance(revision);
         open(revision + 1);
         return;
@@ -101,26 +95,8 @@ export function startPresenceWatch(options: PresenceWatchOptions): PresenceWatch
 
   open(options.fromRevision);
   return {
-    reached(revision, timeoutMs) {
-      if (revision <= delivered) return Promise.resolve(true);
-      if (closed) return Promise.resolve(false);
-      return new Promise((resolve) => {
-        const waiter = {
-          revision,
-          done: (ok: boolean) => {
-            clearTimeout(timer);
-            waiters.delete(waiter);
-            resolve(ok);
-          },
-        };
-        const timer = setTimeout(() => waiter.done(false), timeoutMs);
-        timer.unref();
-        waiters.add(waiter);
-      });
-    },
     async close() {
       closed = true;
-      for (const w of waiters) w.done(false);
       const w = watcher;
       watcher = undefined;
       if (!w) return;
