@@ -77,12 +77,15 @@ describe("capacity model", () => {
     );
   });
 
-  it("counts etcd writes per device session, one lease per pod, and the watch fan-out", () => {
+  it("counts etcd writes per device session, one lease per pod, and a watch fan-out that ignores the pod count", () => {
     const e = etcdLoad({ ...defaultAssumptions, headrooms: [2] }, 100);
     assert.ok(Math.abs(e.writesPerSecond - 16_666.67) < 0.01); // 5M devices / 600 s × 2
     assert.equal(e.leases, 100);
     assert.equal(e.keepalivesPerSecond, 30); // 100 leases, keepalive every TTL/3 = 3.33 s
-    assert.ok(Math.abs(e.watchEventsPerSecond - 1_666_667) < 1);
+    // 1M of 5M devices are in calls, each user watched by 2 nodes: 0.4 events per change.
+    assert.ok(Math.abs(e.watchEventsPerSecond - 16_666.67 * 0.4) < 0.01);
+    assert.equal(e.watches, 2_000_000);
+    assert.equal(etcdLoad({ ...defaultAssumptions, headrooms: [2] }, 300).watchEventsPerSecond, e.watchEventsPerSecond);
     assert.deepEqual(e.clusters, [2]); // 33.3k writes/s at 2x over 20k per cluster
   });
 

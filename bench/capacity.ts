@@ -55,6 +55,11 @@ export type Assumptions = {
   /** Sustained writes/s one etcd cluster takes (assumed; 3 nodes on SSD). */
   etcdWritesPerSecondPerCluster: number;
   etcdLeaseTtlSeconds: number;
+  /**
+   * Nodes that watch a user while it is in a call (docs/cluster.md "Presence at scale": a node
+   * follows only the users it looked up): the call's owner and, across pods, one more.
+   */
+  etcdWatchersPerUserInCall: number;
   /** Cassandra row writes per completed call (start batch 6, answer batch 4, finalize batch 5 incl. ringing delete). */
   cassandraRowsPerCall: number;
   cassandraLwtPerCall: number;
@@ -94,6 +99,7 @@ export const defaultAssumptions: Assumptions = {
   etcdWritesPerSession: 2,
   etcdWritesPerSecondPerCluster: 20_000,
   etcdLeaseTtlSeconds: 10,
+  etcdWatchersPerUserInCall: 2,
   cassandraRowsPerCall: 15,
   cassandraLwtPerCall: 2,
   cassandraLoggedBatchesPerCall: 3,
@@ -204,13 +210,16 @@ export function etcdLoad(a: Assumptions, pods: number) {
   const w = workload(a);
   const writesPerSecond = w.connectsPerSecond * a.etcdWritesPerSession;
   const keepalivesPerSecond = pods / (a.etcdLeaseTtlSeconds / 3);
+  /** A change of a device goes to the nodes watching its user: only users in calls are watched by anyone (taken as one device each). */
+  const watchersPerChange = (w.devicesInCalls / w.connectedDevices) * a.etcdWatchersPerUserInCall;
   return {
     writesPerSecond,
     keepalivesPerSecond,
     leases: pods,
     keys: w.connectedDevices + pods,
-    /** Every pod watches the device prefix: each write is delivered to every pod. */
-    watchEventsPerSecond: writesPerSecond * pods,
+    /** Watches held in etcd: one per node per user it follows; independent of the pod count. */
+    watches: w.devicesInCalls * a.etcdWatchersPerUserInCall,
+    watchEventsPerSecond: writesPerSecond * watchersPerChange,
     clusters: a.headrooms.map((h) => Math.ceil((writesPerSecond * h) / a.etcdWritesPerSecondPerCluster)),
   };
 }
@@ -286,7 +295,7 @@ export function capacityRows(m: MeasuredInputs, a: Assumptions): CapacityRow[] {
     },
     {
       resource: "etcd clusters (presence writes)",
-      demand: `${k(etcd.writesPerSecond)} writes/s (${k(w.connectsPerSecond)} connects/s × ${a.etcdWritesPerSession}), ${k(etcd.keys)} keys, ${etcd.leases} leases (${etcd.keepalivesPerSecond.toFixed(0)} keepalives/s), watch fan-out ${k(etcd.watchEventsPerSecond)} events/s`,
+      demand: `${k(etcd.writesPerSecond)} writes/s (${k(w.connectsPerSecond)} connects/s × ${a.etcdWritesPerSession}), ${k(etcd.keys)} keys, ${etcd.leases} leases (${etcd.keepalivesPerSecond.toFixed(0)} keepalives/s), ${k(etcd.watches)} per-user watches, fan-out ${k(etcd.watchEventsPerSecond)} events/s`,
       perUnit: `${k(a.etcdWritesPerSecondPerCluster)} writes/s per 3-node cluster (assumed)`,
       units: etcd.clusters,
     },

@@ -3,6 +3,7 @@ import callStorm from "./call-storm/index.ts";
 import capacity from "./capacity/index.ts";
 import clusterForwarding from "./cluster-forwarding/index.ts";
 import idleDevices from "./idle-devices/index.ts";
+import presenceScale from "./presence-scale/index.ts";
 import relayCompare from "./relay-compare/index.ts";
 import relayTransport from "./relay-transport/index.ts";
 import steadyCalls from "./steady-calls/index.ts";
@@ -10,9 +11,9 @@ import steadyCalls from "./steady-calls/index.ts";
 /**
  * Every scenario `npm run bench` knows, in default run order. Add new ones here. `capacity`
  * comes last: it reads the figures the others measured. relay-transport (transport-only
- * comparison incl. bare connect-node) and cluster-forwarding (a 2-node cluster with etcd)
- * are left out of a plain `--quick` run to keep it under two minutes; relay-compare
- * carries the side-by-side anchors there.
+ * comparison incl. bare connect-node), cluster-forwarding (a 2-node cluster with etcd) and
+ * presence-scale (etcd fan-out against the node count) are left out of a plain `--quick` run
+ * to keep it under two minutes; relay-compare carries the side-by-side anchors there.
  */
 export const scenarios: Scenario[] = [
   { ...relayTransport, quickByDefault: false },
@@ -21,5 +22,6 @@ export const scenarios: Scenario[] = [
   steadyCalls,
   idleDevices,
   { ...clusterForwarding, quickByDefault: false },
+  { ...presenceScale, quickByDefault: false },
   capacity,
 ];
