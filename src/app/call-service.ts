@@ -3,7 +3,8 @@
  * state machine and executes the effects it returns (deliver, persist, notify,
  * timers). Busy and glare are decided by an atomic claim in the cluster-wide call
  * directory; phase changes are written there before they are acknowledged, so
- * another node can take a call over (`adopt`) when this one dies. What to do is the
+ * another node can take a call over (`adopt`) when this one dies — while the directory
+ * is reachable: directory-outage.ts says what happens when it is not. What to do is the
  * domain's (call-machine, call-rejoin, call-guards); beside this file, call-table.ts holds
  * the node's calls, call-effects.ts executes effects, call-adoption.ts takes a call over.
  */
@@ -29,6 +30,13 @@ import { createCallAdoption } from "./call-adoption.ts";
 import { type CallEntry, createCallEffects } from "./call-effects.ts";
 import { createCallParticipants } from "./call-participants.ts";
 import { createCallTable } from "./call-table.ts";
+import {
+  claimWhenBack,
+  createDirectoryWaits,
+  isDirectoryOutage,
+  localClaim,
+  localLiveCall,
+} from "./directory-outage.ts";
 import type { CallDirectory, ClaimResult, LiveCall } from "./ports/call-directory.ts";
 import type { CallStore } from "./ports/call-store.ts";
 import type { Clock } from "./ports/clock.ts";
@@ -138,6 +146,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
     onTimer: (callId, timer) => fire(callId, timer),
   });
   const { write, send, execute } = effects;
+  const waits = createDirectoryWaits(clock);
 
   /** Applies a transition; resolves once a phase change is durable in the directory. */
   function run(e: CallEntry, t: Transition): Promise<void> {
@@ -152,7 +161,32 @@ export function createCallService(deps: CallServiceDeps): CallService {
     const now = t.state;
     if (now.phase === before) return Promise.resolve();
     // An ended call is written too: its users are free at once (a redial must not find them busy).
-    return write(e, "update", () => directory.update(now), "directory");
+    return waits.acknowledge(write(e, "update", () => directory.update(now), "directory"));
+  }
+
+  /** The user's live call from the directory, or during an outage among this node's calls. */
+  async function liveCallOf(userId: string): Promise<LiveCall | undefined> {
+    try {
+      return await directory.findByUser(userId);
+    } catch (err) {
+      if (!isDirectoryOutage(err)) throw err;
+      waits.down();
+      return localLiveCall(callStates(), userId, nodeId);
+    }
+  }
+
+  const callStates = () => [...calls.entries()].map((e) => e.state);
+
+  /** The directory's claim, or during an outage this node's own judgement (the claim follows later). */
+  async function claim(state: Extract<CallState, { phase: "ringing" }>): Promise<ClaimResult & { deferred?: true }> {
+    try {
+      return await directory.claim(state, nodeId);
+    } catch (err) {
+      if (!isDirectoryOutage(err)) throw err;
+      waits.down();
+      const local = localClaim(callStates(), state, nodeId);
+      return local.ok ? { ok: true, deferred: true } : local;
+    }
   }
 
   /** Backpressure: signaling towards a participant whose node's link is far behind is refused, not queued. */
@@ -232,10 +266,10 @@ export function createCallService(deps: CallServiceDeps): CallService {
           calleeBlocksCaller,
         };
         let t = startCall(input, clock.now(), deps.policy);
-        let conflict: ClaimResult = { ok: true };
-        if (t.state.phase === "ringing") conflict = await directory.claim(t.state, nodeId);
+        let conflict: ClaimResult & { deferred?: true } = { ok: true };
+        if (t.state.phase === "ringing") conflict = await claim(t.state);
         else {
-          const mine = await directory.findByUser(from.userId);
+          const mine = await liveCallOf(from.userId);
           if (mine && mine.state.phase !== "ended") conflict = { ok: false, caller: mine };
         }
         if (!conflict.ok && conflict.caller) {
@@ -245,6 +279,12 @@ export function createCallService(deps: CallServiceDeps): CallService {
         }
         if (!conflict.ok) t = startCall({ ...input, calleeBusy: true }, clock.now(), deps.policy);
         const e = newEntry(t.state);
+        if (conflict.deferred && t.state.phase === "ringing") {
+          const ringingState = t.state;
+          write(e, "claim", () => claimWhenBack({ directory, clock, logger }, ringingState, nodeId), "directory").catch(
+            () => {},
+          );
+        }
         e.parts.at(from, nodeId);
         metrics.callsStarted.inc();
         if (t.state.phase === "ringing") {

@@ -2,6 +2,8 @@
 export interface RateLimiter {
   /** Takes one token for `key` at time `nowMs`; false when the bucket is empty. */
   take(key: string, nowMs: number): boolean;
+  /** Gives back a token taken for work the server then refused for its own reasons (`unavailable`). */
+  refund(key: string): void;
 }
 
 /** A bucket's shape. */
@@ -24,6 +26,10 @@ export function createRateLimiter(limit: RateLimit, maxKeys = 200_000): RateLimi
       buckets.set(key, b);
       if (buckets.size > maxKeys) buckets.delete(buckets.keys().next().value as string);
       return ok;
+    },
+    refund(key) {
+      const b = buckets.get(key);
+      if (b) b.tokens = Math.min(limit.capacity, b.tokens + 1);
     },
   };
 }

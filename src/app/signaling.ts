@@ -60,7 +60,13 @@ export function createSignaling(deps: SignalingDeps): Signaling {
     const from = { userId: session.userId, deviceId: session.deviceId };
     switch (command.kind) {
       case "start_call":
-        return calls.start(from, commandId, command.calleeUserId, command.video);
+        try {
+          return await calls.start(from, commandId, command.calleeUserId, command.video);
+        } catch (err) {
+          // The server could not start it now and told the client to retry: that retry is not a flood.
+          if (isDomainError(err, "unavailable")) deps.callStartLimit.refund(session.userId);
+          throw err;
+        }
       case "signal": {
         const hop = metrics.signalHop.startTimer();
         const result = await calls.run(from, commandId, command);

@@ -3,7 +3,8 @@
  * Calls in progress keep signaling across nodes, new sessions are served within ~2 s with
  * their announcement pending, lookups of users nobody has cached fail with `unavailable`;
  * once etcd is back, devices that connected during the outage are reachable from the other
- * node and cross-node calls work again.
+ * node and cross-node calls work again. New calls between users a node has cached go through
+ * the whole outage, and starts refused as `unavailable` do not use up the call-start limit.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -13,6 +14,7 @@ import { type EtcdProcess, startPrivateEtcd } from "../support/etcd-control.ts";
 import type { ServerProcess } from "../support/server-process.ts";
 
 const Outcome = { COMPLETED: 1 };
+const SdpType = { OFFER: 1 };
 /** `maxAnnounceWaitMs` of src/cluster-stack.ts: the longest a new session waits for etcd. */
 const maxAnnounceWaitMs = 2_000;
 
@@ -84,6 +86,69 @@ describe("etcd down", () => {
     bob.drop();
   });
 });
+
+describe("etcd down: new calls between known users", () => {
+  let etcd: EtcdProcess;
+  let cluster: ClusterNodes;
+  before(async () => {
+    etcd = await startPrivateEtcd();
+    cluster = await startClusterNodes(etcd.endpoint, 2, { CALLDROP_CLUSTER__LEASE_TTL_S: "5" });
+  });
+  after(async () => {
+    await cluster?.close();
+    await etcd?.destroy();
+  });
+
+  test("ring, answer, signal and hang up across nodes while etcd is down; retried refusals are not rate-limited; all is listed once etcd is back", async () => {
+    const [a, b] = cluster.nodes as [ServerProcess, ServerProcess];
+    const carol = await open(mobileDevice, a, user("carol"));
+    const dave = await open(webDevice, b, user("dave"));
+    const before = await answeredCall(carol, dave); // node A now knows where dave is
+    await carol.command("hangup", { callId: before });
+    await dave.next("callEnded", (v) => v.callId === before);
+
+    await etcd.stop();
+    try {
+      // More refused starts than the call-start burst (5): each is the server's fault, none counts.
+      for (let i = 0; i < 7; i++) {
+        await assert.rejects(carol.command("startCall", { calleeUserId: user("nobody-cached") }), {
+          code: "unavailable",
+        });
+      }
+      const callId = await within(3_000, "a call rings and is answered with etcd down", () =>
+        answeredCall(carol, dave),
+      );
+      await within(3_000, "an offer crosses", async () => {
+        await carol.command("description", { callId, type: SdpType.OFFER, sdp: "v=0 outage-offer" });
+        assert.equal((await dave.next("description", (v) => v.callId === callId)).value.sdp, "v=0 outage-offer");
+      });
+      await within(3_000, "a hang-up ends the call on both sides", async () => {
+        await dave.command("hangup", { callId });
+        const ended = await carol.next("callEnded", (v) => v.callId === callId);
+        assert.equal(ended.value.outcome, Outcome.COMPLETED);
+      });
+      await etcd.start();
+      // Once etcd is back the directory catches up: neither user is left busy with the outage call.
+      const after = await waitForCall(carol, dave);
+      await carol.command("hangup", { callId: after });
+      assert.equal((await dave.next("callEnded", (v) => v.callId === after)).value.outcome, Outcome.COMPLETED);
+    } finally {
+      await etcd.start();
+      carol.drop();
+      dave.drop();
+    }
+  });
+});
+
+/** Runs `step`, failing when it takes longer than `ms` (a bound on waiting for etcd, not a speed target). */
+async function within<T>(ms: number, what: string, step: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  const result = await step();
+  const took = Date.now() - started;
+  console.log(`# ${what}: ${took} ms`);
+  assert.ok(took < ms, `${what} took ${took} ms`);
+  return result;
+}
 
 /** Opens a session, failing when that takes longer than `ms`. */
 async function servedWithin(ms: number, open: () => Promise<Device>): Promise<Device> {

@@ -1,6 +1,7 @@
-import { ConsecutiveBreaker, circuitBreaker, handleWhen } from "cockatiel";
+import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleWhen } from "cockatiel";
 import { Etcd3, type IKeyValue, isRecoverableError, Range } from "etcd3";
 import type { CallDirectory, ClaimResult, LiveCall } from "../../app/ports/call-directory.ts";
+import { DomainError } from "../../domain/errors.ts";
 
 /** Options of the etcd call directory. */
 export interface EtcdCallDirectoryOptions {
@@ -15,17 +16,33 @@ const MAX_ATTEMPTS = 20;
 /** How long a phase change or release keeps retrying while etcd is unreachable. */
 const OUTAGE_RETRY_MS = 60_000;
 
-/** Runs `fn`, retrying with backoff while etcd is unreachable (for writes that must land). */
-async function persistently<T>(fn: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + OUTAGE_RETRY_MS;
-  for (let n = 0; ; n++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!isRecoverableError(err as Error) || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** n, 2_000)).unref());
-    }
+/** etcd cannot be reached (or its breaker is open after repeated failures). */
+const isOutage = (err: unknown) =>
+  err instanceof BrokenCircuitError || (err instanceof Error && isRecoverableError(err));
+
+/** Runs `fn`, turning an etcd outage into the port's `unavailable` error. */
+async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isOutage(err)) throw new DomainError("unavailable", "call directory unavailable", { cause: err });
+    throw err;
   }
+}
+
+/** Runs `fn`, retrying with backoff while etcd is unreachable (for writes that must land). */
+function persistently<T>(fn: () => Promise<T>): Promise<T> {
+  return guarded(async () => {
+    const deadline = Date.now() + OUTAGE_RETRY_MS;
+    for (let n = 0; ; n++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!isOutage(err) || Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** n, 2_000)).unref());
+      }
+    }
+  });
 }
 
 /**
@@ -37,9 +54,8 @@ async function persistently<T>(fn: () => Promise<T>): Promise<T> {
  * Every write is an optimistic transaction on the mod revisions it read, retried when
  * another node won the race, so a claim over both users is atomic cluster-wide. Written
  * at call start, phase changes and end only; never on the signaling hot path. Phase
- * changes and releases keep retrying through an etcd outage (up to a minute); a claim
- * fails at once (the call start is refused). Use a prefix apart from presence's, whose
- * watch covers its whole prefix.
+ * changes and releases keep retrying through an etcd outage (up to a minute); everything
+ * else fails at once. An outage surfaces as an `unavailable` DomainError.
  */
 export function createEtcdCallDirectory(options: EtcdCallDirectoryOptions): CallDirectory {
   const client = new Etcd3({
@@ -85,28 +101,30 @@ export function createEtcdCallDirectory(options: EtcdCallDirectoryOptions): Call
   return {
     claim(state, ownerNodeId) {
       const { call } = state;
-      return retrying<ClaimResult>("claim", async () => {
-        const [caller, callee] = await Promise.all([busyWith(call.caller.userId), busyWith(call.calleeUserId)]);
-        if (caller.live || callee.live) {
-          return {
-            ok: false,
-            ...(caller.live ? { caller: caller.live } : {}),
-            ...(callee.live ? { callee: callee.live } : {}),
-          };
-        }
-        const res = await client
-          .if(userKey(call.caller.userId), "Mod", "==", caller.revision)
-          .and(userKey(call.calleeUserId), "Mod", "==", callee.revision)
-          .and(callKey(call.callId), "Create", "==", 0)
-          .then(
-            client.put(callKey(call.callId)).value(encode({ callId: call.callId, ownerNodeId, state })),
-            client.put(userKey(call.caller.userId)).value(call.callId),
-            client.put(userKey(call.calleeUserId)).value(call.callId),
-            client.put(ownerKey(ownerNodeId, call.callId)).value(""),
-          )
-          .commit();
-        return res.succeeded ? { ok: true } : undefined;
-      });
+      return guarded(() =>
+        retrying<ClaimResult>("claim", async () => {
+          const [caller, callee] = await Promise.all([busyWith(call.caller.userId), busyWith(call.calleeUserId)]);
+          if (caller.live || callee.live) {
+            return {
+              ok: false,
+              ...(caller.live ? { caller: caller.live } : {}),
+              ...(callee.live ? { callee: callee.live } : {}),
+            };
+          }
+          const res = await client
+            .if(userKey(call.caller.userId), "Mod", "==", caller.revision)
+            .and(userKey(call.calleeUserId), "Mod", "==", callee.revision)
+            .and(callKey(call.callId), "Create", "==", 0)
+            .then(
+              client.put(callKey(call.callId)).value(encode({ callId: call.callId, ownerNodeId, state })),
+              client.put(userKey(call.caller.userId)).value(call.callId),
+              client.put(userKey(call.calleeUserId)).value(call.callId),
+              client.put(ownerKey(ownerNodeId, call.callId)).value(""),
+            )
+            .commit();
+          return res.succeeded ? { ok: true } : undefined;
+        }),
+      );
     },
     async update(state) {
       const key = callKey(state.call.callId);
@@ -139,41 +157,46 @@ export function createEtcdCallDirectory(options: EtcdCallDirectoryOptions): Call
           .then(client.delete().key(callKey(callId)), client.delete().key(ownerKey(live.ownerNodeId, callId)))
           .commit();
       }),
-    find: async (callId) => (await find(callId)).live,
-    async findByUser(userId) {
-      const pointer = await read(userKey(userId));
-      return pointer.kv ? (await find(pointer.kv.value.toString())).live : undefined;
-    },
-    async ownedBy(nodeId, limit) {
-      const ids = await client.getAll().prefix(`${prefix}call-owners/${nodeId}/`).limit(limit).keys();
-      const calls = await Promise.all(ids.map((k) => find(k.slice(k.lastIndexOf("/") + 1))));
-      return calls.flatMap((c) => (c.live?.ownerNodeId === nodeId ? [c.live] : []));
-    },
-    async list(after, limit) {
-      const all = Range.prefix(`${prefix}calls/`);
-      const res = await client
-        .getAll()
-        .inRange(new Range(`${prefix}calls/${after}\u0000`, all.end))
-        .sort("Key", "Ascend")
-        .limit(limit)
-        .exec();
-      return res.kvs.map(parse);
-    },
+    find: (callId) => guarded(async () => (await find(callId)).live),
+    findByUser: (userId) =>
+      guarded(async () => {
+        const pointer = await read(userKey(userId));
+        return pointer.kv ? (await find(pointer.kv.value.toString())).live : undefined;
+      }),
+    ownedBy: (nodeId, limit) =>
+      guarded(async () => {
+        const ids = await client.getAll().prefix(`${prefix}call-owners/${nodeId}/`).limit(limit).keys();
+        const calls = await Promise.all(ids.map((k) => find(k.slice(k.lastIndexOf("/") + 1))));
+        return calls.flatMap((c) => (c.live?.ownerNodeId === nodeId ? [c.live] : []));
+      }),
+    list: (after, limit) =>
+      guarded(async () => {
+        const all = Range.prefix(`${prefix}calls/`);
+        const res = await client
+          .getAll()
+          .inRange(new Range(`${prefix}calls/${after}\u0000`, all.end))
+          .sort("Key", "Ascend")
+          .limit(limit)
+          .exec();
+        return res.kvs.map(parse);
+      }),
     takeOver(callId, fromNodeId, toNodeId) {
       const key = callKey(callId);
-      return retrying("takeOver", async () => {
-        const { live, revision } = await find(callId);
-        if (live?.ownerNodeId !== fromNodeId) return false;
-        const res = await client
-          .if(key, "Mod", "==", revision)
-          .then(
-            client.put(key).value(encode({ ...live, ownerNodeId: toNodeId })),
-            client.delete().key(ownerKey(fromNodeId, callId)),
-            client.put(ownerKey(toNodeId, callId)).value(""),
-          )
-          .commit();
-        return res.succeeded ? true : undefined;
-      });
+      return guarded(() =>
+        retrying("takeOver", async () => {
+          const { live, revision } = await find(callId);
+          if (live?.ownerNodeId !== fromNodeId) return false;
+          const res = await client
+            .if(key, "Mod", "==", revision)
+            .then(
+              client.put(key).value(encode({ ...live, ownerNodeId: toNodeId })),
+              client.delete().key(ownerKey(fromNodeId, callId)),
+              client.put(ownerKey(toNodeId, callId)).value(""),
+            )
+            .commit();
+          return res.succeeded ? true : undefined;
+        }),
+      );
     },
     async close() {
       client.close();

@@ -31,6 +31,10 @@ export type ClaimResult =
  * store without multi-key transactions, e.g. Cassandra, claim the two users with
  * lightweight transactions in user-id order and undo the first when the second
  * fails; the fixed order makes A→B racing B→A conflict on the same first row.)
+ *
+ * A directory that cannot be reached fails with an `unavailable` DomainError (a phase
+ * change or release after retrying for a while); the call service runs on without it
+ * (directory-outage.ts).
  */
 export interface CallDirectory {
   /**
