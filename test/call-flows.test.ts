@@ -119,6 +119,10 @@ function callFlows(): void {
       assert.ok(Number(record.durationMs) > 0, `duration ${record.durationMs}`);
       assert.equal(record.quality.samples, 1);
       assert.equal(record.quality.avgRttMs, 20);
+      // One clean sample (20 ms RTT, 4 ms jitter, 1 % loss) scores good (docs/spec.md §15): verdict 1 = GOOD.
+      assert.equal(record.quality.score.verdict, 1);
+      assert.ok(record.quality.score.medianMos > 4.2, `MOS ${record.quality.score.medianMos}`);
+      assert.equal(record.quality.score.worstMos, record.quality.score.medianMos);
       const listed = await (await history(who)).list();
       assert.equal(listed.calls[0].callId, callId);
     }

@@ -48,7 +48,7 @@ const say = (line: string) => process.stdout.write(`[${user}] ${line}\n`);
 
 if (command.name === "history") {
   const { calls } = await createClient(CallHistoryService, transport).listCalls({ pageSize: 10 }, { headers });
-  for (const c of calls) say(historyLine(c));
+  for (const c of calls) say(historyLine(c, user));
   if (calls.length === 0) say("no calls yet");
   process.exit(0);
 }

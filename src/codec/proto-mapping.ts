@@ -9,6 +9,8 @@ import {
   EndReason as EndReasonPb,
   PathType as PathTypePb,
   type QualitySample as QualitySamplePb,
+  type QualityScore as QualityScorePb,
+  QualityVerdict,
 } from "../../gen/calldrop/v1/call_pb.js";
 import {
   type ClientMessage,
@@ -24,7 +26,9 @@ import type { SessionEvent } from "../app/session-events.ts";
 import type { EndReason, HangupReason, Outcome, PathType, Signal } from "../domain/call-types.ts";
 import type { Command } from "../domain/commands.ts";
 import { DomainError } from "../domain/errors.ts";
+import type { Verdict } from "../domain/mos.ts";
 import type { QualitySample } from "../domain/quality.ts";
+import type { QualityScore } from "../domain/quality-score.ts";
 import { codeName, codeOf } from "./status-codes.ts";
 
 const outcomes: Record<Outcome, CallOutcome> = {
@@ -50,6 +54,22 @@ const reasons: Record<EndReason, EndReasonPb> = {
   network_lost: EndReasonPb.NETWORK_LOST,
   app_closed: EndReasonPb.APP_CLOSED,
 };
+
+const verdicts: Record<Verdict, QualityVerdict> = {
+  good: QualityVerdict.GOOD,
+  fair: QualityVerdict.FAIR,
+  poor: QualityVerdict.POOR,
+};
+
+/** A call's quality score for the history API (docs/spec.md §15). */
+function scoreToPb(s: QualityScore): Omit<QualityScorePb, "$typeName"> {
+  return {
+    medianMos: s.medianMos,
+    worstMos: s.worstMos,
+    verdict: verdicts[s.verdict],
+    poorNetworkUserId: s.poorNetworkUserId ?? "",
+  };
+}
 
 const hangupReasons: Record<HangupReasonPb, HangupReason> = {
   [HangupReasonPb.UNSPECIFIED]: "hangup",
@@ -305,6 +325,7 @@ export function recordToProto(r: CallRecord): CallRecordPb {
             avgRttMs: q.avgRttMs,
             avgBitrateBps: q.avgBitrateBps,
             resolutionChanges: q.resolutionChanges,
+            ...(q.score ? { score: scoreToPb(q.score) } : {}),
           },
         }
       : {}),

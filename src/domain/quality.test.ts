@@ -1,7 +1,9 @@
-/** Unit tests of the call-quality summary (docs/spec.md §6, §7). */
+/** Unit tests of the call-quality summary (docs/spec.md §6, §7, §15). */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { mosOf } from "./mos.ts";
 import { type QualitySample, summarizeQuality } from "./quality.ts";
+import { scoreQuality } from "./quality-score.ts";
 
 type Sample = QualitySample & { readonly userId?: string };
 
@@ -40,8 +42,9 @@ describe("summarizeQuality", () => {
     });
   });
 
-  it("summarizes one sample as itself", () => {
+  it("summarizes one sample as itself, scored as one window", () => {
     const one = sample({ fractionLost: 0.02, jitterMs: 12, rttMs: 80, sentBitrateBps: 1_500_000 });
+    const mos = mosOf(one);
     assert.deepEqual(summarizeQuality([one]), {
       samples: 1,
       avgFractionLost: 0.02,
@@ -49,7 +52,17 @@ describe("summarizeQuality", () => {
       avgRttMs: 80,
       avgBitrateBps: 1_500_000,
       resolutionChanges: 0,
+      score: { medianMos: mos, worstMos: mos, verdict: "good" },
     });
+  });
+
+  it("scores the samples of both participants (docs/spec.md §15)", () => {
+    const samples = [
+      sample({ userId: "alice", atMs: 0, fractionLost: 0.3 }),
+      sample({ userId: "bob", atMs: 0, fractionLost: 0.01 }),
+    ];
+    assert.deepEqual(summarizeQuality(samples).score, scoreQuality(samples));
+    assert.equal(summarizeQuality(samples).score?.worstMos, mosOf({ rttMs: 0, jitterMs: 0, fractionLost: 0.3 }));
   });
 
   it("averages loss, jitter, RTT and sent bitrate over every sample of both participants", () => {

@@ -1,8 +1,9 @@
 /**
  * Call quality: one participant's periodic getStats() sample and the summary
- * stored on the call record (docs/spec.md §6, §7).
+ * stored on the call record (docs/spec.md §6, §7, §15).
  */
 import type { PathType } from "./call-types.ts";
+import { type QualityScore, scoreQuality } from "./quality-score.ts";
 
 /** One getStats() reading reported by a client. */
 export interface QualitySample {
@@ -22,7 +23,7 @@ export interface QualitySample {
   readonly path?: PathType;
 }
 
-/** Averages over a call's samples plus how often the sent resolution changed. */
+/** Averages over a call's samples, how often the sent resolution changed, and the call's score. */
 export interface QualitySummary {
   readonly samples: number;
   readonly avgFractionLost: number;
@@ -30,9 +31,11 @@ export interface QualitySummary {
   readonly avgRttMs: number;
   readonly avgBitrateBps: number;
   readonly resolutionChanges: number;
+  /** Absent without samples, and on calls recorded before scores existed. */
+  readonly score?: QualityScore;
 }
 
-/** Summarizes samples (any order; grouped per participant for resolution changes). */
+/** Summarizes samples (any order; grouped per participant for resolution changes and score windows). */
 export function summarizeQuality(samples: readonly (QualitySample & { readonly userId?: string })[]): QualitySummary {
   if (samples.length === 0) {
     return { samples: 0, avgFractionLost: 0, avgJitterMs: 0, avgRttMs: 0, avgBitrateBps: 0, resolutionChanges: 0 };
@@ -47,6 +50,7 @@ export function summarizeQuality(samples: readonly (QualitySample & { readonly u
     if (previous !== undefined && previous !== resolution) resolutionChanges += 1;
     lastResolution.set(who, resolution);
   }
+  const score = scoreQuality(samples);
   return {
     samples: samples.length,
     avgFractionLost: avg((s) => s.fractionLost),
@@ -54,5 +58,6 @@ export function summarizeQuality(samples: readonly (QualitySample & { readonly u
     avgRttMs: avg((s) => s.rttMs),
     avgBitrateBps: Math.round(avg((s) => s.sentBitrateBps)),
     resolutionChanges,
+    ...(score ? { score } : {}),
   };
 }

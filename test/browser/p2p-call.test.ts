@@ -94,6 +94,9 @@ describe("web client: P2P calls in real Chromium", () => {
       assert.ok(row.durationMs > 2_000, `${peer.name}'s duration ${row.durationMs}`);
       assert.match(row.text, /P2P/);
       assert.match(row.text, /loss \d+\.\d% · RTT \d+ ms · jitter \d+ ms · \d+ kbps/);
+      // A loopback call has no loss and next to no delay: the score is good (docs/spec.md §15).
+      assert.match(row.quality, /^good \(MOS 4\.\d\)$/, `${peer.name}'s quality`);
+      assert.ok(row.text.includes(`${row.quality} · loss`), `${peer.name}'s row says ${row.quality}`);
     }
   });
 

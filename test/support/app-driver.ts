@@ -143,6 +143,8 @@ export interface HistoryRow {
   readonly path: string;
   readonly durationMs: number;
   readonly samples: number;
+  /** The quality score in words, "" for a call without one. */
+  readonly quality: string;
   readonly missed: boolean;
   readonly text: string;
 }
@@ -178,6 +180,7 @@ export async function historyRows(page: Page): Promise<HistoryRow[]> {
         path: el.dataset.path ?? "",
         durationMs: Number(el.dataset.durationMs ?? 0),
         samples: Number(el.dataset.samples ?? 0),
+        quality: el.dataset.quality ?? "",
         missed: el.classList.contains("missed"),
         text: el.textContent ?? "",
       };

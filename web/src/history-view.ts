@@ -1,10 +1,12 @@
 /**
  * The call history table: the signed-in user's calls, newest first, paged with
- * "Older…", filterable to missed calls; missed calls are highlighted.
+ * "Older…", filterable to missed calls; missed calls are highlighted; each call's
+ * quality score in words (docs/spec.md §15).
  */
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { CallOutcome, type CallRecord, PathType } from "../../gen/calldrop/v1/call_pb.js";
 import type { Api } from "./api.ts";
+import { qualityInWords } from "./quality-words.ts";
 
 /** The DOM the table lives in. */
 export interface HistoryElements {
@@ -76,6 +78,7 @@ function row(call: CallRecord, me: string): HTMLTableRowElement {
   tr.dataset.path = call.path === PathType.RELAY ? "relay" : call.path === PathType.P2P ? "p2p" : "";
   tr.dataset.durationMs = String(call.durationMs);
   tr.dataset.samples = String(call.quality?.samples ?? 0);
+  tr.dataset.quality = qualityInWords(call.quality, me) ?? "";
   if (incoming && call.outcome === CallOutcome.MISSED) tr.className = "missed";
   const q = call.quality;
   const cells = [
@@ -87,7 +90,12 @@ function row(call: CallRecord, me: string): HTMLTableRowElement {
     tr.dataset.path === "relay" ? "relay" : tr.dataset.path === "p2p" ? "P2P" : "—",
     call.setupMs > 0 ? `${call.setupMs} ms` : "—",
     q && q.samples > 0
-      ? `loss ${(q.avgFractionLost * 100).toFixed(1)}% · RTT ${Math.round(q.avgRttMs)} ms · jitter ${Math.round(q.avgJitterMs)} ms · ${Math.round(q.avgBitrateBps / 1000)} kbps · ${q.resolutionChanges} res. changes`
+      ? [
+          qualityInWords(q, me),
+          `loss ${(q.avgFractionLost * 100).toFixed(1)}% · RTT ${Math.round(q.avgRttMs)} ms · jitter ${Math.round(q.avgJitterMs)} ms · ${Math.round(q.avgBitrateBps / 1000)} kbps · ${q.resolutionChanges} res. changes`,
+        ]
+          .filter((part) => part !== undefined)
+          .join(" · ")
       : "—",
   ];
   for (const text of cells) {

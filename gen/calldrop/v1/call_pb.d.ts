@@ -123,6 +123,13 @@ export declare type QualitySummary = Message<"calldrop.v1.QualitySummary"> & {
    * @generated from field: uint32 resolution_changes = 6;
    */
   resolutionChanges: number;
+
+  /**
+   * The listening-quality score; absent for calls recorded before scores existed.
+   *
+   * @generated from field: calldrop.v1.QualityScore score = 7;
+   */
+  score?: QualityScore | undefined;
 };
 
 /**
@@ -130,6 +137,48 @@ export declare type QualitySummary = Message<"calldrop.v1.QualitySummary"> & {
  * Use `create(QualitySummarySchema)` to create a new message.
  */
 export declare const QualitySummarySchema: GenMessage<QualitySummary>;
+
+/**
+ * QualityScore is a call's E-model MOS estimate (1 to 4.5) over windows of its samples (docs/spec.md §15).
+ *
+ * @generated from message calldrop.v1.QualityScore
+ */
+export declare type QualityScore = Message<"calldrop.v1.QualityScore"> & {
+  /**
+   * Median MOS over the windows of both participants.
+   *
+   * @generated from field: double median_mos = 1;
+   */
+  medianMos: number;
+
+  /**
+   * MOS of the worst window.
+   *
+   * @generated from field: double worst_mos = 2;
+   */
+  worstMos: number;
+
+  /**
+   * The median MOS in words.
+   *
+   * @generated from field: calldrop.v1.QualityVerdict verdict = 3;
+   */
+  verdict: QualityVerdict;
+
+  /**
+   * When the verdict is poor: the user whose readings were worse, whose network is the likely cause.
+   * Empty when both sides' readings were alike.
+   *
+   * @generated from field: string poor_network_user_id = 4;
+   */
+  poorNetworkUserId: string;
+};
+
+/**
+ * Describes the message calldrop.v1.QualityScore.
+ * Use `create(QualityScoreSchema)` to create a new message.
+ */
+export declare const QualityScoreSchema: GenMessage<QualityScore>;
 
 /**
  * CallRecord is one entry of the call history.
@@ -393,4 +442,42 @@ export enum PathType {
  * Describes the enum calldrop.v1.PathType.
  */
 export declare const PathTypeSchema: GenEnum<PathType>;
+
+/**
+ * QualityVerdict is a MOS in words (docs/spec.md §15).
+ *
+ * @generated from enum calldrop.v1.QualityVerdict
+ */
+export enum QualityVerdict {
+  /**
+   * @generated from enum value: QUALITY_VERDICT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * MOS 3.6 or more: at most some users dissatisfied.
+   *
+   * @generated from enum value: QUALITY_VERDICT_GOOD = 1;
+   */
+  GOOD = 1,
+
+  /**
+   * MOS 3.1 to 3.6: many users dissatisfied.
+   *
+   * @generated from enum value: QUALITY_VERDICT_FAIR = 2;
+   */
+  FAIR = 2,
+
+  /**
+   * MOS below 3.1: nearly all users dissatisfied.
+   *
+   * @generated from enum value: QUALITY_VERDICT_POOR = 3;
+   */
+  POOR = 3,
+}
+
+/**
+ * Describes the enum calldrop.v1.QualityVerdict.
+ */
+export declare const QualityVerdictSchema: GenEnum<QualityVerdict>;
 

@@ -65,6 +65,7 @@ export function sampleAt(atMs: number, frameHeight = 720): QualitySample {
   };
 }
 
+/** A summary as written before scores existed (docs/spec.md §15): it must read back without one. */
 const quality: QualitySummary = {
   samples: 12,
   avgFractionLost: 0.0125,
@@ -73,6 +74,15 @@ const quality: QualitySummary = {
   avgBitrateBps: 987_654,
   resolutionChanges: 2,
 };
+
+/** A scored summary of a poor call, with the user whose network was the cause. */
+const poorQuality: QualitySummary = {
+  ...quality,
+  score: { medianMos: 2.4375, worstMos: 1.0625, verdict: "poor", poorNetworkUserId: "bob" },
+};
+
+/** A scored summary of a good call, naming nobody. */
+const goodQuality: QualitySummary = { ...quality, score: { medianMos: 4.40625, worstMos: 3.875, verdict: "good" } };
 
 /** Every page of a user's history, following cursors; fails on a repeated cursor. */
 export async function allPages(store: CallStore, userId: string, limit: number, missedOnly = false): Promise<string[]> {
@@ -173,6 +183,35 @@ export function callStoreContract(name: string, open: OpenStore): void {
         assert.deepEqual(listed, got, `history of ${user} matches GetCall`);
       }
     });
+
+    withStore(
+      "the quality score round-trips in GetCall and both histories; an unscored summary stays unscored",
+      async (store) => {
+        const scored = [
+          ["poor", poorQuality],
+          ["good", goodQuality],
+          ["unscored", quality],
+        ] as const;
+        for (const [i, [id, summary]] of scored.entries()) {
+          const call = callOf(id, "alice", "bob", t0 + i * minute);
+          await store.recordStart(call);
+          assert.equal(await store.finalize(call, completed(call), summary), true);
+        }
+        for (const [id, summary] of scored) {
+          const got = await store.get(id);
+          assert.deepEqual(got?.quality, summary, `${id} call's quality`);
+          for (const user of ["alice", "bob"]) {
+            const listed = (await store.listForUser({ userId: user, limit: 5, missedOnly: false })).calls;
+            assert.deepEqual(
+              listed.find((c) => c.callId === id),
+              got,
+              `history of ${user} matches GetCall for the ${id} call`,
+            );
+          }
+        }
+        assert.equal((await store.get("unscored"))?.quality?.score, undefined);
+      },
+    );
 
     withStore("a missed/answered race yields exactly one outcome", async (store) => {
       for (let i = 0; i < 5; i++) {

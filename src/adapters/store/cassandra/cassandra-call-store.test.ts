@@ -8,6 +8,7 @@ import { callStoreContract } from "../call-store.contract.ts";
 import { createCassandraCallStore } from "./cassandra-call-store.ts";
 import { createCassandraClient } from "./cassandra-config.ts";
 import { checkSchema, ddlTimeoutMs, migrate } from "./migrate.ts";
+import { migrations } from "./schema.ts";
 import { createTestKeyspace, type TestKeyspace, testConfig, testContactPoint } from "./test-support.ts";
 
 const contactPoint = testContactPoint();
@@ -90,5 +91,70 @@ test("`npm run migrate` creates a keyspace with the given replication, and a re-
   } finally {
     await client.execute(`DROP KEYSPACE IF EXISTS ${ks}`, [], { readTimeout: ddlTimeoutMs });
     await client.shutdown();
+  }
+});
+
+test("migration 4 keeps a v3 keyspace's calls: a quality summary written before scores reads back without one", async () => {
+  const ks = `calldrop_v3_${randomBytes(4).toString("hex")}`;
+  const admin = createCassandraClient(testConfig(contactPoint, "system"));
+  const options = { prepare: false, readTimeout: ddlTimeoutMs };
+  try {
+    // The keyspace as v3 code left it: migrations 1–3 applied and recorded, one call with a summary.
+    await admin.execute(
+      `CREATE KEYSPACE ${ks} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`,
+      [],
+      options,
+    );
+    const v3 = createCassandraClient(testConfig(contactPoint, ks), ks);
+    try {
+      await v3.execute(
+        "CREATE TABLE schema_migrations (version int PRIMARY KEY, description text, applied_at timestamp)",
+        [],
+        options,
+      );
+      for (const m of migrations.filter((m) => m.version <= 3)) {
+        for (const statement of m.statements) await v3.execute(statement, [], options);
+        await v3.execute(
+          "INSERT INTO schema_migrations (version, description) VALUES (?, ?)",
+          [m.version, m.description],
+          {
+            prepare: true,
+          },
+        );
+      }
+      await v3.execute(
+        `INSERT INTO calls_by_id (call_id, caller_user_id, caller_device_id, callee_user_id, video, started_at_ms,
+           ring_deadline_ms, outcome, end_reason, quality)
+         VALUES ('old', 'alice', 'alice-phone', 'bob', true, 1000, 31000, 'completed', 'hangup',
+           {samples: 12, avg_fraction_lost: 0.0125, avg_jitter_ms: 3.75, avg_rtt_ms: 41.5, avg_bitrate_bps: 987654,
+            resolution_changes: 2})`,
+        [],
+        options,
+      );
+    } finally {
+      await v3.shutdown();
+    }
+
+    assert.deepEqual(await migrate(admin, ks, { class: "SimpleStrategy", replication_factor: 1 }), [4]);
+    await checkSchema(admin, ks);
+    const store = createCassandraCallStore(testConfig(contactPoint, ks));
+    try {
+      const old = await store.get("old");
+      assert.equal(old?.outcome, "completed");
+      assert.deepEqual(old?.quality, {
+        samples: 12,
+        avgFractionLost: 0.0125,
+        avgJitterMs: 3.75,
+        avgRttMs: 41.5,
+        avgBitrateBps: 987_654,
+        resolutionChanges: 2,
+      });
+    } finally {
+      await store.close();
+    }
+    assert.deepEqual(await migrate(admin, ks, { class: "SimpleStrategy", replication_factor: 1 }), [], "re-run");
+  } finally {
+    await admin.execute(`DROP KEYSPACE IF EXISTS ${ks}`, [], options);
+    await admin.shutdown();
   }
 });

@@ -4,7 +4,9 @@
  */
 import type { CallRecord } from "../../../app/ports/call-store.ts";
 import type { CallEnd, CallInfo, Outcome, PathType } from "../../../domain/call-types.ts";
+import type { Verdict } from "../../../domain/mos.ts";
 import type { QualitySample, QualitySummary } from "../../../domain/quality.ts";
+import type { QualityScore } from "../../../domain/quality-score.ts";
 
 /** A row as the driver returns it (bigint columns come back as Long). */
 export type Row = { readonly [column: string]: unknown };
@@ -70,6 +72,10 @@ export function callValues(call: CallInfo, facts: CallFacts = {}): unknown[] {
       avg_rtt_ms: quality.avgRttMs,
       avg_bitrate_bps: quality.avgBitrateBps,
       resolution_changes: quality.resolutionChanges,
+      median_mos: quality.score?.medianMos,
+      worst_mos: quality.score?.worstMos,
+      verdict: quality.score?.verdict,
+      poor_network_user_id: quality.score?.poorNetworkUserId,
     },
   ];
 }
@@ -111,10 +117,26 @@ export function toRecord(r: Row): CallRecord {
           avgRttMs: num(q.avg_rtt_ms) ?? 0,
           avgBitrateBps: num(q.avg_bitrate_bps) ?? 0,
           resolutionChanges: num(q.resolution_changes) ?? 0,
+          ...scoreOf(q),
         }
       : undefined,
   };
   return record;
+}
+
+/** The score fields of a quality_summary value; none on rows written before migration 4. */
+function scoreOf(q: Row): { score?: QualityScore } {
+  const verdict = str<Verdict>(q.verdict);
+  if (verdict === undefined) return {};
+  const poorNetworkUserId = str(q.poor_network_user_id);
+  return {
+    score: {
+      medianMos: num(q.median_mos) ?? 0,
+      worstMos: num(q.worst_mos) ?? 0,
+      verdict,
+      ...(poorNetworkUserId ? { poorNetworkUserId } : {}),
+    },
+  };
 }
 
 /** The sample columns after (call_id, at_ms, user_id), in the order of `sampleValues`. */

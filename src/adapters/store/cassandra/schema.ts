@@ -19,7 +19,7 @@
 export interface Migration {
   readonly version: number;
   readonly description: string;
-  /** Idempotent statements (IF NOT EXISTS), run in order. */
+  /** Idempotent statements (CREATE … IF NOT EXISTS, ALTER TYPE … ADD IF NOT EXISTS), run in order. */
   readonly statements: readonly string[];
 }
 
@@ -85,6 +85,17 @@ export const migrations: readonly Migration[] = [
       `CREATE TABLE IF NOT EXISTS blocked_users (
          user_id text, blocked_user_id text, blocked_at_ms bigint,
          PRIMARY KEY ((user_id), blocked_user_id))`,
+    ],
+  },
+  {
+    version: 4,
+    description: "quality score in the call's quality summary (docs/spec.md §15)",
+    // Rows written before read the new fields as null: a summary without a score.
+    statements: [
+      "ALTER TYPE quality_summary ADD IF NOT EXISTS median_mos double",
+      "ALTER TYPE quality_summary ADD IF NOT EXISTS worst_mos double",
+      "ALTER TYPE quality_summary ADD IF NOT EXISTS verdict text",
+      "ALTER TYPE quality_summary ADD IF NOT EXISTS poor_network_user_id text",
     ],
   },
 ];
