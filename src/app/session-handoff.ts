@@ -39,6 +39,11 @@ export interface SessionHandoff {
   receive(fromNodeId: string, message: Inbound): void;
   /** Node `nodeId` left: fetches waiting for it fail. */
   nodeLeft(nodeId: string): void;
+  /**
+   * Node `nodeId` could not be connected to (dead, before its lease expired): fetches waiting
+   * for it fail, and for `timeoutMs` new ones fail at once instead of waiting that long.
+   */
+  unreachable(nodeId: string): void;
 }
 
 const expired = () => new DomainError("resume_expired", "the session is gone with its node; open a new session");
@@ -47,12 +52,27 @@ const expired = () => new DomainError("resume_expired", "the session is gone wit
 export function createSessionHandoff(deps: SessionHandoffDeps): SessionHandoff {
   const { nodeId: self, hub, peers, clock, logger, metrics } = deps;
   const pending = new Map<string, { nodeId: string; settle: (error?: DomainError) => void; timer: TimerHandle }>();
+  const unreachableAt = new Map<string, number>();
   let nextRequest = 0;
+  const failWaitingFor = (nodeId: string) => {
+    for (const waiting of [...pending.values()]) if (waiting.nodeId === nodeId) waiting.settle(expired());
+  };
+  const lately = (nodeId: string) => {
+    const at = unreachableAt.get(nodeId);
+    if (at === undefined) return false;
+    if (clock.now() - at < deps.timeoutMs) return true;
+    unreachableAt.delete(nodeId);
+    return false;
+  };
 
   return {
     async fetch(request) {
       const home = tokenHome(request.resumeToken);
-      const live = home !== undefined && home !== self && (await deps.presence.nodes()).some((n) => n.nodeId === home);
+      const live =
+        home !== undefined &&
+        home !== self &&
+        !lately(home) &&
+        (await deps.presence.nodes()).some((n) => n.nodeId === home);
       if (!live) {
         metrics.handoffs.inc({ result: "expired" });
         throw expired();
@@ -109,7 +129,12 @@ export function createSessionHandoff(deps: SessionHandoffDeps): SessionHandoff {
       }
     },
     nodeLeft(nodeId) {
-      for (const waiting of [...pending.values()]) if (waiting.nodeId === nodeId) waiting.settle(expired());
+      unreachableAt.delete(nodeId);
+      failWaitingFor(nodeId);
+    },
+    unreachable(nodeId) {
+      unreachableAt.set(nodeId, clock.now());
+      failWaitingFor(nodeId);
     },
   };
 }

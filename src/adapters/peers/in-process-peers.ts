@@ -33,6 +33,8 @@ export function createInProcessPeers(nodeId: string, bus: InProcessBus = createI
     onMessage(h) {
       handler = h;
     },
+    // A node of the bus is reachable until it closes; after that, `send` to it throws at once.
+    onUnreachable() {},
     backlog: (to) => queue.filter((q) => q.to === to).length,
     forget(to) {
       const kept = queue.filter((q) => q.to !== to);

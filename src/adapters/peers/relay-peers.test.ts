@@ -48,3 +48,25 @@ it("relay peers: messages a node that left never acknowledged come back from for
   assert.deepEqual(a.forget("gone"), []);
   await a.close();
 });
+
+it("relay peers: a node that refuses connections is reported unreachable; one that answers is not", async () => {
+  const addresses = new Map<string, string>();
+  const a = await node("a", addresses);
+  const b = await node("b", addresses);
+  const unreachable: string[] = [];
+  a.onUnreachable((id) => unreachable.push(id));
+  addresses.set("gone", "127.0.0.1:1"); // nothing listens there
+  const message = { kind: "replaced", userId: "u", deviceId: "d", sessionId: "s" } as const;
+  const received = new Promise((resolve) => b.onMessage(resolve));
+  a.send("b", message);
+  a.send("gone", message);
+  await received;
+  for (const deadline = Date.now() + 10_000; !unreachable.includes("gone"); ) {
+    assert.ok(Date.now() < deadline, "no unreachable report for a refused connection");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.ok(!unreachable.includes("b"));
+  assert.deepEqual(a.forget("gone"), [message], "the message stays queued for it");
+  await a.close();
+  await b.close();
+});

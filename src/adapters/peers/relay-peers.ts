@@ -39,6 +39,7 @@ export async function startRelayPeers(options: RelayPeersOptions): Promise<Relay
   const { nodeId, logger } = options;
   const metrics = createRelayMetrics(options.registry);
   let handler: (from: string, message: PeerMessage) => void = () => {};
+  const unreachable = new Set<(nodeId: string) => void>();
   const server = await startRelayServer({
     nodeId,
     host: options.host,
@@ -60,6 +61,9 @@ export async function startRelayPeers(options: RelayPeersOptions): Promise<Relay
     clock: options.clock,
     logger,
     metrics,
+    onUnreachable: (peer) => {
+      for (const listener of unreachable) listener(peer);
+    },
   });
   const decode = (bodies: ReturnType<typeof links.drop>) =>
     bodies.flatMap((b) => {
@@ -78,6 +82,9 @@ export async function startRelayPeers(options: RelayPeersOptions): Promise<Relay
     },
     onMessage(h) {
       handler = h;
+    },
+    onUnreachable(listener) {
+      unreachable.add(listener);
     },
     backlog: (to) => links.get(to)?.unacked() ?? 0,
     forget: (to) => decode(links.drop(to)),

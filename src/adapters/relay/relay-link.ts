@@ -49,6 +49,8 @@ export interface RelayLinkOptions {
   readonly clock: Pick<Clock, "now">;
   readonly logger: Logger;
   readonly metrics: RelayMetrics;
+  /** A connection attempt failed before the peer answered at all (it may be dead before presence says so). */
+  readonly onUnreachable?: () => void;
 }
 
 /** Bounds of one batch (one gRPC message) of frames. */
@@ -160,9 +162,10 @@ export function createRelayLink(options: RelayLinkOptions): RelayLink {
     );
     retryTimer.unref();
   };
-  const broken = (stream: ClientDuplexStream<RelayRequest, RelayResponse>, s: StatusObject) => {
+  const broken = (stream: ClientDuplexStream<RelayRequest, RelayResponse>, s: StatusObject, answered: boolean) => {
     if (call !== stream) return;
     call = undefined;
+    if (!answered && s.code === status.UNAVAILABLE) options.onUnreachable?.();
     metrics.reconnects.inc();
     const level = s.code === status.UNAUTHENTICATED ? "error" : failures === 0 ? "warn" : "debug";
     log[level]({ code: status[s.code], details: s.details, unacked: unacked() }, "relay stream ended");
@@ -191,9 +194,16 @@ export function createRelayLink(options: RelayLinkOptions): RelayLink {
       metadata,
     );
     call = stream;
-    stream.on("data", (res: RelayResponse) => call === stream && onAck(Number(res.ackedSeq)));
+    let answered = false;
+    stream.on("metadata", () => {
+      answered = true;
+    });
+    stream.on("data", (res: RelayResponse) => {
+      answered = true;
+      if (call === stream) onAck(Number(res.ackedSeq));
+    });
     stream.on("error", () => {}); // reported through "status", which always follows
-    stream.on("status", (s: StatusObject) => broken(stream, s));
+    stream.on("status", (s: StatusObject) => broken(stream, s, answered));
     writeAll(stream);
   };
   const connect = () => {
@@ -202,6 +212,7 @@ export function createRelayLink(options: RelayLinkOptions): RelayLink {
     open()
       .catch((error: unknown) => {
         log[failures === 0 ? "warn" : "debug"]({ err: error }, "relay connect failed");
+        options.onUnreachable?.();
         scheduleRetry();
       })
       .finally(() => {

@@ -14,9 +14,11 @@ export interface RelayLinks {
 }
 
 /** Options of `createRelayLinks`: those of a link, with the address looked up per peer. */
-export interface RelayLinksOptions extends Omit<RelayLinkOptions, "peerNodeId" | "resolveAddress"> {
+export interface RelayLinksOptions extends Omit<RelayLinkOptions, "peerNodeId" | "resolveAddress" | "onUnreachable"> {
   /** The internal host:port of a node (e.g. from Presence.nodes()); undefined when unknown. */
   readonly resolveAddress: (peerNodeId: string) => string | undefined | Promise<string | undefined>;
+  /** A link's connection attempt failed before its peer answered. */
+  readonly onUnreachable?: (peerNodeId: string) => void;
 }
 
 /** Creates the link set of this node; links to itself are refused (deliver locally instead). */
@@ -37,7 +39,12 @@ export function createRelayLinks(options: RelayLinksOptions): RelayLinks {
     if (peerNodeId === options.selfNodeId) throw new Error("no relay link to this node itself");
     let link = links.get(peerNodeId);
     if (!link) {
-      link = createRelayLink({ ...options, peerNodeId, resolveAddress: () => options.resolveAddress(peerNodeId) });
+      link = createRelayLink({
+        ...options,
+        peerNodeId,
+        resolveAddress: () => options.resolveAddress(peerNodeId),
+        onUnreachable: () => options.onUnreachable?.(peerNodeId),
+      });
       links.set(peerNodeId, link);
     }
     return link;

@@ -91,6 +91,11 @@ export interface Peers {
   send(nodeId: string, message: PeerMessage): void;
   /** Sets the handler of inbound messages (called in arrival order, must not block). */
   onMessage(handler: (fromNodeId: string, message: PeerMessage) => void): void;
+  /**
+   * Calls `listener` when a connection to a node failed before it answered at all: it may be
+   * dead before presence says so (its lease has not expired yet). Messages stay queued for it.
+   */
+  onUnreachable(listener: (nodeId: string) => void): void;
   /** Messages to `nodeId` not yet acknowledged (0 when there is no link). */
   backlog(nodeId: string): number;
   /** Forgets a node that left; returns the messages it never acknowledged, oldest first. */
