@@ -6,7 +6,9 @@
  *   grpc-js streams) on the internal port.
  * The call directory lives in etcd in a cluster (or on the embedded store's file, for nodes
  * on one machine), and on the store's file for a single node.
- * Both run the same router, call routing, session handoff and takeover code.
+ * Both run the same router, call routing, session handoff and takeover code, built
+ * top-down: what a part raises for parts built after it goes through one typed node-event
+ * stream (app/node-events.ts), attached once everything exists.
  */
 
 import { randomBytes } from "node:crypto";
@@ -24,6 +26,7 @@ import { type CallRouting, createCallRouting } from "./app/call-routing.ts";
 import { type CallService, createCallService } from "./app/call-service.ts";
 import { createCallTakeover } from "./app/call-takeover.ts";
 import { type CommandCache, createCommandCache } from "./app/command-cache.ts";
+import { createNodeEventStream } from "./app/node-events.ts";
 import type { CallDirectory } from "./app/ports/call-directory.ts";
 import type { CallStore } from "./app/ports/call-store.ts";
 import type { Clock } from "./app/ports/clock.ts";
@@ -89,51 +92,15 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
   const c = config.cluster;
   const nodeId = `${c?.nodeName ?? hostname()}-${randomBytes(4).toString("hex")}`;
   const clusterMetrics = createClusterMetrics(registry);
-  let presence: Presence;
-  let peers: Peers;
-  if (c) {
-    // Loaded only here: a single node (and the in-process tests) never pays for etcd and grpc-js.
-    const [{ startRelayPeers }, { createEtcdPresence }] = await Promise.all([
-      import("./adapters/peers/relay-peers.ts"),
-      import("./adapters/presence/etcd-presence.ts"),
-    ]);
-    let joined: Presence | undefined;
-    const relay = await startRelayPeers({
-      nodeId,
-      host: c.internalHost,
-      port: c.internalPort,
-      secret: c.relaySecret,
-      acceptedSecrets: c.relayAcceptedSecrets,
-      resolveAddress: async (id) => (await joined?.nodes())?.find((n) => n.nodeId === id)?.address,
-      clock,
-      logger,
-      registry,
-    });
-    try {
-      joined = await createEtcdPresence({
-        nodeId,
-        address: `${c.advertiseHost ?? c.internalHost}:${relay.port}`,
-        endpoints: c.etcdEndpoints,
-        leaseTtlSeconds: c.leaseTtlS,
-        keyPrefix: c.keyPrefix,
-        logger,
-        registry,
-      });
-    } catch (err) {
-      await relay.close();
-      throw err;
-    }
-    [presence, peers] = [joined, relay];
-    logger.info({ nodeId, relayPort: relay.port }, "joined cluster");
-  } else {
-    presence = createInProcessPresence({ nodeId, address: "in-process", registry: deps.inProcess?.registry });
-    peers = createInProcessPeers(nodeId, deps.inProcess?.bus);
-  }
+  const { presence, peers } = c
+    ? await joinCluster(c, nodeId, deps)
+    : {
+        presence: createInProcessPresence({ nodeId, address: "in-process", registry: deps.inProcess?.registry }),
+        peers: createInProcessPeers(nodeId, deps.inProcess?.bus),
+      };
   const directory = deps.directory ?? (await createDirectory(config));
 
-  let sessions: SessionPresence | undefined;
-  let calls: CallService | undefined;
-  let routing: CallRouting | undefined;
+  const events = createNodeEventStream();
   const ids = createRandomIds();
   const hub = createSessionHub({
     clock,
@@ -142,8 +109,8 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
     resumeGraceMs: config.sessions.resumeGraceMs,
     bufferSize: config.sessions.bufferSize,
     maxQueuedEvents: config.sessions.maxQueuedEvents,
-    onDeviceLost: (s) => sessions?.lost(s),
-    onDeviceOnline: (s) => sessions?.arrived(s, "online"),
+    onDeviceLost: events.deviceLost,
+    onDeviceOnline: events.deviceOnline,
   });
   const router = createRouter({
     nodeId,
@@ -157,13 +124,10 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
     // device and arrives at once; it must fit that device's stream queue, or a client that reads
     // fine is cut off as a slow reader (test/scenarios/backpressure.test.ts).
     congestedBacklog: Math.min(5_000, Math.floor(config.sessions.maxQueuedEvents / 2)),
-    onUndeliverable: (to, body) => {
-      clusterMetrics.undeliverable.inc();
-      if ("callId" in body) calls?.undeliverable(to, body);
-    },
-    onCallEvent: (callId, origin) => routing?.learn(callId, origin),
+    onUndeliverable: events.undeliverable,
+    onCallEvent: events.callEvent,
   });
-  calls = createCallService({
+  const calls = createCallService({
     nodeId,
     clock,
     ids,
@@ -182,7 +146,7 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
     maxQueuedPerDevice: config.sessions.bufferSize,
   });
   const commands = createCommandCache(config.sessions.commandTtlMs);
-  routing = createCallRouting({
+  const routing = createCallRouting({
     nodeId,
     calls,
     directory,
@@ -203,7 +167,6 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
     logger,
     maxAnnounceWaitMs: 2_000,
   });
-  sessions = announced;
   const handoff = createSessionHandoff({
     nodeId,
     hub,
@@ -230,6 +193,15 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
     ...config.takeover,
   });
   const inbound = routing;
+  events.attach({
+    deviceLost: (session) => announced.lost(session),
+    deviceOnline: (session) => announced.arrived(session, "online"),
+    undeliverable(to, body) {
+      clusterMetrics.undeliverable.inc();
+      if ("callId" in body) calls.undeliverable(to, body);
+    },
+    callEvent: (callId, origin) => routing.learn(callId, origin),
+  });
 
   peers.onMessage((from, m) => {
     switch (m.kind) {
@@ -256,7 +228,7 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
     // On a later turn: presence applies the rest of the departure (the node's devices) first.
     setImmediate(() => {
       inbound.nodeLeft(left);
-      calls?.nodeLeft(left);
+      calls.nodeLeft(left);
       router.nodeLeft(left, peers.forget(left));
       handoff.nodeLeft(left);
       takeover.nodeLeft(left);
@@ -298,6 +270,49 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
       await directory.close();
     },
   };
+}
+
+/** Joins the cluster: the node relay listens first, so presence can announce its address. */
+async function joinCluster(
+  c: NonNullable<Config["cluster"]>,
+  nodeId: string,
+  deps: Pick<ClusterStackDeps, "clock" | "logger" | "registry">,
+): Promise<{ presence: Presence; peers: Peers }> {
+  const { clock, logger, registry } = deps;
+  // Loaded only here: a single node (and the in-process tests) never pays for etcd and grpc-js.
+  const [{ startRelayPeers }, { createEtcdPresence }] = await Promise.all([
+    import("./adapters/peers/relay-peers.ts"),
+    import("./adapters/presence/etcd-presence.ts"),
+  ]);
+  // Addresses are looked up when a link connects, by then presence has joined.
+  let joined: Presence | undefined;
+  const relay = await startRelayPeers({
+    nodeId,
+    host: c.internalHost,
+    port: c.internalPort,
+    secret: c.relaySecret,
+    acceptedSecrets: c.relayAcceptedSecrets,
+    resolveAddress: async (id) => (await joined?.nodes())?.find((n) => n.nodeId === id)?.address,
+    clock,
+    logger,
+    registry,
+  });
+  try {
+    joined = await createEtcdPresence({
+      nodeId,
+      address: `${c.advertiseHost ?? c.internalHost}:${relay.port}`,
+      endpoints: c.etcdEndpoints,
+      leaseTtlSeconds: c.leaseTtlS,
+      keyPrefix: c.keyPrefix,
+      logger,
+      registry,
+    });
+  } catch (err) {
+    await relay.close();
+    throw err;
+  }
+  logger.info({ nodeId, relayPort: relay.port }, "joined cluster");
+  return { presence: joined, peers: relay };
 }
 
 /**
