@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { type Logger, pino } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
+import { ServiceHistoryService } from "../gen/calldrop/internal/v1/history_pb.js";
 import { BlockService } from "../gen/calldrop/v1/block_pb.js";
 import { DeviceService } from "../gen/calldrop/v1/device_pb.js";
 import { CallHistoryService } from "../gen/calldrop/v1/history_pb.js";
@@ -36,6 +37,7 @@ import { createGrpcJsEngine } from "./transport/grpc-js-engine.ts";
 import { createHistoryService } from "./transport/history-service.ts";
 import { createFallback, createHttpServer, createRouter } from "./transport/http-server.ts";
 import { createRpcInterceptor } from "./transport/rpc-interceptor.ts";
+import { createServiceHistoryService } from "./transport/service-history-service.ts";
 import { discardUnreadBody } from "./transport/unread-body.ts";
 
 /** Ports a caller may supply instead of the configured adapters. */
@@ -117,6 +119,7 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     { service: CallHistoryService, impl: createHistoryService(store) },
     { service: DeviceService, impl: createDeviceService(push.devices) },
     { service: BlockService, impl: createBlockService(blocking) },
+    { service: ServiceHistoryService, impl: createServiceHistoryService(store, logger) },
   ];
   const interceptors = [createRpcInterceptor(metrics, logger), createAuthInterceptor(auth)];
   const rpc = createConnectNodeHandler(

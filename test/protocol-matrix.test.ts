@@ -12,6 +12,7 @@ import { Code, ConnectError, createClient, type Transport } from "@connectrpc/co
 import { createWritableIterable } from "@connectrpc/connect/protocol";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
+import { ServiceHistoryService } from "../gen/calldrop/internal/v1/history_pb.js";
 import { BlockService } from "../gen/calldrop/v1/block_pb.js";
 import { DeviceService } from "../gen/calldrop/v1/device_pb.js";
 import { CallHistoryService } from "../gen/calldrop/v1/history_pb.js";
@@ -35,15 +36,28 @@ interface Rpcs {
   bidi(method: DescMethod, first: object, second: object): Promise<unknown[]>;
 }
 
-function connectRpcs(transport: Transport, token: string): Rpcs {
-  const headers = { authorization: `Bearer ${token}` };
-  const clients = [SignalService, CallHistoryService, DeviceService, BlockService].map((s) =>
+/** A user's token, and a service token for the internal RPCs (docs/spec.md §9). */
+interface Tokens {
+  readonly user: string;
+  readonly service: string;
+}
+const tokenFor = (m: DescMethod, tokens: Tokens) =>
+  m.parent.typeName === ServiceHistoryService.typeName ? tokens.service : tokens.user;
+
+async function tokensOf(server: ServerProcess, userId: string): Promise<Tokens> {
+  return { user: await server.token(userId), service: await server.serviceToken("matrix", "history:read") };
+}
+
+function connectRpcs(transport: Transport, tokens: Tokens): Rpcs {
+  const headers = { authorization: `Bearer ${tokens.user}` };
+  const clients = [SignalService, CallHistoryService, DeviceService, BlockService, ServiceHistoryService].map((s) =>
     createClient(s, transport),
   );
   // biome-ignore lint/suspicious/noExplicitAny: methods are looked up by name at run time
   const fn = (m: DescMethod): any => clients.find((c) => m.localName in c)?.[m.localName as never];
   return {
-    unary: (m, request) => fn(m)(request, { headers, timeoutMs: 10_000 }),
+    unary: (m, request) =>
+      fn(m)(request, { headers: { authorization: `Bearer ${tokenFor(m, tokens)}` }, timeoutMs: 10_000 }),
     async serverStream(m, request, count, onFirst) {
       const abort = new AbortController();
       const out: unknown[] = [];
@@ -71,11 +85,11 @@ function connectRpcs(transport: Transport, token: string): Rpcs {
 }
 
 /** The same calls through @grpc/grpc-js (what mobile apps use), with protobuf-es codecs. */
-function grpcJsRpcs(address: string, token: string): Rpcs {
+function grpcJsRpcs(address: string, tokens: Tokens): Rpcs {
   const client = new grpc.Client(address, grpc.credentials.createInsecure());
-  const md = () => {
+  const md = (method?: DescMethod) => {
     const m = new grpc.Metadata();
-    m.set("authorization", `Bearer ${token}`);
+    m.set("authorization", `Bearer ${method ? tokenFor(method, tokens) : tokens.user}`);
     return m;
   };
   const path = (m: DescMethod) => `/${m.parent.typeName}/${m.name}`;
@@ -99,7 +113,7 @@ function grpcJsRpcs(address: string, token: string): Rpcs {
   return {
     unary: (m, request) =>
       new Promise((resolve, reject) => {
-        client.makeUnaryRequest(path(m), ser(m), de(m), request, md(), (err, res) =>
+        client.makeUnaryRequest(path(m), ser(m), de(m), request, md(m), (err, res) =>
           err ? reject(new ConnectError(err.details, err.code as number as Code)) : resolve(res as never),
         );
       }),
@@ -190,6 +204,19 @@ async function roundTrips(rpcs: Rpcs, userId: string, bidi: boolean): Promise<vo
     return true;
   });
   assert.equal((await rpcs.unary(B.unblockUser, { userId: "mallory" })).removed, true);
+
+  // The service-facing history, with the service token.
+  const I = ServiceHistoryService.method;
+  const theirs = (await rpcs.unary(I.listUserCalls, { userId, pageSize: 5 })) as { calls: unknown[] };
+  assert.ok(Array.isArray(theirs.calls));
+  await assert.rejects(rpcs.unary(I.getUserCall, { callId: unknownCallId }), (err) => {
+    assert.equal(ConnectError.from(err).code, Code.NotFound);
+    return true;
+  });
+  await assert.rejects(rpcs.unary(I.listUserCalls, { userId: "no spaces" }), (err) => {
+    assert.equal(ConnectError.from(err).code, Code.InvalidArgument);
+    return true;
+  });
 }
 
 for (const engine of ["grpc-js", "connect-node"] as const) {
@@ -227,13 +254,13 @@ for (const engine of ["grpc-js", "connect-node"] as const) {
     for (const [name, { make, bidi }] of Object.entries(transports)) {
       test(`${name}: every RPC`, async () => {
         const userId = `m-${engine}-${name.replace(/\W+/g, "-").toLowerCase()}`;
-        await roundTrips(connectRpcs(make(server.baseUrl), await server.token(userId)), userId, bidi);
+        await roundTrips(connectRpcs(make(server.baseUrl), await tokensOf(server, userId)), userId, bidi);
       });
     }
 
     test("grpc-js client: every RPC", async () => {
       const userId = `m-${engine}-grpc-js`;
-      await roundTrips(grpcJsRpcs(`127.0.0.1:${server.port}`, await server.token(userId)), userId, true);
+      await roundTrips(grpcJsRpcs(`127.0.0.1:${server.port}`, await tokensOf(server, userId)), userId, true);
     });
   });
 }

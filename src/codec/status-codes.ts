@@ -12,6 +12,7 @@ const table: Record<DomainErrorCode, Code> = {
   unauthenticated: Code.Unauthenticated,
   unavailable: Code.Unavailable,
   resume_expired: Code.FailedPrecondition,
+  permission_denied: Code.PermissionDenied,
 };
 
 /** Every code the table gives clients: what an answer to bad input may carry (besides OK). */

@@ -13,6 +13,7 @@ export const domainErrorCodes = [
   "unauthenticated",
   "unavailable",
   "resume_expired",
+  "permission_denied",
 ] as const;
 
 /** One of the domain's error codes. */

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT } from "jose";
 import { isDomainError } from "../domain/errors.ts";
-import { createAuthenticator } from "./auth.ts";
+import { createAuthenticator, type Identity, type ServiceIdentity } from "./auth.ts";
 
 const claims = { issuer: "https://messaging.example", audience: "calldrop-calling" };
 
@@ -19,6 +19,12 @@ async function signed(privateKey: CryptoKey, sub: string, exp: number, kid = "k1
     .sign(privateKey);
 }
 
+/** The user a verified token names (failing on a service token). */
+function userIdOf(caller: Identity | ServiceIdentity): string {
+  assert.ok("userId" in caller, "a user token");
+  return caller.userId;
+}
+
 test("verifies ES256 tokens against a JWKS file; wrong key, expiry, audience and subject are refused", async () => {
   const { publicKey, privateKey } = await generateKeyPair("ES256");
   const other = await generateKeyPair("ES256");
@@ -29,7 +35,7 @@ test("verifies ES256 tokens against a JWKS file; wrong key, expiry, audience and
   const now = Math.floor(Date.now() / 1000);
 
   const identity = await auth.verify(await signed(privateKey, "alice", now + 60));
-  assert.equal(identity.userId, "alice");
+  assert.equal(userIdOf(identity), "alice");
   assert.equal(identity.expiresAtMs, (now + 60) * 1000);
   assert.equal(auth.issueDevToken, undefined, "no dev tokens outside local mode");
 
@@ -62,18 +68,18 @@ test("a JWKS file rotates while the server runs: a new kid verifies at once, a r
   const exp = Math.floor(Date.now() / 1000) + 60;
   const old = await signed(k1.privateKey, "alice", exp, "k1");
   const next = await signed(k2.privateKey, "bob", exp, "k2");
-  assert.equal((await auth.verify(old)).userId, "alice");
+  assert.equal(userIdOf(await auth.verify(old)), "alice");
   await assert.rejects(
     auth.verify(next),
     (e) => isDomainError(e, "unauthenticated") && /unknown key \(kid "k2"\)/.test(e.message),
   );
 
   await publish([k1.publicKey, "k1"], [k2.publicKey, "k2"]); // both kids during the overlap
-  assert.equal((await auth.verify(next)).userId, "bob");
-  assert.equal((await auth.verify(old)).userId, "alice");
+  assert.equal(userIdOf(await auth.verify(next)), "bob");
+  assert.equal(userIdOf(await auth.verify(old)), "alice");
 
   await publish([k2.publicKey, "k2"]); // the old key retired
-  assert.equal((await auth.verify(next)).userId, "bob");
+  assert.equal(userIdOf(await auth.verify(next)), "bob");
   await assert.rejects(
     auth.verify(old),
     (e) => isDomainError(e, "unauthenticated") && /unknown key \(kid "k1"\)/.test(e.message),
@@ -82,7 +88,7 @@ test("a JWKS file rotates while the server runs: a new kid verifies at once, a r
   // A broken file is the operator's problem, not the caller's: the last good copy keeps
   // verifying, and a kid it lacks is unavailable (retry later), not "unknown key".
   writeFileSync(jwksFile, "{ not json");
-  assert.equal((await auth.verify(next)).userId, "bob");
+  assert.equal(userIdOf(await auth.verify(next)), "bob");
   await assert.rejects(
     auth.verify(old),
     (e) => isDomainError(e, "unavailable") && /could not be loaded/.test(e.message),
@@ -138,5 +144,5 @@ test("refused tokens say why: issuer, audience, algorithm none, signature, malfo
   for (const [token, message] of cases) {
     await assert.rejects(auth.verify(token), (e) => isDomainError(e, "unauthenticated") && message.test(e.message));
   }
-  assert.equal((await auth.verify(await signed(privateKey, "alice", exp))).userId, "alice");
+  assert.equal(userIdOf(await auth.verify(await signed(privateKey, "alice", exp))), "alice");
 });

@@ -2,8 +2,10 @@
  * Authentication (docs/spec.md §9): short-lived JWTs from the messaging app, verified
  * with jose against the configured key (HS256 secret, SPKI public key, JWKS URL or file;
  * a JWKS holds several `kid`s and is refetched, so keys rotate: docs/key-rotation.md).
- * The user id is the `sub` claim; `exp` is required. A refused token gets a message
- * saying why (expired, unknown key, wrong issuer...), never the key material.
+ * The user id is the `sub` claim; `exp` is required. A token with `"kind": "service"` is a
+ * service token: `sub` names the backend, `scope` (space-separated) says what it may call
+ * (scopes.ts). A refused token gets a message saying why (expired, unknown key, wrong
+ * issuer...), never the key material.
  */
 
 import { createContextKey, type Interceptor } from "@connectrpc/connect";
@@ -19,16 +21,26 @@ import {
 import { createJwksKeySet, type JwksLogger, JwksUnavailableError } from "../adapters/auth/jwks-key-set.ts";
 import { DomainError } from "../domain/errors.ts";
 import { checkUserId } from "../domain/limits.ts";
+import { isServiceScope, requiredScope, type ServiceScope } from "./scopes.ts";
 
-/** Who is calling. */
+/** Which user is calling. */
 export interface Identity {
   readonly userId: string;
   /** When the token expires (unix ms); streams end then. */
   readonly expiresAtMs: number;
 }
 
-/** The context key under which the auth interceptor stores the caller's identity. */
+/** Which backend of the messaging app is calling, and what it may do. */
+export interface ServiceIdentity {
+  readonly service: string;
+  readonly scopes: readonly ServiceScope[];
+  readonly expiresAtMs: number;
+}
+
+/** The context key under which the auth interceptor stores the calling user. */
 export const identityKey = createContextKey<Identity | undefined>(undefined, { description: "caller identity" });
+/** The context key under which the auth interceptor stores the calling service (internal RPCs only). */
+export const serviceKey = createContextKey<ServiceIdentity | undefined>(undefined, { description: "calling service" });
 
 /** Key material and claims to check. */
 export interface AuthOptions {
@@ -48,9 +60,11 @@ export interface AuthOptions {
 
 /** Verifies bearer tokens; optionally issues dev tokens (local mode only). */
 export interface Authenticator {
-  verify(token: string): Promise<Identity>;
+  verify(token: string): Promise<Identity | ServiceIdentity>;
   /** Present only when dev tokens are enabled. */
   readonly issueDevToken?: (userId: string, ttlS: number) => Promise<string>;
+  /** Present only when dev tokens are enabled: a service token for `service` with `scopes`. */
+  readonly issueDevServiceToken?: (service: string, scopes: readonly string[], ttlS: number) => Promise<string>;
 }
 
 /** Creates the authenticator; `devIssuer` enables dev tokens (requires an HMAC secret). */
@@ -70,6 +84,15 @@ export async function createAuthenticator(options: AuthOptions, devIssuer: boole
         })
       : key && (async () => key);
   if (!getKey) throw new Error("auth: no verification key configured");
+  const sign = (key: Uint8Array, claims: JWTPayload, subject: string, ttlS: number) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject(subject)
+      .setIssuer(options.issuer)
+      .setAudience(options.audience)
+      .setIssuedAt()
+      .setExpirationTime(`${ttlS}s`)
+      .sign(key);
   const claims = { issuer: options.issuer, audience: options.audience, requiredClaims: ["exp", "sub"] };
   return {
     async verify(token) {
@@ -79,30 +102,41 @@ export async function createAuthenticator(options: AuthOptions, devIssuer: boole
       } catch (err) {
         throw refusal(token, err);
       }
-      const userId = payload.sub ?? "";
+      const subject = payload.sub ?? "";
       try {
-        checkUserId(userId, "token subject");
+        checkUserId(subject, "token subject");
       } catch (err) {
         throw new DomainError("unauthenticated", "invalid token subject", { cause: err });
       }
-      return { userId, expiresAtMs: (payload.exp ?? 0) * 1000 };
+      const expiresAtMs = (payload.exp ?? 0) * 1000;
+      if (payload.kind === "service") return { service: subject, scopes: scopesOf(payload), expiresAtMs };
+      if (payload.kind !== undefined) throw new DomainError("unauthenticated", 'token "kind" not accepted');
+      return { userId: subject, expiresAtMs };
     },
     ...(devIssuer && secret
       ? {
           issueDevToken: (userId: string, ttlS: number) => {
             checkUserId(userId);
-            return new SignJWT({})
-              .setProtectedHeader({ alg: "HS256" })
-              .setSubject(userId)
-              .setIssuer(options.issuer)
-              .setAudience(options.audience)
-              .setIssuedAt()
-              .setExpirationTime(`${ttlS}s`)
-              .sign(secret);
+            return sign(secret, {}, userId, ttlS);
+          },
+          issueDevServiceToken: (service: string, scopes: readonly string[], ttlS: number) => {
+            checkUserId(service, "service");
+            const unknown = scopes.find((x) => !isServiceScope(x));
+            if (unknown !== undefined || scopes.length === 0) {
+              throw new DomainError("invalid_argument", `scope must be one or more of: history:read`);
+            }
+            return sign(secret, { kind: "service", scope: scopes.join(" ") }, service, ttlS);
           },
         }
       : {}),
   };
+}
+
+/** The scopes of a service token: known ones only; a token with none is refused. */
+function scopesOf(payload: JWTPayload): ServiceScope[] {
+  const scopes = typeof payload.scope === "string" ? payload.scope.split(" ").filter(isServiceScope) : [];
+  if (scopes.length === 0) throw new DomainError("unauthenticated", "service token has no known scope");
+  return scopes;
 }
 
 /**
@@ -143,13 +177,34 @@ function kidOf(token: string): string {
   }
 }
 
-/** A Connect interceptor that requires `Authorization: Bearer <jwt>` and stores the identity. */
+/**
+ * A Connect interceptor that requires `Authorization: Bearer <jwt>` and stores the caller:
+ * internal RPCs (scopes.ts) take a service token with their scope, all others a user token.
+ */
 export function createAuthInterceptor(auth: Authenticator): Interceptor {
   return (next) => async (req) => {
     const header = req.header.get("authorization") ?? "";
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match?.[1]) throw new DomainError("unauthenticated", "missing bearer token");
-    req.contextValues.set(identityKey, await auth.verify(match[1]));
+    const caller = await auth.verify(match[1]);
+    const scope = requiredScope(req.service.typeName, req.method.name);
+    if (scope !== undefined) {
+      if (!("service" in caller)) {
+        throw new DomainError("permission_denied", `${req.method.name} is for services: it takes a service token`);
+      }
+      if (!caller.scopes.includes(scope)) {
+        throw new DomainError("permission_denied", `this service token lacks the "${scope}" scope`);
+      }
+      req.contextValues.set(serviceKey, caller);
+    } else {
+      if ("service" in caller) {
+        throw new DomainError(
+          "permission_denied",
+          `a service token cannot call ${req.method.name}: it takes a user token`,
+        );
+      }
+      req.contextValues.set(identityKey, caller);
+    }
     return next(req);
   };
 }

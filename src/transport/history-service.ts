@@ -10,21 +10,26 @@ import { callerOf } from "./signal-service.ts";
 const defaultPageSize = 20;
 const maxPageSize = 100;
 
+/** One page of `userId`'s history as the API returns it (shared with the service-facing history). */
+export async function historyPage(
+  store: CallStore,
+  userId: string,
+  req: { readonly pageSize: number; readonly pageToken: string; readonly missedOnly: boolean },
+) {
+  if (req.pageSize > maxPageSize) throw new DomainError("invalid_argument", `page_size must be at most ${maxPageSize}`);
+  const page = await store.listForUser({
+    userId,
+    limit: req.pageSize || defaultPageSize,
+    missedOnly: req.missedOnly,
+    ...(req.pageToken ? { cursor: req.pageToken } : {}),
+  });
+  return { calls: page.calls.map(recordToProto), nextPageToken: page.nextCursor ?? "" };
+}
+
 /** Creates the CallHistoryService implementation over the call store. */
 export function createHistoryService(store: CallStore): ServiceImpl<typeof CallHistoryService> {
   return {
-    async listCalls(req, ctx) {
-      const { userId } = callerOf(ctx);
-      if (req.pageSize > maxPageSize)
-        throw new DomainError("invalid_argument", `page_size must be at most ${maxPageSize}`);
-      const page = await store.listForUser({
-        userId,
-        limit: req.pageSize || defaultPageSize,
-        missedOnly: req.missedOnly,
-        ...(req.pageToken ? { cursor: req.pageToken } : {}),
-      });
-      return { calls: page.calls.map(recordToProto), nextPageToken: page.nextCursor ?? "" };
-    },
+    listCalls: (req, ctx) => historyPage(store, callerOf(ctx).userId, req),
     async getCall(req, ctx) {
       const { userId } = callerOf(ctx);
       checkCallId(req.callId);

@@ -82,6 +82,14 @@ export function createRouter(deps: HttpServerDeps): Handler {
         text(res, 200, JSON.stringify({ token, expiresInS: deps.devTokenTtlS }), "application/json"),
       );
     }
+    if (req.method === "GET" && url.pathname === "/dev/service-token") {
+      const issue = deps.auth.issueDevServiceToken;
+      if (!issue) return text(res, 404, "dev tokens are only issued in local mode\n");
+      const scopes = (url.searchParams.get("scope") ?? "").split(/[ ,]+/).filter(Boolean);
+      return issue(url.searchParams.get("service") ?? "", scopes, deps.devTokenTtlS).then((token) =>
+        text(res, 200, JSON.stringify({ token, expiresInS: deps.devTokenTtlS }), "application/json"),
+      );
+    }
     deps.rpc(req, res);
   };
   const fail = (req: Req, res: Res, err: unknown) => {

@@ -21,6 +21,8 @@ export interface ServerProcess {
   readonly logs: Record<string, unknown>[];
   /** Signs a token for `userId` (exp in seconds from now; negative = already expired). */
   token(userId: string, expiresInS?: number): Promise<string>;
+  /** Signs a service token (docs/spec.md §9) for `service` with the space-separated `scope`. */
+  serviceToken(service: string, scope: string, expiresInS?: number): Promise<string>;
   /** Stops the process (SIGTERM, then SIGKILL) and removes its data unless `keepData`. */
   stop(options?: { keepData?: boolean; signal?: NodeJS.Signals }): Promise<void>;
   readonly dataDir: string;
@@ -77,21 +79,23 @@ export async function startServer(
     });
   });
   const secret = new TextEncoder().encode(testJwtSecret);
+  const sign = (claims: Record<string, string>, subject: string, expiresInS: number) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject(subject)
+      .setIssuer("calldrop-dev")
+      .setAudience("calldrop-calling")
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(Date.now() / 1000) + expiresInS)
+      .sign(secret);
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     port,
     logs,
     dataDir: dir,
     pid: child.pid ?? 0,
-    token: (userId, expiresInS = 600) =>
-      new SignJWT({})
-        .setProtectedHeader({ alg: "HS256" })
-        .setSubject(userId)
-        .setIssuer("calldrop-dev")
-        .setAudience("calldrop-calling")
-        .setIssuedAt()
-        .setExpirationTime(Math.floor(Date.now() / 1000) + expiresInS)
-        .sign(secret),
+    token: (userId, expiresInS = 600) => sign({}, userId, expiresInS),
+    serviceToken: (service, scope, expiresInS = 600) => sign({ kind: "service", scope }, service, expiresInS),
     async stop(options = {}) {
       // A process killed by a signal has a signalCode and no exitCode; it has exited too.
       if (child.exitCode === null && child.signalCode === null) {
