@@ -10,9 +10,10 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
-import { call, signIn, waitForCall, waitForText } from "../support/app-driver.ts";
+import { call, waitForCall, waitForText } from "../support/app-driver.ts";
 import { launchPeer, type Peer } from "../support/browser.ts";
-import { startServer, type TestServer } from "../support/server.ts";
+import type { TestServer } from "../support/server.ts";
+import { signedInPair } from "../support/signed-in-pair.ts";
 
 const ARTIFACTS = join(import.meta.dirname, "../../test-artifacts/media-controls");
 
@@ -31,10 +32,7 @@ describe("web client: mute and camera off reach the other side", () => {
 
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    server = await startServer();
-    [alice, bob] = await Promise.all([launchPeer("alice"), launchPeer("bob")]);
-    await signIn(alice.page, server.url, "alice");
-    await signIn(bob.page, server.url, "bob");
+    ({ server, alice, bob } = await signedInPair((name) => launchPeer(name)));
   });
 
   after(async () => {

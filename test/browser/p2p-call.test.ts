@@ -19,7 +19,8 @@ import {
   waitForText,
 } from "../support/app-driver.ts";
 import { CHROMIUM_ARGS, launchPeer, type Peer } from "../support/browser.ts";
-import { startServer, type TestServer } from "../support/server.ts";
+import type { TestServer } from "../support/server.ts";
+import { signedInPair } from "../support/signed-in-pair.ts";
 
 const ARTIFACTS = join(import.meta.dirname, "../../test-artifacts");
 const RING_TIMEOUT_MS = 4_000;
@@ -30,10 +31,9 @@ describe("web client: P2P calls in real Chromium", () => {
   let bob: Peer;
 
   before(async () => {
-    server = await startServer({ CALLDROP_CALLS__RING_TIMEOUT_MS: String(RING_TIMEOUT_MS) });
-    [alice, bob] = await Promise.all([launchPeer("alice"), launchPeer("bob")]);
-    await signIn(alice.page, server.url, "alice");
-    await signIn(bob.page, server.url, "bob");
+    ({ server, alice, bob } = await signedInPair((name) => launchPeer(name), {
+      CALLDROP_CALLS__RING_TIMEOUT_MS: String(RING_TIMEOUT_MS),
+    }));
   });
 
   // A failed test must not leave a call up for the next one.

@@ -9,9 +9,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
-import { call, type PageCall, signIn, waitForCall, waitForHistory, waitForText } from "../support/app-driver.ts";
+import { call, type PageCall, waitForCall, waitForHistory, waitForText } from "../support/app-driver.ts";
 import { launchPeer, type Peer } from "../support/browser.ts";
-import { startServer, type TestServer } from "../support/server.ts";
+import type { TestServer } from "../support/server.ts";
+import { signedInPair } from "../support/signed-in-pair.ts";
 
 type StatusLog = { readonly text: string; readonly atMs: number }[];
 
@@ -56,10 +57,7 @@ describe("web client: a page reload mid-call", () => {
   let bob: Peer;
 
   before(async () => {
-    server = await startServer();
-    [alice, bob] = await Promise.all([launchPeer("alice"), launchPeer("bob")]);
-    await signIn(alice.page, server.url, "alice");
-    await signIn(bob.page, server.url, "bob");
+    ({ server, alice, bob } = await signedInPair((name) => launchPeer(name)));
   });
 
   after(async () => {

@@ -17,6 +17,7 @@ import { turnCredential, turnUsername } from "../../src/app/ice-servers.ts";
 import { call, resetCall, signIn, waitForCall, waitForHistory, waitForText } from "../support/app-driver.ts";
 import { launchPeer, type Peer } from "../support/browser.ts";
 import { startServer, type TestServer } from "../support/server.ts";
+import { signedInPair } from "../support/signed-in-pair.ts";
 import { relayProbe } from "../support/turn-probe.ts";
 
 const ARTIFACTS = join(import.meta.dirname, "../../test-artifacts");
@@ -40,14 +41,11 @@ describe("web client: relayed calls through coturn", () => {
 
   before(async () => {
     turn = turnEnv();
-    server = await startServer({
+    ({ server, alice, bob } = await signedInPair((name) => launchPeer(name), {
       CALLDROP_ICE__TURN_URLS: JSON.stringify([`${turn.url}?transport=udp`]),
       CALLDROP_ICE__TURN_SECRET: JSON.stringify(turn.secret),
       CALLDROP_ICE__CREDENTIAL_TTL_S: "600",
-    });
-    [alice, bob] = await Promise.all([launchPeer("alice"), launchPeer("bob")]);
-    await signIn(alice.page, server.url, "alice");
-    await signIn(bob.page, server.url, "bob");
+    }));
   });
 
   // A failed test must not leave a call up for the next one.

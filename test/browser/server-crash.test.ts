@@ -9,9 +9,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { fromBinary } from "@bufbuild/protobuf";
 import { SendRequestSchema } from "../../gen/calldrop/v1/signal_pb.js";
-import { call, signIn, waitForCall, waitForHistory, waitForText } from "../support/app-driver.ts";
+import { call, waitForCall, waitForHistory, waitForText } from "../support/app-driver.ts";
 import { launchPeer, type Peer } from "../support/browser.ts";
-import { startServer, type TestServer } from "../support/server.ts";
+import type { TestServer } from "../support/server.ts";
+import { signedInPair } from "../support/signed-in-pair.ts";
 import { waitFor } from "../support/wait-for.ts";
 
 /** The Send commands a page made: id, what it resends (if anything), and the command's case. */
@@ -41,10 +42,7 @@ describe("web client: the server dies mid-call", () => {
   let bob: Peer;
 
   before(async () => {
-    server = await startServer();
-    [alice, bob] = await Promise.all([launchPeer("alice"), launchPeer("bob")]);
-    await signIn(alice.page, server.url, "alice");
-    await signIn(bob.page, server.url, "bob");
+    ({ server, alice, bob } = await signedInPair((name) => launchPeer(name)));
   });
 
   after(async () => {

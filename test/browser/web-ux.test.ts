@@ -15,6 +15,7 @@ import type { Page } from "playwright-core";
 import { call, callState, signIn, waitForCall, waitForText } from "../support/app-driver.ts";
 import { launchPeer, type Peer } from "../support/browser.ts";
 import { startServer, type TestServer } from "../support/server.ts";
+import { signedInPair } from "../support/signed-in-pair.ts";
 
 const ARTIFACTS = join(import.meta.dirname, "../../test-artifacts/web-ux");
 const PHONE = { width: 390, height: 844 };
@@ -61,10 +62,7 @@ describe("web client on a phone (390×844)", () => {
 
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    server = await startServer();
-    [alice, bob] = await Promise.all([phone("alice"), phone("bob")]);
-    await signIn(alice.page, server.url, "alice");
-    await signIn(bob.page, server.url, "bob");
+    ({ server, alice, bob } = await signedInPair(phone));
   });
 
   after(async () => {

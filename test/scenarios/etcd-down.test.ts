@@ -85,19 +85,6 @@ describe("etcd down", () => {
     alice.drop();
     bob.drop();
   });
-});
-
-describe("etcd down: new calls between known users", () => {
-  let etcd: EtcdProcess;
-  let cluster: ClusterNodes;
-  before(async () => {
-    etcd = await startPrivateEtcd();
-    cluster = await startClusterNodes(etcd.endpoint, 2, { CALLDROP_CLUSTER__LEASE_TTL_S: "5" });
-  });
-  after(async () => {
-    await cluster?.close();
-    await etcd?.destroy();
-  });
 
   test("ring, answer, signal and hang up across nodes while etcd is down; retried refusals are not rate-limited; all is listed once etcd is back", async () => {
     const [a, b] = cluster.nodes as [ServerProcess, ServerProcess];
