@@ -76,8 +76,12 @@ export async function launchEtcd(bin: string = ETCD_BIN): Promise<EtcdProcess> {
     const proc = spawn(bin, args, { stdio: ["ignore", fd, fd] });
     closeSync(fd);
     child = proc;
+    // Never outlive the process that launched it (a bench or test stopped by a signal exits without its finally).
+    const orphaned = () => proc.kill("SIGKILL");
+    process.once("exit", orphaned);
     exited = new Promise((resolve) => {
       const gone = () => {
+        process.off("exit", orphaned);
         if (child === proc) child = undefined;
         resolve();
       };
