@@ -15,9 +15,11 @@ import { SignalService } from "../gen/calldrop/v1/signal_pb.js";
 import { loadLocalDevKey } from "./adapters/auth/local-dev-key.ts";
 import { createSystemClock } from "./adapters/clock/system-clock.ts";
 import { createNotificationMetrics } from "./adapters/metrics/notification-metrics.ts";
+import { createRatingMetrics } from "./adapters/metrics/rating-metrics.ts";
 import { createMetrics } from "./adapters/metrics/service-metrics.ts";
 import { createLogNotifier } from "./adapters/notify/log-notifier.ts";
 import { createBlocking } from "./app/blocking.ts";
+import { createCallRatings } from "./app/call-rating.ts";
 import type { CallService } from "./app/call-service.ts";
 import type { CallStore, DeferredOutcomes } from "./app/ports/call-store.ts";
 import type { Clock } from "./app/ports/clock.ts";
@@ -114,12 +116,18 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
   store.onOutcomeSet?.((call, end) => calls.outcomeSet(call, end));
   const signaling = createNodeSignaling(config, cluster, { clock, metrics });
   const signalService = createNodeSignalService(config, cluster, signaling, { clock, metrics });
+  const ratings = createCallRatings({
+    store,
+    clock,
+    metrics: createRatingMetrics(registry),
+    sampleRate: config.calls.ratingSampleRate,
+  });
   const services: GrpcJsService[] = [
     { service: SignalService, impl: signalService },
-    { service: CallHistoryService, impl: createHistoryService(store) },
+    { service: CallHistoryService, impl: createHistoryService(store, ratings) },
     { service: DeviceService, impl: createDeviceService(push.devices) },
     { service: BlockService, impl: createBlockService(blocking) },
-    { service: ServiceHistoryService, impl: createServiceHistoryService(store, logger) },
+    { service: ServiceHistoryService, impl: createServiceHistoryService(store, ratings, logger) },
   ];
   const interceptors = [createRpcInterceptor(metrics, logger), createAuthInterceptor(auth)];
   const rpc = createConnectNodeHandler(

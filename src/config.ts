@@ -79,6 +79,8 @@ const schema = z.strictObject({
       maxSamplesPerCall: z.number().int().positive().default(5000),
       /** Users one user may block (docs/spec.md §14 "Blocking"). */
       maxBlockedPerUser: z.number().int().positive().default(1000),
+      /** Share of answered calls whose participants are asked for a rating, 0–1 (docs/spec.md §15). */
+      ratingSampleRate: z.number().min(0).max(1).default(0.1),
     })
     .prefault({}),
   sessions: z

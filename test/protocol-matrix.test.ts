@@ -179,6 +179,14 @@ async function roundTrips(rpcs: Rpcs, userId: string, bidi: boolean): Promise<vo
     assert.equal(ConnectError.from(err).code, Code.NotFound);
     return true;
   });
+  await assert.rejects(rpcs.unary(H.rateCall, { callId: unknownCallId, score: 4, reasons: [3] }), (err) => {
+    assert.equal(ConnectError.from(err).code, Code.NotFound);
+    return true;
+  });
+  await assert.rejects(rpcs.unary(H.rateCall, { callId: unknownCallId, score: 9 }), (err) => {
+    assert.equal(ConnectError.from(err).code, Code.InvalidArgument);
+    return true;
+  });
 
   const D = DeviceService.method;
   const device = { deviceId: "phone", target: { case: "mobile", value: { platform: 1, token: `tok-${userId}` } } };

@@ -49,6 +49,11 @@ export const METRICS: Readonly<Record<string, MetricFamily>> = {
   calldrop_calls_active: { type: "gauge", labels: {} },
   calldrop_sessions_connected: { type: "gauge", labels: { transport: ["grpc", "connect"] } },
   calldrop_media_path_total: { type: "counter", labels: { path: ["p2p", "relay"] } },
+  calldrop_call_ratings_total: { type: "counter", labels: { score: ["1", "2", "3", "4", "5"] } },
+  calldrop_call_rating_reasons_total: {
+    type: "counter",
+    labels: { reason: ["audio_choppy", "video_frozen", "echo", "could_not_hear", "dropped", "other"] },
+  },
   calldrop_notifications_total: {
     type: "counter",
     labels: {

@@ -1,9 +1,9 @@
-/** Unit tests of the history record's protobuf encoding: the quality score (docs/spec.md §15). */
+/** Unit tests of the history record's protobuf encoding: the quality score and the ratings (docs/spec.md §15). */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { QualityVerdict } from "../../gen/calldrop/v1/call_pb.js";
+import { QualityVerdict, RatingReason } from "../../gen/calldrop/v1/call_pb.js";
 import type { CallRecord } from "../app/ports/call-store.ts";
-import { recordToProto } from "./proto-mapping.ts";
+import { ratingReasonsFromPb, recordToProto } from "./proto-mapping.ts";
 
 const record: CallRecord = {
   callId: "c1",
@@ -44,4 +44,33 @@ test("a score naming nobody has an empty user, and a record from before scores h
   const old = recordToProto({ ...record, quality: averages });
   assert.equal(old.quality?.samples, 12);
   assert.equal(old.quality?.score, undefined);
+});
+
+test("a reader sees only their own rating, a service both, and rating_requested as the view says", () => {
+  const rated: CallRecord = {
+    ...record,
+    callerRating: { score: 4, reasons: ["echo", "other"], comment: "fine", ratedAtMs: 90_000 },
+    calleeRating: { score: 2, reasons: [], ratedAtMs: 91_000 },
+  };
+  const alice = recordToProto(rated, { ratingRequested: true, readerUserId: "alice" });
+  assert.equal(alice.ratingRequested, true);
+  assert.equal(alice.callerRating?.score, 4);
+  assert.deepEqual(alice.callerRating?.reasons, [RatingReason.ECHO, RatingReason.OTHER]);
+  assert.equal(alice.callerRating?.comment, "fine");
+  assert.equal(Number(alice.callerRating?.ratedAt?.seconds), 90);
+  assert.equal(alice.calleeRating, undefined, "bob's rating is not shown to alice");
+  const bob = recordToProto(rated, { ratingRequested: true, readerUserId: "bob" });
+  assert.equal(bob.callerRating, undefined);
+  assert.equal(bob.calleeRating?.score, 2);
+  const service = recordToProto(rated, { ratingRequested: false });
+  assert.equal(service.ratingRequested, false);
+  assert.deepEqual([service.callerRating?.score, service.calleeRating?.score], [4, 2]);
+});
+
+test("rating reasons decode to their domain names; unspecified and unknown numbers stay recognisably unknown", () => {
+  assert.deepEqual(
+    ratingReasonsFromPb([RatingReason.AUDIO_CHOPPY, RatingReason.COULD_NOT_HEAR, RatingReason.DROPPED]),
+    ["audio_choppy", "could_not_hear", "dropped"],
+  );
+  assert.deepEqual(ratingReasonsFromPb([RatingReason.UNSPECIFIED, 42 as RatingReason]), ["0", "42"]);
 });

@@ -4,6 +4,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   CallOutcome,
+  type CallRating as CallRatingPb,
   type CallRecord as CallRecordPb,
   CallRecordSchema,
   EndReason as EndReasonPb,
@@ -11,6 +12,7 @@ import {
   type QualitySample as QualitySamplePb,
   type QualityScore as QualityScorePb,
   QualityVerdict,
+  RatingReason as RatingReasonPb,
 } from "../../gen/calldrop/v1/call_pb.js";
 import {
   type ClientMessage,
@@ -29,6 +31,7 @@ import { DomainError } from "../domain/errors.ts";
 import type { Verdict } from "../domain/mos.ts";
 import type { QualitySample } from "../domain/quality.ts";
 import type { QualityScore } from "../domain/quality-score.ts";
+import type { CallRating, RatingReason } from "../domain/rating.ts";
 import { codeName, codeOf } from "./status-codes.ts";
 
 const outcomes: Record<Outcome, CallOutcome> = {
@@ -68,6 +71,33 @@ function scoreToPb(s: QualityScore): Omit<QualityScorePb, "$typeName"> {
     worstMos: s.worstMos,
     verdict: verdicts[s.verdict],
     poorNetworkUserId: s.poorNetworkUserId ?? "",
+  };
+}
+
+const ratingReasonsPb: Record<RatingReason, RatingReasonPb> = {
+  audio_choppy: RatingReasonPb.AUDIO_CHOPPY,
+  video_frozen: RatingReasonPb.VIDEO_FROZEN,
+  echo: RatingReasonPb.ECHO,
+  could_not_hear: RatingReasonPb.COULD_NOT_HEAR,
+  dropped: RatingReasonPb.DROPPED,
+  other: RatingReasonPb.OTHER,
+};
+
+/**
+ * Rating reasons from protobuf as the domain names them; a value outside the set (UNSPECIFIED,
+ * or a number this build does not know) comes back as its number, which `checkRating` refuses.
+ */
+export function ratingReasonsFromPb(reasons: readonly RatingReasonPb[]): string[] {
+  const names = Object.entries(ratingReasonsPb) as [RatingReason, RatingReasonPb][];
+  return reasons.map((r) => names.find(([, pb]) => pb === r)?.[0] ?? String(r));
+}
+
+function ratingToPb(r: CallRating): Omit<CallRatingPb, "$typeName"> {
+  return {
+    score: r.score,
+    reasons: r.reasons.map((x) => ratingReasonsPb[x]),
+    comment: r.comment ?? "",
+    ratedAt: timestampFromMs(r.ratedAtMs),
   };
 }
 
@@ -298,9 +328,17 @@ function domainCodeName(code: DomainError["code"]): string {
   return codeName(codeOf(code));
 }
 
+/** How a record is shown: whether it is asked for a rating, and to whom (docs/spec.md §15). */
+export interface RecordView {
+  readonly ratingRequested: boolean;
+  /** The reading user: only their own rating is shown. Absent: both (a service reading). */
+  readonly readerUserId?: string;
+}
+
 /** Encodes a stored call for the history API. */
-export function recordToProto(r: CallRecord): CallRecordPb {
+export function recordToProto(r: CallRecord, view: RecordView = { ratingRequested: false }): CallRecordPb {
   const q = r.quality;
+  const shows = (userId: string) => view.readerUserId === undefined || view.readerUserId === userId;
   return create(CallRecordSchema, {
     callId: r.callId,
     callerUserId: r.caller.userId,
@@ -329,5 +367,8 @@ export function recordToProto(r: CallRecord): CallRecordPb {
           },
         }
       : {}),
+    ratingRequested: view.ratingRequested,
+    ...(r.callerRating && shows(r.caller.userId) ? { callerRating: ratingToPb(r.callerRating) } : {}),
+    ...(r.calleeRating && shows(r.calleeUserId) ? { calleeRating: ratingToPb(r.calleeRating) } : {}),
   });
 }

@@ -6,6 +6,7 @@
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import type { ServiceHistoryService } from "../../gen/calldrop/internal/v1/history_pb.js";
+import type { CallRatings } from "../app/call-rating.ts";
 import type { CallStore } from "../app/ports/call-store.ts";
 import { recordToProto } from "../codec/proto-mapping.ts";
 import { DomainError } from "../domain/errors.ts";
@@ -19,9 +20,13 @@ function serviceOf(ctx: HandlerContext): ServiceIdentity {
   return service;
 }
 
-/** Creates the ServiceHistoryService implementation over the call store; `audit` gets one line per read. */
+/**
+ * Creates the ServiceHistoryService implementation over the call store; `audit` gets one line per
+ * read. A service sees both participants' ratings.
+ */
 export function createServiceHistoryService(
   store: CallStore,
+  ratings: CallRatings,
   audit: Logger,
 ): ServiceImpl<typeof ServiceHistoryService> {
   return {
@@ -32,7 +37,7 @@ export function createServiceHistoryService(
         { audit: "history_read", service, userId: req.userId, missedOnly: req.missedOnly },
         "history read by a service",
       );
-      return historyPage(store, req.userId, req);
+      return historyPage(store, ratings, req.userId, req, undefined);
     },
     async getUserCall(req, ctx) {
       const { service } = serviceOf(ctx);
@@ -40,7 +45,7 @@ export function createServiceHistoryService(
       audit.info({ audit: "history_read", service, callId: req.callId }, "call read by a service");
       const record = await store.get(req.callId);
       if (!record) throw new DomainError("not_found", "no such call");
-      return { call: recordToProto(record) };
+      return { call: recordToProto(record, { ratingRequested: ratings.requested(record) }) };
     },
   };
 }

@@ -145,6 +145,8 @@ export interface HistoryRow {
   readonly samples: number;
   /** The quality score in words, "" for a call without one. */
   readonly quality: string;
+  /** The reader's own rating (docs/spec.md §15), "" when none. */
+  readonly rating: string;
   readonly missed: boolean;
   readonly text: string;
 }
@@ -181,6 +183,7 @@ export async function historyRows(page: Page): Promise<HistoryRow[]> {
         durationMs: Number(el.dataset.durationMs ?? 0),
         samples: Number(el.dataset.samples ?? 0),
         quality: el.dataset.quality ?? "",
+        rating: el.dataset.rating ?? "",
         missed: el.classList.contains("missed"),
         text: el.textContent ?? "",
       };

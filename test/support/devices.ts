@@ -350,6 +350,11 @@ export function historyClient(baseUrl: string, token: string) {
       // biome-ignore lint/suspicious/noExplicitAny: normalised plain objects
       return toPlain((await client.getCall({ callId }, { headers })).call) as any;
     },
+    /** RateCall; reasons as RatingReason numbers (docs/spec.md §15). */
+    async rate(callId: string, score: number, reasons: number[] = [], comment = "") {
+      // biome-ignore lint/suspicious/noExplicitAny: normalised plain objects
+      return toPlain((await client.rateCall({ callId, score, reasons, comment }, { headers })).call) as any;
+    },
   };
 }
 

@@ -1,12 +1,13 @@
 /**
  * The call history table: the signed-in user's calls, newest first, paged with
  * "Older…", filterable to missed calls; missed calls are highlighted; each call's
- * quality score in words (docs/spec.md §15).
+ * quality score in words and the user's own rating, "You rated 4/5" (docs/spec.md §15).
  */
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { CallOutcome, type CallRecord, PathType } from "../../gen/calldrop/v1/call_pb.js";
 import type { Api } from "./api.ts";
 import { qualityInWords } from "./quality-words.ts";
+import { myRating, ratingInWords } from "./rating-words.ts";
 
 /** The DOM the table lives in. */
 export interface HistoryElements {
@@ -79,6 +80,7 @@ function row(call: CallRecord, me: string): HTMLTableRowElement {
   tr.dataset.durationMs = String(call.durationMs);
   tr.dataset.samples = String(call.quality?.samples ?? 0);
   tr.dataset.quality = qualityInWords(call.quality, me) ?? "";
+  tr.dataset.rating = String(myRating(call, me)?.score ?? "");
   if (incoming && call.outcome === CallOutcome.MISSED) tr.className = "missed";
   const q = call.quality;
   const cells = [
@@ -97,6 +99,7 @@ function row(call: CallRecord, me: string): HTMLTableRowElement {
           .filter((part) => part !== undefined)
           .join(" · ")
       : "—",
+    ratingInWords(call, me) ?? "—",
   ];
   for (const text of cells) {
     const td = document.createElement("td");

@@ -20,6 +20,7 @@ import {
 } from "./push/call-pick.ts";
 import { createWebPush, type WebPush } from "./push/web-push.ts";
 import { badgeText } from "./quality/badge.ts";
+import { createRatingPrompt, type RatingPrompt } from "./rating-prompt.ts";
 import { createRingtone } from "./ringtone.ts";
 import { openSession, type Session, type SessionStatus } from "./session.ts";
 import {
@@ -44,6 +45,7 @@ function main(): void {
   let session: Session | undefined;
   let flow: CallFlow | undefined;
   let history: HistoryView | undefined;
+  let rating: RatingPrompt | undefined;
   let historyTimer: ReturnType<typeof setTimeout> | undefined;
   let push: WebPush | undefined;
   /** A call picked in a notification, answered as chosen once it rings here. */
@@ -115,6 +117,9 @@ function main(): void {
     const wasHome = prevTag === "idle" || prevTag === "ended";
     shownTag = s.tag;
     runTimer(v);
+    // An answered call ended: the server says whether to ask for a rating (docs/spec.md §15).
+    const answered = prevTag === "connecting" || prevTag === "in_call" || prevTag === "reconnecting";
+    if (changed && s.tag === "ended" && answered && s.callId) void rating?.ask(s.callId, s.peer);
     if (v.phase === "idle") {
       setVideo($("local"), undefined);
       setVideo($("remote"), undefined);
@@ -281,6 +286,22 @@ function main(): void {
       (e) => notify(serverErrorNotice(e)),
     );
     void history.refresh();
+    rating?.hide();
+    rating = createRatingPrompt(
+      api,
+      id.userId,
+      {
+        card: $("rating"),
+        withText: $("rating-with"),
+        form: $<HTMLFormElement>("rating-form"),
+        scores: [...document.querySelectorAll<HTMLButtonElement>("#rating [data-score]")],
+        reasons: [...document.querySelectorAll<HTMLInputElement>("#rating .reasons input")],
+        comment: $<HTMLTextAreaElement>("rating-comment"),
+        send: $<HTMLButtonElement>("rating-send"),
+        skip: $<HTMLButtonElement>("rating-skip"),
+      },
+      { onError: (e) => notify(serverErrorNotice(e)), announce, rated: () => void history?.refresh() },
+    );
     void createBlockView(
       api,
       {
@@ -310,6 +331,8 @@ function main(): void {
     if (loadPushDevice(localStorage)?.deviceId === identity?.deviceId) savePushDevice(localStorage, undefined);
     session?.close();
     session = undefined;
+    rating?.hide();
+    rating = undefined;
     missed.clear();
     showMissed();
     flow = undefined;

@@ -266,6 +266,26 @@ export declare type CallRecord = Message<"calldrop.v1.CallRecord"> & {
    * @generated from field: uint32 setup_ms = 15;
    */
   setupMs: number;
+
+  /**
+   * True when this answered, ended call is in the sample asked for a rating (docs/spec.md §15):
+   * clients show the "How was the call?" prompt and RateCall accepts a rating.
+   *
+   * @generated from field: bool rating_requested = 16;
+   */
+  ratingRequested: boolean;
+
+  /**
+   * The participants' ratings, once given. CallHistoryService fills in only the reader's own.
+   *
+   * @generated from field: calldrop.v1.CallRating caller_rating = 17;
+   */
+  callerRating?: CallRating | undefined;
+
+  /**
+   * @generated from field: calldrop.v1.CallRating callee_rating = 18;
+   */
+  calleeRating?: CallRating | undefined;
 };
 
 /**
@@ -273,6 +293,43 @@ export declare type CallRecord = Message<"calldrop.v1.CallRecord"> & {
  * Use `create(CallRecordSchema)` to create a new message.
  */
 export declare const CallRecordSchema: GenMessage<CallRecord>;
+
+/**
+ * CallRating is one participant's post-call rating (docs/spec.md §15).
+ *
+ * @generated from message calldrop.v1.CallRating
+ */
+export declare type CallRating = Message<"calldrop.v1.CallRating"> & {
+  /**
+   * 1 (bad) to 5 (excellent).
+   *
+   * @generated from field: uint32 score = 1;
+   */
+  score: number;
+
+  /**
+   * @generated from field: repeated calldrop.v1.RatingReason reasons = 2;
+   */
+  reasons: RatingReason[];
+
+  /**
+   * Empty when none was given.
+   *
+   * @generated from field: string comment = 3;
+   */
+  comment: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp rated_at = 4;
+   */
+  ratedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message calldrop.v1.CallRating.
+ * Use `create(CallRatingSchema)` to create a new message.
+ */
+export declare const CallRatingSchema: GenMessage<CallRating>;
 
 /**
  * CallOutcome is how a call ended. It is set exactly once per call.
@@ -480,4 +537,51 @@ export enum QualityVerdict {
  * Describes the enum calldrop.v1.QualityVerdict.
  */
 export declare const QualityVerdictSchema: GenEnum<QualityVerdict>;
+
+/**
+ * RatingReason is what was wrong with a call, as its participant saw it.
+ *
+ * @generated from enum calldrop.v1.RatingReason
+ */
+export enum RatingReason {
+  /**
+   * @generated from enum value: RATING_REASON_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: RATING_REASON_AUDIO_CHOPPY = 1;
+   */
+  AUDIO_CHOPPY = 1,
+
+  /**
+   * @generated from enum value: RATING_REASON_VIDEO_FROZEN = 2;
+   */
+  VIDEO_FROZEN = 2,
+
+  /**
+   * @generated from enum value: RATING_REASON_ECHO = 3;
+   */
+  ECHO = 3,
+
+  /**
+   * @generated from enum value: RATING_REASON_COULD_NOT_HEAR = 4;
+   */
+  COULD_NOT_HEAR = 4,
+
+  /**
+   * @generated from enum value: RATING_REASON_DROPPED = 5;
+   */
+  DROPPED = 5,
+
+  /**
+   * @generated from enum value: RATING_REASON_OTHER = 6;
+   */
+  OTHER = 6,
+}
+
+/**
+ * Describes the enum calldrop.v1.RatingReason.
+ */
+export declare const RatingReasonSchema: GenEnum<RatingReason>;
 

@@ -4,7 +4,7 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
-import type { CallRecord } from "./call_pb.js";
+import type { CallRecord, RatingReason } from "./call_pb.js";
 
 /**
  * Describes the file calldrop/v1/history.proto.
@@ -107,6 +107,63 @@ export declare type GetCallResponse = Message<"calldrop.v1.GetCallResponse"> & {
 export declare const GetCallResponseSchema: GenMessage<GetCallResponse>;
 
 /**
+ * RateCallRequest is one participant's rating of a call.
+ *
+ * @generated from message calldrop.v1.RateCallRequest
+ */
+export declare type RateCallRequest = Message<"calldrop.v1.RateCallRequest"> & {
+  /**
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+
+  /**
+   * 1 (bad) to 5 (excellent).
+   *
+   * @generated from field: uint32 score = 2;
+   */
+  score: number;
+
+  /**
+   * Optional; each at most once counts (repeats are ignored). UNSPECIFIED is refused.
+   *
+   * @generated from field: repeated calldrop.v1.RatingReason reasons = 3;
+   */
+  reasons: RatingReason[];
+
+  /**
+   * Optional, at most 500 characters.
+   *
+   * @generated from field: string comment = 4;
+   */
+  comment: string;
+};
+
+/**
+ * Describes the message calldrop.v1.RateCallRequest.
+ * Use `create(RateCallRequestSchema)` to create a new message.
+ */
+export declare const RateCallRequestSchema: GenMessage<RateCallRequest>;
+
+/**
+ * RateCallResponse holds the call's record with the rating stored.
+ *
+ * @generated from message calldrop.v1.RateCallResponse
+ */
+export declare type RateCallResponse = Message<"calldrop.v1.RateCallResponse"> & {
+  /**
+   * @generated from field: calldrop.v1.CallRecord call = 1;
+   */
+  call?: CallRecord | undefined;
+};
+
+/**
+ * Describes the message calldrop.v1.RateCallResponse.
+ * Use `create(RateCallResponseSchema)` to create a new message.
+ */
+export declare const RateCallResponseSchema: GenMessage<RateCallResponse>;
+
+/**
  * CallHistoryService lets a user read their own call history.
  *
  * @generated from service calldrop.v1.CallHistoryService
@@ -131,6 +188,18 @@ export declare const CallHistoryService: GenService<{
     methodKind: "unary";
     input: typeof GetCallRequestSchema;
     output: typeof GetCallResponseSchema;
+  },
+  /**
+   * RateCall stores the caller's rating of a call they took part in that was answered, has
+   * ended and is in the rating sample (CallRecord.rating_requested; docs/spec.md §15). A later
+   * rating replaces the earlier one; a retry changes nothing.
+   *
+   * @generated from rpc calldrop.v1.CallHistoryService.RateCall
+   */
+  rateCall: {
+    methodKind: "unary";
+    input: typeof RateCallRequestSchema;
+    output: typeof RateCallResponseSchema;
   },
 }>;
 

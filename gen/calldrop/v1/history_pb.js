@@ -9,7 +9,7 @@ import { file_calldrop_v1_call } from "./call_pb.js";
  * Describes the file calldrop/v1/history.proto.
  */
 export const file_calldrop_v1_history = /*@__PURE__*/
-  fileDesc("ChljYWxsZHJvcC92MS9oaXN0b3J5LnByb3RvEgtjYWxsZHJvcC52MSJOChBMaXN0Q2FsbHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJEhMKC21pc3NlZF9vbmx5GAMgASgIIlQKEUxpc3RDYWxsc1Jlc3BvbnNlEiYKBWNhbGxzGAEgAygLMhcuY2FsbGRyb3AudjEuQ2FsbFJlY29yZBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIQoOR2V0Q2FsbFJlcXVlc3QSDwoHY2FsbF9pZBgBIAEoCSI4Cg9HZXRDYWxsUmVzcG9uc2USJQoEY2FsbBgBIAEoCzIXLmNhbGxkcm9wLnYxLkNhbGxSZWNvcmQypgEKEkNhbGxIaXN0b3J5U2VydmljZRJKCglMaXN0Q2FsbHMSHS5jYWxsZHJvcC52MS5MaXN0Q2FsbHNSZXF1ZXN0Gh4uY2FsbGRyb3AudjEuTGlzdENhbGxzUmVzcG9uc2USRAoHR2V0Q2FsbBIbLmNhbGxkcm9wLnYxLkdldENhbGxSZXF1ZXN0GhwuY2FsbGRyb3AudjEuR2V0Q2FsbFJlc3BvbnNlYgZwcm90bzM", [file_calldrop_v1_call]);
+  fileDesc("ChljYWxsZHJvcC92MS9oaXN0b3J5LnByb3RvEgtjYWxsZHJvcC52MSJOChBMaXN0Q2FsbHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJEhMKC21pc3NlZF9vbmx5GAMgASgIIlQKEUxpc3RDYWxsc1Jlc3BvbnNlEiYKBWNhbGxzGAEgAygLMhcuY2FsbGRyb3AudjEuQ2FsbFJlY29yZBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIQoOR2V0Q2FsbFJlcXVlc3QSDwoHY2FsbF9pZBgBIAEoCSI4Cg9HZXRDYWxsUmVzcG9uc2USJQoEY2FsbBgBIAEoCzIXLmNhbGxkcm9wLnYxLkNhbGxSZWNvcmQibgoPUmF0ZUNhbGxSZXF1ZXN0Eg8KB2NhbGxfaWQYASABKAkSDQoFc2NvcmUYAiABKA0SKgoHcmVhc29ucxgDIAMoDjIZLmNhbGxkcm9wLnYxLlJhdGluZ1JlYXNvbhIPCgdjb21tZW50GAQgASgJIjkKEFJhdGVDYWxsUmVzcG9uc2USJQoEY2FsbBgBIAEoCzIXLmNhbGxkcm9wLnYxLkNhbGxSZWNvcmQy7wEKEkNhbGxIaXN0b3J5U2VydmljZRJKCglMaXN0Q2FsbHMSHS5jYWxsZHJvcC52MS5MaXN0Q2FsbHNSZXF1ZXN0Gh4uY2FsbGRyb3AudjEuTGlzdENhbGxzUmVzcG9uc2USRAoHR2V0Q2FsbBIbLmNhbGxkcm9wLnYxLkdldENhbGxSZXF1ZXN0GhwuY2FsbGRyb3AudjEuR2V0Q2FsbFJlc3BvbnNlEkcKCFJhdGVDYWxsEhwuY2FsbGRyb3AudjEuUmF0ZUNhbGxSZXF1ZXN0Gh0uY2FsbGRyb3AudjEuUmF0ZUNhbGxSZXNwb25zZWIGcHJvdG8z", [file_calldrop_v1_call]);
 
 /**
  * Describes the message calldrop.v1.ListCallsRequest.
@@ -38,6 +38,20 @@ export const GetCallRequestSchema = /*@__PURE__*/
  */
 export const GetCallResponseSchema = /*@__PURE__*/
   messageDesc(file_calldrop_v1_history, 3);
+
+/**
+ * Describes the message calldrop.v1.RateCallRequest.
+ * Use `create(RateCallRequestSchema)` to create a new message.
+ */
+export const RateCallRequestSchema = /*@__PURE__*/
+  messageDesc(file_calldrop_v1_history, 4);
+
+/**
+ * Describes the message calldrop.v1.RateCallResponse.
+ * Use `create(RateCallResponseSchema)` to create a new message.
+ */
+export const RateCallResponseSchema = /*@__PURE__*/
+  messageDesc(file_calldrop_v1_history, 5);
 
 /**
  * CallHistoryService lets a user read their own call history.

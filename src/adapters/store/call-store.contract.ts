@@ -8,6 +8,7 @@ import type { CallStore } from "../../app/ports/call-store.ts";
 import type { CallEnd, CallInfo } from "../../domain/call-types.ts";
 import { isDomainError } from "../../domain/errors.ts";
 import type { QualitySample, QualitySummary } from "../../domain/quality.ts";
+import type { CallRating } from "../../domain/rating.ts";
 
 /** Opens an empty store; the suite closes it. */
 export type OpenStore = () => Promise<CallStore>;
@@ -210,6 +211,38 @@ export function callStoreContract(name: string, open: OpenStore): void {
           }
         }
         assert.equal((await store.get("unscored"))?.quality?.score, undefined);
+      },
+    );
+
+    withStore(
+      "ratings (docs/spec.md §15): each side's round-trips in GetCall and both histories, a later one replaces it",
+      async (store) => {
+        const call = callOf("rated", "alice", "bob", t0);
+        await store.recordStart(call);
+        assert.equal(await store.finalize(call, completed(call), goodQuality), true);
+        const bobs: CallRating = {
+          score: 2,
+          reasons: ["audio_choppy", "echo"],
+          comment: "robot voice",
+          ratedAtMs: t0 + 2 * minute,
+        };
+        await store.rate("rated", "callee", bobs);
+        await store.rate("rated", "callee", bobs); // a retry
+        let got = await store.get("rated");
+        assert.deepEqual(got?.calleeRating, bobs);
+        assert.equal(got?.callerRating, undefined);
+        const alices: CallRating = { score: 5, reasons: [], ratedAtMs: t0 + 3 * minute };
+        await store.rate("rated", "caller", { score: 1, reasons: ["other"], ratedAtMs: t0 + 2 * minute });
+        await store.rate("rated", "caller", alices);
+        got = await store.get("rated");
+        assert.deepEqual(got?.callerRating, alices, "the later rating replaced the first");
+        assert.deepEqual(got?.calleeRating, bobs);
+        assert.deepEqual(got?.quality, goodQuality, "rating leaves the rest of the call alone");
+        assert.equal(got?.outcome, "completed");
+        for (const user of ["alice", "bob"]) {
+          const [listed] = (await store.listForUser({ userId: user, limit: 5, missedOnly: false })).calls;
+          assert.deepEqual(listed, got, `history of ${user} matches GetCall`);
+        }
       },
     );
 

@@ -7,6 +7,7 @@ import type { CallRecord, CallStore, HistoryPage } from "../../app/ports/call-st
 import type { CallEnd, CallInfo, Outcome, PathType } from "../../domain/call-types.ts";
 import { DomainError } from "../../domain/errors.ts";
 import type { QualitySample, QualitySummary } from "../../domain/quality.ts";
+import type { CallRating } from "../../domain/rating.ts";
 import { openWalDatabase } from "../sqlite/wal.ts";
 import { decodeCursor, encodeCursor } from "./history-cursor.ts";
 
@@ -44,6 +45,9 @@ const migrations: readonly string[] = [
   // The takeover sweep lists ringing calls only: answered ones leave its index.
   `DROP INDEX calls_open;
    CREATE INDEX calls_ringing ON calls (ring_deadline_ms) WHERE outcome IS NULL AND answered_at_ms IS NULL;`,
+  // Post-call ratings (docs/spec.md §15), one JSON CallRating per participant.
+  `ALTER TABLE calls ADD COLUMN caller_rating TEXT;
+   ALTER TABLE calls ADD COLUMN callee_rating TEXT;`,
 ];
 
 type Row = Record<string, SQLInputValue>;
@@ -67,6 +71,10 @@ export function createSqliteCallStore(path: string): CallStore {
        answered_at_ms = coalesce(answered_at_ms, ?), path = ?, setup_ms = ?, quality = ?
      WHERE call_id = ? AND outcome IS NULL`,
   );
+  const rateAs = {
+    caller: db.prepare("UPDATE calls SET caller_rating = ? WHERE call_id = ?"),
+    callee: db.prepare("UPDATE calls SET callee_rating = ? WHERE call_id = ?"),
+  };
   const byId = db.prepare("SELECT * FROM calls WHERE call_id = ?");
   const insertSample = db.prepare(
     "INSERT INTO call_samples (call_id, user_id, at_ms, sample) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -117,6 +125,9 @@ export function createSqliteCallStore(path: string): CallStore {
         db.exec("ROLLBACK");
         throw err;
       }
+    },
+    async rate(callId, side, rating) {
+      rateAs[side].run(JSON.stringify(rating), callId);
     },
     async get(callId) {
       const row = byId.get(callId) as Row | undefined;
@@ -192,5 +203,7 @@ function toRecord(r: Row): CallRecord {
     path: opt(r.path ?? null, (v) => String(v) as PathType),
     setupMs: opt(r.setup_ms ?? null, Number),
     quality: opt(r.quality ?? null, (v) => JSON.parse(String(v)) as QualitySummary),
+    callerRating: opt(r.caller_rating ?? null, (v) => JSON.parse(String(v)) as CallRating),
+    calleeRating: opt(r.callee_rating ?? null, (v) => JSON.parse(String(v)) as CallRating),
   };
 }

@@ -1,5 +1,6 @@
 import type { CallEnd, CallInfo, Outcome, PathType } from "../../domain/call-types.ts";
 import type { QualitySample, QualitySummary } from "../../domain/quality.ts";
+import type { CallRating } from "../../domain/rating.ts";
 
 /** One call as stored in the history (docs/spec.md §7). */
 export interface CallRecord extends CallInfo {
@@ -11,7 +12,13 @@ export interface CallRecord extends CallInfo {
   readonly path?: PathType;
   readonly setupMs?: number;
   readonly quality?: QualitySummary;
+  /** Each participant's post-call rating (docs/spec.md §15), once given. */
+  readonly callerRating?: CallRating;
+  readonly calleeRating?: CallRating;
 }
+
+/** Which participant of a call. */
+export type CallSide = "caller" | "callee";
 
 /** A page request over one user's history, newest first. */
 export interface HistoryQuery {
@@ -47,6 +54,11 @@ export interface CallStore {
    * yet: a store that queues the write for later reports it through `DeferredOutcomes`.
    */
   finalize(call: CallInfo, end: CallEnd, quality?: QualitySummary): Promise<boolean>;
+  /**
+   * Stores `side`'s rating of a recorded call, replacing an earlier one (idempotent: a retry
+   * stores the same). The caller checks the call exists; the store does not.
+   */
+  rate(callId: string, side: CallSide, rating: CallRating): Promise<void>;
   /** The call, or undefined. */
   get(callId: string): Promise<CallRecord | undefined>;
   /** One page of a user's calls (as caller or callee), newest first. */

@@ -4,6 +4,7 @@
  * injected registry (names, labels and help texts live there).
  */
 import type { Notification } from "../../domain/call-types.ts";
+import type { CallRating } from "../../domain/rating.ts";
 import type { PushChannel } from "./push-registry.ts";
 
 /** Label values by label name. */
@@ -75,4 +76,10 @@ export interface NotificationMetrics {
   count(kind: Notification["kind"], channel: NotificationChannel, result: NotificationResult): void;
   /** Sets the number of notifications waiting in the outbox. */
   setPending(n: number): void;
+}
+
+/** Counts post-call ratings (docs/spec.md §15). */
+export interface RatingMetrics {
+  /** Counts a participant's first rating of a call: its score and each of its reasons. */
+  rated(rating: CallRating): void;
 }

@@ -94,48 +94,56 @@ test("`npm run migrate` creates a keyspace with the given replication, and a re-
   }
 });
 
-test("migration 4 keeps a v3 keyspace's calls: a quality summary written before scores reads back without one", async () => {
-  const ks = `calldrop_v3_${randomBytes(4).toString("hex")}`;
+const ddlOptions = { prepare: false, readTimeout: ddlTimeoutMs };
+
+/** Creates keyspace `ks` as the code of schema `version` left it (migrations up to it applied and recorded), plus `rows`. */
+async function keyspaceAt(version: number, ks: string, rows: readonly string[]): Promise<void> {
   const admin = createCassandraClient(testConfig(contactPoint, "system"));
-  const options = { prepare: false, readTimeout: ddlTimeoutMs };
   try {
-    // The keyspace as v3 code left it: migrations 1–3 applied and recorded, one call with a summary.
     await admin.execute(
       `CREATE KEYSPACE ${ks} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`,
       [],
-      options,
+      ddlOptions,
     );
-    const v3 = createCassandraClient(testConfig(contactPoint, ks), ks);
-    try {
-      await v3.execute(
-        "CREATE TABLE schema_migrations (version int PRIMARY KEY, description text, applied_at timestamp)",
-        [],
-        options,
+  } finally {
+    await admin.shutdown();
+  }
+  const old = createCassandraClient(testConfig(contactPoint, ks), ks);
+  try {
+    await old.execute(
+      "CREATE TABLE schema_migrations (version int PRIMARY KEY, description text, applied_at timestamp)",
+      [],
+      ddlOptions,
+    );
+    for (const m of migrations.filter((m) => m.version <= version)) {
+      for (const statement of m.statements) await old.execute(statement, [], ddlOptions);
+      await old.execute(
+        "INSERT INTO schema_migrations (version, description) VALUES (?, ?)",
+        [m.version, m.description],
+        {
+          prepare: true,
+        },
       );
-      for (const m of migrations.filter((m) => m.version <= 3)) {
-        for (const statement of m.statements) await v3.execute(statement, [], options);
-        await v3.execute(
-          "INSERT INTO schema_migrations (version, description) VALUES (?, ?)",
-          [m.version, m.description],
-          {
-            prepare: true,
-          },
-        );
-      }
-      await v3.execute(
-        `INSERT INTO calls_by_id (call_id, caller_user_id, caller_device_id, callee_user_id, video, started_at_ms,
-           ring_deadline_ms, outcome, end_reason, quality)
-         VALUES ('old', 'alice', 'alice-phone', 'bob', true, 1000, 31000, 'completed', 'hangup',
-           {samples: 12, avg_fraction_lost: 0.0125, avg_jitter_ms: 3.75, avg_rtt_ms: 41.5, avg_bitrate_bps: 987654,
-            resolution_changes: 2})`,
-        [],
-        options,
-      );
-    } finally {
-      await v3.shutdown();
     }
+    for (const row of rows) await old.execute(row, [], ddlOptions);
+  } finally {
+    await old.shutdown();
+  }
+}
 
-    assert.deepEqual(await migrate(admin, ks, { class: "SimpleStrategy", replication_factor: 1 }), [4]);
+const simple = { class: "SimpleStrategy", replication_factor: 1 };
+const oldCall = `INSERT INTO calls_by_id (call_id, caller_user_id, caller_device_id, callee_user_id, video, started_at_ms,
+    ring_deadline_ms, answered_at_ms, ended_at_ms, outcome, end_reason, quality)
+  VALUES ('old', 'alice', 'alice-phone', 'bob', true, 1000, 31000, 5000, 60000, 'completed', 'hangup',
+    {samples: 12, avg_fraction_lost: 0.0125, avg_jitter_ms: 3.75, avg_rtt_ms: 41.5, avg_bitrate_bps: 987654,
+     resolution_changes: 2})`;
+
+test("migrations 4 and 5 keep a v3 keyspace's calls: a summary written before scores reads back without one", async () => {
+  const ks = `calldrop_v3_${randomBytes(4).toString("hex")}`;
+  const admin = createCassandraClient(testConfig(contactPoint, "system"));
+  try {
+    await keyspaceAt(3, ks, [oldCall]);
+    assert.deepEqual(await migrate(admin, ks, simple), [4, 5]);
     await checkSchema(admin, ks);
     const store = createCassandraCallStore(testConfig(contactPoint, ks));
     try {
@@ -152,9 +160,36 @@ test("migration 4 keeps a v3 keyspace's calls: a quality summary written before 
     } finally {
       await store.close();
     }
-    assert.deepEqual(await migrate(admin, ks, { class: "SimpleStrategy", replication_factor: 1 }), [], "re-run");
+    assert.deepEqual(await migrate(admin, ks, simple), [], "re-run");
   } finally {
-    await admin.execute(`DROP KEYSPACE IF EXISTS ${ks}`, [], options);
+    await admin.execute(`DROP KEYSPACE IF EXISTS ${ks}`, [], ddlOptions);
+    await admin.shutdown();
+  }
+});
+
+test("migration 5 adds ratings to a v4 keyspace: an old call has none, and can be rated (docs/spec.md §15)", async () => {
+  const ks = `calldrop_v4_${randomBytes(4).toString("hex")}`;
+  const admin = createCassandraClient(testConfig(contactPoint, "system"));
+  try {
+    await keyspaceAt(4, ks, [oldCall]);
+    assert.deepEqual(await migrate(admin, ks, simple), [5]);
+    await checkSchema(admin, ks);
+    const store = createCassandraCallStore(testConfig(contactPoint, ks));
+    try {
+      const old = await store.get("old");
+      assert.equal(old?.callerRating, undefined);
+      assert.equal(old?.calleeRating, undefined);
+      const rating = { score: 3, reasons: ["echo" as const], ratedAtMs: 70_000 };
+      await store.rate("old", "callee", rating);
+      assert.deepEqual((await store.get("old"))?.calleeRating, rating);
+      const [listed] = (await store.listForUser({ userId: "bob", limit: 5, missedOnly: false })).calls;
+      assert.deepEqual(listed?.calleeRating, rating, "the rating reaches the history copy");
+    } finally {
+      await store.close();
+    }
+    assert.deepEqual(await migrate(admin, ks, simple), [], "re-run");
+  } finally {
+    await admin.execute(`DROP KEYSPACE IF EXISTS ${ks}`, [], ddlOptions);
     await admin.shutdown();
   }
 });

@@ -5,7 +5,10 @@
  * and the outcome are each set by one `UPDATE … IF` so a missed/answered race yields one outcome.
  * The history tables are denormalised copies, rewritten from the calls_by_id row after every
  * change. Every column is set at most once and a write never clears one (undefined = unset), so
- * copies written in any order, or retried, converge on the same row.
+ * copies written in any order, or retried, converge on the same row. The ratings are the
+ * exception: a participant's new rating replaces the old, and two ratings of one side racing
+ * may leave a history copy with the earlier one until the call's next write (GetCall reads
+ * calls_by_id, always the latest).
  *
  * Transient failures surface as `unavailable` DomainErrors (the outbox decorator queues writes).
  * The keyspace's schema version is checked before the first operation that reaches the cluster,
@@ -26,6 +29,7 @@ import {
   minuteOf,
   monthOf,
   type Row,
+  ratingValue,
   sampleColumnNames,
   sampleValues,
   toRecord,
@@ -45,6 +49,10 @@ const q = {
   answer: `UPDATE calls_by_id SET answered_device_id = ?, answered_at_ms = ? WHERE call_id = ?
            IF caller_user_id != null AND answered_device_id = null AND outcome = null`,
   finalize: `UPDATE calls_by_id SET ${callColumnNames.map((c) => `${c} = ?`).join(", ")} WHERE call_id = ? IF outcome = null`,
+  rate: {
+    caller: "UPDATE calls_by_id SET caller_rating = ? WHERE call_id = ?",
+    callee: "UPDATE calls_by_id SET callee_rating = ? WHERE call_id = ?",
+  },
   byId: "SELECT * FROM calls_by_id WHERE call_id = ?",
   months: "SELECT month FROM call_months_by_user WHERE user_id = ?",
   monthsUpTo: "SELECT month FROM call_months_by_user WHERE user_id = ? AND month <= ?",
@@ -137,6 +145,8 @@ export function createCassandraCallStore(config: CassandraConfig, client?: cassa
       answeredAtMs: stored.answeredAtMs,
       end,
       quality: stored.quality,
+      callerRating: stored.callerRating,
+      calleeRating: stored.calleeRating,
     };
     const writes = historyRows(stored, facts);
     if (end || stored.answeredDeviceId !== undefined) {
@@ -231,6 +241,11 @@ export function createCassandraCallStore(config: CassandraConfig, client?: cassa
           await propagate(call.callId); // repairs copies that a failed earlier attempt left behind
         }
         return applied;
+      }),
+    rate: (callId, side, rating) =>
+      guarded("rate", async () => {
+        await exec(q.rate[side], [ratingValue(rating), callId]);
+        await propagate(callId);
       }),
     get: (callId) => guarded("get", () => row(callId)),
     listForUser: (query) => guarded("listForUser", () => listPage(query)),

@@ -90,9 +90,9 @@ async function appliedVersions(client: cassandra.Client, ks: string): Promise<Se
   return new Set(rs.rows.map((r) => Number(r.version)));
 }
 
-/** Prefixes the table/type name of a CREATE or ALTER TYPE statement with the keyspace. */
+/** Prefixes the table/type name of a CREATE or ALTER statement with the keyspace. */
 function qualify(statement: string, ks: string): string {
-  return statement.replace(/^(\s*(?:CREATE (?:TABLE|TYPE) IF NOT EXISTS|ALTER TYPE) )(\w+)/, `$1${ks}.$2`);
+  return statement.replace(/^(\s*(?:CREATE (?:TABLE|TYPE) IF NOT EXISTS|ALTER (?:TABLE|TYPE)) )(\w+)/, `$1${ks}.$2`);
 }
 
 function cqlMap(r: Replication): string {

@@ -7,6 +7,7 @@ import type { CallEnd, CallInfo, Outcome, PathType } from "../../../domain/call-
 import type { Verdict } from "../../../domain/mos.ts";
 import type { QualitySample, QualitySummary } from "../../../domain/quality.ts";
 import type { QualityScore } from "../../../domain/quality-score.ts";
+import type { CallRating, RatingReason } from "../../../domain/rating.ts";
 
 /** A row as the driver returns it (bigint columns come back as Long). */
 export type Row = { readonly [column: string]: unknown };
@@ -38,6 +39,8 @@ export const callColumnNames = [
   "path",
   "setup_ms",
   "quality",
+  "caller_rating",
+  "callee_rating",
 ] as const;
 
 /** What a row may hold beyond the start: every field is set at most once, never cleared. */
@@ -46,6 +49,9 @@ export interface CallFacts {
   readonly answeredAtMs?: number | undefined;
   readonly end?: CallEnd | undefined;
   readonly quality?: QualitySummary | undefined;
+  /** A rating replaces an earlier one of the same side (the one column that may change). */
+  readonly callerRating?: CallRating | undefined;
+  readonly calleeRating?: CallRating | undefined;
 }
 
 /** Values for `callColumnNames`; `undefined` = unset, so a write never clears a field. */
@@ -77,7 +83,27 @@ export function callValues(call: CallInfo, facts: CallFacts = {}): unknown[] {
       verdict: quality.score?.verdict,
       poor_network_user_id: quality.score?.poorNetworkUserId,
     },
+    ratingValue(facts.callerRating),
+    ratingValue(facts.calleeRating),
   ];
+}
+
+/** A call_rating value, or undefined (unset) for none. */
+export function ratingValue(r: CallRating | undefined): object | undefined {
+  return r && { score: r.score, reasons: [...r.reasons], comment: r.comment ?? null, rated_at_ms: r.ratedAtMs };
+}
+
+/** A rating from a call_rating value; none for null (rows written before migration 5 too). */
+function ratingOf(v: unknown): CallRating | undefined {
+  if (v === null || v === undefined) return undefined;
+  const r = v as Row;
+  const comment = str(r.comment);
+  return {
+    score: num(r.score) ?? 0,
+    reasons: ((r.reasons as unknown[] | null) ?? []).map((x) => String(x) as RatingReason),
+    ...(comment ? { comment } : {}),
+    ratedAtMs: num(r.rated_at_ms) ?? 0,
+  };
 }
 
 /** A number from an int/bigint/double column, or undefined for null. */
@@ -120,6 +146,8 @@ export function toRecord(r: Row): CallRecord {
           ...scoreOf(q),
         }
       : undefined,
+    callerRating: ratingOf(r.caller_rating),
+    calleeRating: ratingOf(r.callee_rating),
   };
   return record;
 }

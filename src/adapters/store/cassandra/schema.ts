@@ -13,6 +13,9 @@
  * - push_devices / push_addresses: devices' push targets by user, and the device holding each
  *   target address (cassandra-push-registry.ts), shared by every node of a cluster.
  * - blocked_users: each user's block list (cassandra-block-list.ts), read at every call start.
+ *
+ * The call tables' columns grow by migration (ALTER TABLE … ADD IF NOT EXISTS): rows written
+ * before read the new columns as null.
  */
 
 /** One schema version. */
@@ -96,6 +99,17 @@ export const migrations: readonly Migration[] = [
       "ALTER TYPE quality_summary ADD IF NOT EXISTS worst_mos double",
       "ALTER TYPE quality_summary ADD IF NOT EXISTS verdict text",
       "ALTER TYPE quality_summary ADD IF NOT EXISTS poor_network_user_id text",
+    ],
+  },
+  {
+    version: 5,
+    description: "post-call ratings of caller and callee (docs/spec.md §15)",
+    statements: [
+      "CREATE TYPE IF NOT EXISTS call_rating (score int, reasons list<text>, comment text, rated_at_ms bigint)",
+      ...["calls_by_id", "calls_by_user", "missed_calls_by_user"].flatMap((table) => [
+        `ALTER TABLE ${table} ADD IF NOT EXISTS caller_rating frozen<call_rating>`,
+        `ALTER TABLE ${table} ADD IF NOT EXISTS callee_rating frozen<call_rating>`,
+      ]),
     ],
   },
 ];

@@ -44,6 +44,7 @@ function flaky(inner: CallStore) {
     get: (id) => guard(undefined, () => inner.get(id)),
     listForUser: (q) => guard(undefined, () => inner.listForUser(q)),
     addSamples: (id, u, s) => guard(id, () => inner.addSamples(id, u, s)),
+    rate: (id, side, r) => guard(id, () => inner.rate(id, side, r)),
     listSamples: (id) => guard(undefined, () => inner.listSamples(id)),
     listOverdueRinging: (b, l) => guard(undefined, () => inner.listOverdueRinging(b, l)),
     close: () => inner.close(),
@@ -89,8 +90,9 @@ test("writes during an outage are queued, replayed in order when the store retur
       // Whether it sets the outcome is known on replay only (another node may set one first).
       assert.equal(await store.finalize(call, completed(call)), false, "queued, not yet set");
       assert.equal(await store.finalize(call, missed(call)), false, "second finalize while queued");
+      await store.rate(call.callId, "callee", { score: 4, reasons: ["echo"], ratedAtMs: call.startedAtMs + 9000 });
     }
-    assert.equal(store.pending(), 20);
+    assert.equal(store.pending(), 24);
     await assert.rejects(store.get("before"), (e: unknown) => isDomainError(e, "unavailable"));
     await assert.rejects(store.listForUser({ userId: "bob", limit: 5, missedOnly: false }), (e: unknown) =>
       isDomainError(e, "unavailable"),
@@ -105,6 +107,7 @@ test("writes during an outage are queued, replayed in order when the store retur
       assert.equal(got?.outcome, "completed");
       assert.equal(got?.answeredAtMs, call.startedAtMs + 1000);
       assert.equal((await store.listSamples(call.callId)).length, 1);
+      assert.equal(got?.calleeRating?.score, 4, "the rating queued behind the finalize");
     }
   } finally {
     await store.close();

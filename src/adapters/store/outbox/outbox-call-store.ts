@@ -23,11 +23,12 @@
  * line when the queue has drained (how long the store was down, writes queued and replayed,
  * reads refused meanwhile, how long the replay took).
  */
-import type { CallStore, DeferredOutcomes, OutcomeListener } from "../../../app/ports/call-store.ts";
+import type { CallSide, CallStore, DeferredOutcomes, OutcomeListener } from "../../../app/ports/call-store.ts";
 import type { Clock, TimerHandle } from "../../../app/ports/clock.ts";
 import type { CallEnd, CallInfo } from "../../../domain/call-types.ts";
 import { DomainError, isDomainError } from "../../../domain/errors.ts";
 import type { QualitySample, QualitySummary } from "../../../domain/quality.ts";
+import type { CallRating } from "../../../domain/rating.ts";
 import { type OutboxEntry, type OutboxOp, openOutboxQueue } from "./outbox-queue.ts";
 
 /** Where the decorator reports; a pino logger fits. */
@@ -118,6 +119,8 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
         return inner.finalize(a[0] as CallInfo, a[1] as CallEnd, (a[2] ?? undefined) as QualitySummary | undefined);
       case "addSamples":
         return inner.addSamples(a[0] as string, a[1] as string, a[2] as QualitySample[]);
+      case "rate":
+        return inner.rate(a[0] as string, a[1] as CallSide, a[2] as CallRating);
     }
   }
 
@@ -266,6 +269,9 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
     addSamples: async (callId, userId, samples) => {
       if (samples.length === 0) return;
       await write({ op: "addSamples", callId, args: [callId, userId, samples] });
+    },
+    rate: async (callId, side, rating) => {
+      await write({ op: "rate", callId, args: [callId, side, rating] });
     },
     get: (callId) => read(() => inner.get(callId)),
     listForUser: (query) => read(() => inner.listForUser(query)),

@@ -12,7 +12,8 @@ export type OutboxOp =
   | { readonly op: "recordStart"; readonly callId: string; readonly args: readonly unknown[] }
   | { readonly op: "recordAnswer"; readonly callId: string; readonly args: readonly unknown[] }
   | { readonly op: "finalize"; readonly callId: string; readonly args: readonly unknown[] }
-  | { readonly op: "addSamples"; readonly callId: string; readonly args: readonly unknown[] };
+  | { readonly op: "addSamples"; readonly callId: string; readonly args: readonly unknown[] }
+  | { readonly op: "rate"; readonly callId: string; readonly args: readonly unknown[] };
 
 /** A queued operation and its position. */
 export type OutboxEntry = OutboxOp & { readonly seq: number };
