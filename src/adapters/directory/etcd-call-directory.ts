@@ -30,6 +30,27 @@ async function guarded<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** How long a claim retries a failing etcd before it reports an outage (its breaker open reports one at once). */
+const CLAIM_RETRY_MS = 1_000;
+
+/**
+ * Runs a claim, retrying a passing etcd failure for up to a second: only an outage, not one
+ * failed request, may make the call service decide busy and glare on its own.
+ */
+function claimGuarded<T>(fn: () => Promise<T>): Promise<T> {
+  return guarded(async () => {
+    const deadline = Date.now() + CLAIM_RETRY_MS;
+    for (let n = 0; ; n++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!isOutage(err) || err instanceof BrokenCircuitError || Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 50 * 2 ** n).unref());
+      }
+    }
+  });
+}
+
 /** Runs `fn`, retrying with backoff while etcd is unreachable (for writes that must land). */
 function persistently<T>(fn: () => Promise<T>): Promise<T> {
   return guarded(async () => {
@@ -54,8 +75,9 @@ function persistently<T>(fn: () => Promise<T>): Promise<T> {
  * Every write is an optimistic transaction on the mod revisions it read, retried when
  * another node won the race, so a claim over both users is atomic cluster-wide. Written
  * at call start, phase changes and end only; never on the signaling hot path. Phase
- * changes and releases keep retrying through an etcd outage (up to a minute); everything
- * else fails at once. An outage surfaces as an `unavailable` DomainError.
+ * changes and releases keep retrying through an etcd outage (up to a minute), a claim for a
+ * second (at once when the breaker is open); everything else fails at once. An outage
+ * surfaces as an `unavailable` DomainError.
  */
 export function createEtcdCallDirectory(options: EtcdCallDirectoryOptions): CallDirectory {
   const client = new Etcd3({
@@ -101,7 +123,7 @@ export function createEtcdCallDirectory(options: EtcdCallDirectoryOptions): Call
   return {
     claim(state, ownerNodeId) {
       const { call } = state;
-      return guarded(() =>
+      return claimGuarded(() =>
         retrying<ClaimResult>("claim", async () => {
           const [caller, callee] = await Promise.all([busyWith(call.caller.userId), busyWith(call.calleeUserId)]);
           if (caller.live || callee.live) {
