@@ -7,6 +7,7 @@ import { after, test } from "node:test";
 import type { CallStore } from "../../../app/ports/call-store.ts";
 import { DomainError, isDomainError } from "../../../domain/errors.ts";
 import { createSystemClock } from "../../clock/system-clock.ts";
+import { callEventLogContract, readUntil } from "../call-event-log.contract.ts";
 import { allPages, callOf, callStoreContract, completed, missed, sampleAt } from "../call-store.contract.ts";
 import { createSqliteCallStore } from "../sqlite-call-store.ts";
 import { createOutboxCallStore, type OutboxCallStore, type OutboxLogger } from "./outbox-call-store.ts";
@@ -47,6 +48,8 @@ function flaky(inner: CallStore) {
     rate: (id, side, r) => guard(id, () => inner.rate(id, side, r)),
     listSamples: (id) => guard(undefined, () => inner.listSamples(id)),
     listOverdueRinging: (b, l) => guard(undefined, () => inner.listOverdueRinging(b, l)),
+    readEvents: (p, a, l) => guard(undefined, () => inner.readEvents(p, a, l)),
+    headPosition: () => guard(undefined, () => inner.headPosition()),
     close: () => inner.close(),
   };
   return { store, state };
@@ -72,6 +75,7 @@ function outbox(
 
 // The decorator must not change what the store means.
 callStoreContract("outbox over sqlite", async () => outbox(createSqliteCallStore(":memory:")));
+callEventLogContract("outbox over sqlite", async () => outbox(createSqliteCallStore(":memory:")));
 
 test("writes during an outage are queued, replayed in order when the store returns, each once", async () => {
   const { store: inner, state } = flaky(createSqliteCallStore(":memory:"));
