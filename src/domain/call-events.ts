@@ -26,6 +26,20 @@ export function eventPartitionOf(callId: string): number {
   return fnv1a(callId) % eventPartitionCount;
 }
 
+/**
+ * Where an event sits in its partition's log. Positions are ordered by `seq`, then `eventId`;
+ * what `seq` counts is the store's (a commit sequence, or a write time in ms).
+ */
+export interface EventPosition {
+  readonly seq: number;
+  readonly eventId: string;
+}
+
+/** Whether `a` is before `b` in log order. */
+export function isBefore(a: EventPosition, b: EventPosition): boolean {
+  return a.seq < b.seq || (a.seq === b.seq && a.eventId < b.eventId);
+}
+
 /** One member's share of a consumer group. */
 export interface GroupMember {
   readonly group: string;

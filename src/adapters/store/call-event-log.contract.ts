@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
-import type { EventPosition, LoggedCallEvent } from "../../app/ports/call-event-log.ts";
+import type { LoggedCallEvent } from "../../app/ports/call-event-log.ts";
 import type { CallStore } from "../../app/ports/call-store.ts";
-import { eventPartitionCount, eventPartitionOf } from "../../domain/call-events.ts";
+import { type EventPosition, eventPartitionCount, eventPartitionOf } from "../../domain/call-events.ts";
 import { callOf, completed, missed, type OpenStore } from "./call-store.contract.ts";
 
 /** Everything a reader of `partition` gets from `from` on, page by page (of `pageSize`), and where it ends. */
@@ -70,32 +70,35 @@ export function callEventLogContract(name: string, open: OpenStore): void {
   const t0 = Date.now();
 
   describe(`CallEventLog contract: ${name}`, () => {
-    withStore("a call's start, answer and end are logged once each, in order, in the call's partition", async (store) => {
-      const head = await store.headPosition();
-      const call = callOf("ev-1", "alice", "bob", t0);
-      const end = completed(call);
-      await store.recordStart(call);
-      await store.recordAnswer(call.callId, "bob-phone", end.answeredAtMs ?? 0);
-      assert.equal(await store.finalize(call, end), true);
-      const p = eventPartitionOf(call.callId);
-      const { events } = await readUntil(store, p, head, (e) => e.length >= 3);
-      assert.deepEqual(idsOf(events), ["ev-1:started", "ev-1:answered", "ev-1:ended"]);
-      assert.deepEqual(
-        events.map((e) => [e.kind, e.partition]),
-        [
-          ["started", p],
-          ["answered", p],
-          ["ended", p],
-        ],
-      );
-      const ended = events[2]?.call;
-      assert.equal(ended?.outcome, "completed");
-      assert.equal(ended?.answeredDeviceId, "bob-phone");
-      assert.equal(ended?.caller.userId, "alice");
-      for (let other = 0; other < eventPartitionCount; other++) {
-        if (other !== p) assert.deepEqual(idsOf((await readFrom(store, other, head)).events, call.callId), []);
-      }
-    });
+    withStore(
+      "a call's start, answer and end are logged once each, in order, in the call's partition",
+      async (store) => {
+        const head = await store.headPosition();
+        const call = callOf("ev-1", "alice", "bob", t0);
+        const end = completed(call);
+        await store.recordStart(call);
+        await store.recordAnswer(call.callId, "bob-phone", end.answeredAtMs ?? 0);
+        assert.equal(await store.finalize(call, end), true);
+        const p = eventPartitionOf(call.callId);
+        const { events } = await readUntil(store, p, head, (e) => e.length >= 3);
+        assert.deepEqual(idsOf(events), ["ev-1:started", "ev-1:answered", "ev-1:ended"]);
+        assert.deepEqual(
+          events.map((e) => [e.kind, e.partition]),
+          [
+            ["started", p],
+            ["answered", p],
+            ["ended", p],
+          ],
+        );
+        const ended = events[2]?.call;
+        assert.equal(ended?.outcome, "completed");
+        assert.equal(ended?.answeredDeviceId, "bob-phone");
+        assert.equal(ended?.caller.userId, "alice");
+        for (let other = 0; other < eventPartitionCount; other++) {
+          if (other !== p) assert.deepEqual(idsOf((await readFrom(store, other, head)).events, call.callId), []);
+        }
+      },
+    );
 
     withStore("retried writes, and writes that changed nothing, log nothing more", async (store) => {
       const head = await store.headPosition();
@@ -149,10 +152,7 @@ export function callEventLogContract(name: string, open: OpenStore): void {
         next = page.next;
       }
       assert.deepEqual(paged, idsOf(all.events));
-      assert.deepEqual(paged, [
-        ...calls.map((c) => `${c.callId}:started`),
-        ...calls.map((c) => `${c.callId}:ended`),
-      ]);
+      assert.deepEqual(paged, [...calls.map((c) => `${c.callId}:started`), ...calls.map((c) => `${c.callId}:ended`)]);
       assert.deepEqual((await store.readEvents(p, next, 3)).events, [], "nothing after the last event");
       const later = callOf(samePartitionId(p, "ev-4-later"), "alice", "bob", t0);
       await store.recordStart(later);

@@ -130,14 +130,14 @@ export function createSqliteCallStore(path: string): CallStore {
   function start(call: CallInfo): boolean {
     return (
       insertStart.run(
-      call.callId,
-      call.caller.userId,
-      call.calleeUserId,
-      call.caller.deviceId,
-      call.video ? 1 : 0,
-      call.startedAtMs,
-      call.ringDeadlineMs,
-    ).changes === 1
+        call.callId,
+        call.caller.userId,
+        call.calleeUserId,
+        call.caller.deviceId,
+        call.video ? 1 : 0,
+        call.startedAtMs,
+        call.ringDeadlineMs,
+      ).changes === 1
     );
   }
 
@@ -227,7 +227,10 @@ export function createSqliteCallStore(path: string): CallStore {
         }),
       );
       const last = events.at(-1);
-      const next = last && events.length >= limit ? last.position : { seq: Math.max(settled, after.seq, last?.position.seq ?? 0), eventId: "" };
+      const next =
+        last && events.length >= limit
+          ? last.position
+          : { seq: Math.max(settled, after.seq, last?.position.seq ?? 0), eventId: "" };
       return { events, next };
     },
     async headPosition() {

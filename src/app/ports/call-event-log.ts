@@ -1,14 +1,5 @@
-import type { CallEventKind } from "../../domain/call-events.ts";
+import type { CallEventKind, EventPosition } from "../../domain/call-events.ts";
 import type { CallRecord } from "./call-store.ts";
-
-/**
- * Where an event sits in its partition's log. Positions are ordered by `seq`, then `eventId`;
- * what `seq` counts is the store's (a commit sequence, or a write time in ms).
- */
-export interface EventPosition {
-  readonly seq: number;
-  readonly eventId: string;
-}
 
 /** One event read from the log, with its call's record as stored now. */
 export interface LoggedCallEvent {
@@ -29,11 +20,6 @@ export interface EventPage {
   readonly next: EventPosition;
 }
 
-/** Whether `a` is before `b` in log order. */
-export function isBefore(a: EventPosition, b: EventPosition): boolean {
-  return a.seq < b.seq || (a.seq === b.seq && a.eventId < b.eventId);
-}
-
 /**
  * The call event log (docs/spec.md §9 "Call events"), written by the call store in the same write
  * as the fact it reports (recordStart → started, recordAnswer → answered, finalize → ended), and
@@ -47,4 +33,17 @@ export interface CallEventLog {
   readEvents(partition: number, after: EventPosition, limit: number): Promise<EventPage>;
   /** A position, valid in every partition, before every event that enters the log from now on. */
   headPosition(): Promise<EventPosition>;
+}
+
+/** When the event's fact happened (the ring start, the answer, the end), from the call's record. */
+export function occurredAtMs(event: LoggedCallEvent): number {
+  const { call } = event;
+  switch (event.kind) {
+    case "started":
+      return call.startedAtMs;
+    case "answered":
+      return call.answeredAtMs ?? call.startedAtMs;
+    case "ended":
+      return call.endedAtMs ?? call.startedAtMs;
+  }
 }

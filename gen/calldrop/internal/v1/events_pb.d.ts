@@ -224,7 +224,7 @@ export declare type CallEnded = Message<"calldrop.internal.v1.CallEnded"> & {
   /**
    * From the answer to the end; 0 when the call was not answered.
    *
-   * @generated from field: int64 duration_ms = 3;
+   * @generated from field: uint64 duration_ms = 3;
    */
   durationMs: bigint;
 

@@ -258,7 +258,12 @@ export function createCassandraCallStore(
         const rs = await exec(q.insertById, [call.callId, ...callValues(call), pos], lwt);
         if (rs.first()?.["[applied]"] !== true) return propagate(call.callId, true); // a retry, or finalized first
         const ringing = [minuteOf(call.ringDeadlineMs), call.ringDeadlineMs, call.callId];
-        await withEvent([...historyRows(call), { query: q.insertRinging, params: ringing }], call.callId, "started", pos);
+        await withEvent(
+          [...historyRows(call), { query: q.insertRinging, params: ringing }],
+          call.callId,
+          "started",
+          pos,
+        );
       }),
     recordAnswer: (callId, deviceId, answeredAtMs) =>
       guarded("recordAnswer", async () => {
@@ -314,8 +319,7 @@ export function createCassandraCallStore(
         return out;
       }),
     listOverdueRinging: (beforeMs, limit) => guarded("listOverdueRinging", () => overdue(beforeMs, limit)),
-    readEvents: (partition, after, limit) =>
-      guarded("readEvents", () => events.readEvents(partition, after, limit)),
+    readEvents: (partition, after, limit) => guarded("readEvents", () => events.readEvents(partition, after, limit)),
     headPosition: () => events.headPosition(),
     checkSchema: () => guarded("checkSchema", schema),
     async close() {

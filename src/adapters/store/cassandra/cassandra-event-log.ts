@@ -15,15 +15,17 @@
  * before that line was started more than a settle window ago, and a slower one moved itself.
  */
 import type cassandra from "cassandra-driver";
-import {
-  type EventPage,
-  type EventPosition,
-  isBefore,
-  type LoggedCallEvent,
-} from "../../../app/ports/call-event-log.ts";
+import type { EventPage, LoggedCallEvent } from "../../../app/ports/call-event-log.ts";
 import type { CallRecord } from "../../../app/ports/call-store.ts";
 import type { Clock } from "../../../app/ports/clock.ts";
-import { type CallEventKind, callEventId, callEventKinds, eventPartitionOf } from "../../../domain/call-events.ts";
+import {
+  type CallEventKind,
+  callEventId,
+  callEventKinds,
+  type EventPosition,
+  eventPartitionOf,
+  isBefore,
+} from "../../../domain/call-events.ts";
 import { num, type Row } from "./rows.ts";
 
 /** The calls_by_id column holding each kind's position. */

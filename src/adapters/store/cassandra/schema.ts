@@ -124,7 +124,9 @@ export const migrations: readonly Migration[] = [
          PRIMARY KEY ((part, hour), pos, event_id)
        ) WITH default_time_to_live = 604800 AND gc_grace_seconds = 3600
          AND compaction = {'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'HOURS', 'compaction_window_size': 6}`,
-      ...["started_pos", "answered_pos", "ended_pos"].map((c) => `ALTER TABLE calls_by_id ADD IF NOT EXISTS ${c} bigint`),
+      ...["started_pos", "answered_pos", "ended_pos"].map(
+        (c) => `ALTER TABLE calls_by_id ADD IF NOT EXISTS ${c} bigint`,
+      ),
     ],
   },
 ];
