@@ -10,7 +10,7 @@ import { after, before, test } from "node:test";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { CallEvent } from "../gen/calldrop/internal/v1/events_pb.js";
 import { CallOutcome } from "../gen/calldrop/v1/call_pb.js";
-import { threeNodes, type Topology } from "./scenarios/topology.ts";
+import { type Topology, threeNodes } from "./scenarios/topology.ts";
 import { mobileDevice, webDevice } from "./support/devices.ts";
 import { subscribeEvents } from "./support/event-consumer.ts";
 
@@ -38,7 +38,12 @@ test("the node running a ringing call and serving the consumer dies: resumed els
     deviceId: "phone",
   });
   const node1 = topo.node(1);
-  const bob = await mobileDevice({ baseUrl: node1.baseUrl, token: await node1.token("bob"), userId: "bob", deviceId: "p" });
+  const bob = await mobileDevice({
+    baseUrl: node1.baseUrl,
+    token: await node1.token("bob"),
+    userId: "bob",
+    deviceId: "p",
+  });
   try {
     const { callId } = await alice.command("startCall", { calleeUserId: "bob" }); // run by node 0
     await bob.next("incomingCall", (v) => v.callId === callId);
@@ -81,8 +86,18 @@ test("the node running an answered call dies mid-call: the hang-up on a survivor
   const consumer = await subscribeEvents(createGrpcTransport({ baseUrl: node2.baseUrl }), token, { group: "chat" });
   const node0 = topo.node(0);
   const node1 = topo.node(1);
-  const alice = await mobileDevice({ baseUrl: node0.baseUrl, token: await node0.token("ann"), userId: "ann", deviceId: "p" });
-  const bob = await webDevice({ baseUrl: node1.baseUrl, token: await node1.token("ben"), userId: "ben", deviceId: "w" });
+  const alice = await mobileDevice({
+    baseUrl: node0.baseUrl,
+    token: await node0.token("ann"),
+    userId: "ann",
+    deviceId: "p",
+  });
+  const bob = await webDevice({
+    baseUrl: node1.baseUrl,
+    token: await node1.token("ben"),
+    userId: "ben",
+    deviceId: "w",
+  });
   try {
     const { callId } = await alice.command("startCall", { calleeUserId: "ben" });
     await bob.next("incomingCall", (v) => v.callId === callId);
@@ -91,7 +106,11 @@ test("the node running an answered call dies mid-call: the hang-up on a survivor
     await topo.kill(0);
     // Ben hangs up on his node; the call's new owner (after the takeover) records the end.
     await bob.command("hangup", { callId });
-    const ended = await consumer.event((e) => e.callId === callId && e.kind.case === "ended", "the ended event", 20_000);
+    const ended = await consumer.event(
+      (e) => e.callId === callId && e.kind.case === "ended",
+      "the ended event",
+      20_000,
+    );
     assert.ok(ended.kind.case === "ended");
     await consumer.heartbeatAfter(consumer.received());
     assert.deepEqual(ofCall(consumer.events, callId), ["started", "answered", "ended"]);

@@ -43,7 +43,8 @@ interface Tokens {
   readonly service: string;
 }
 const internal: string[] = [ServiceHistoryService.typeName, CallEventsService.typeName];
-const tokenFor = (m: DescMethod, tokens: Tokens) => (internal.includes(m.parent.typeName) ? tokens.service : tokens.user);
+const tokenFor = (m: DescMethod, tokens: Tokens) =>
+  internal.includes(m.parent.typeName) ? tokens.service : tokens.user;
 
 async function tokensOf(server: ServerProcess, userId: string): Promise<Tokens> {
   return {
@@ -249,10 +250,13 @@ async function roundTrips(rpcs: Rpcs, userId: string, bidi: boolean): Promise<vo
   const [opened] = await rpcs.serverStream(E.subscribe, { group: "default" }, 1, () => {});
   const [resumed] = await rpcs.serverStream(E.subscribe, { group: "default", cursor: cursorOf(opened) }, 1, () => {});
   cursorOf(resumed);
-  await assert.rejects(rpcs.serverStream(E.subscribe, { group: "default", memberCount: 99 }, 1, () => {}), (err) => {
-    assert.equal(ConnectError.from(err).code, Code.InvalidArgument);
-    return true;
-  });
+  await assert.rejects(
+    rpcs.serverStream(E.subscribe, { group: "default", memberCount: 99 }, 1, () => {}),
+    (err) => {
+      assert.equal(ConnectError.from(err).code, Code.InvalidArgument);
+      return true;
+    },
+  );
 }
 
 for (const engine of ["grpc-js", "connect-node"] as const) {

@@ -277,3 +277,19 @@ test("a retried finalize whose first attempt lost its event row logs the event a
     await store.close();
   }
 });
+
+test("a reader far behind moves on by at most 12 hour partitions a read until it reaches the settled edge", async () => {
+  const store = createCassandraCallStore(keyspace.config);
+  try {
+    const hour = 3_600_000;
+    const from = { seq: Date.now() - 30 * hour, eventId: "" };
+    const page = await store.readEvents(7, from, 10);
+    assert.deepEqual(page.events, []);
+    assert.equal(page.next.seq, (Math.floor(from.seq / hour) + 12) * hour, "twelve hours further");
+    let next = page.next;
+    for (let i = 0; i < 3; i++) next = (await store.readEvents(7, next, 10)).next;
+    assert.ok(next.seq <= Date.now() - keyspace.config.eventSettleMs && next.seq > Date.now() - 60_000, "at the edge");
+  } finally {
+    await store.close();
+  }
+});

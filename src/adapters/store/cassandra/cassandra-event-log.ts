@@ -38,6 +38,8 @@ export const positionColumn: Record<CallEventKind, string> = {
 const hourMs = 3_600_000;
 /** How long event rows live (the table's default TTL): older hours are empty, not read. */
 export const eventRetentionMs = 7 * 24 * hourMs;
+/** Hour partitions one read visits at most, so a reader far behind moves on in reads of bounded time. */
+const maxHoursPerRead = 12;
 const hourOf = (pos: number) => Math.floor(pos / hourMs);
 
 const q = {
@@ -109,7 +111,8 @@ export function createCassandraEventLog(deps: EventLogDeps): CassandraEventLog {
       const until = clock.now() - settleMs;
       const found: { pos: number; eventId: string; callId: string; kind: CallEventKind }[] = [];
       const first = hourOf(Math.max(after.seq, until - eventRetentionMs));
-      for (let hour = first; hour <= hourOf(until) && found.length < limit; hour++) {
+      const last = Math.min(hourOf(until), first + maxHoursPerRead - 1);
+      for (let hour = first; hour <= last && found.length < limit; hour++) {
         const rs = await exec(q.page, [partition, hour, after.seq, after.eventId, until, limit - found.length]);
         for (const r of rs.rows) {
           found.push({
@@ -134,9 +137,10 @@ export function createCassandraEventLog(deps: EventLogDeps): CassandraEventLog {
           call,
         });
       }
-      const last = found.at(-1);
-      const settled = { seq: until, eventId: "" };
-      const next = last && found.length >= limit ? { seq: last.pos, eventId: last.eventId } : settled;
+      const newest = found.at(-1);
+      // Not full: everything up to the end of the hours visited (or the settled edge) was read.
+      const settled = { seq: Math.min(until, (last + 1) * hourMs), eventId: "" };
+      const next = newest && found.length >= limit ? { seq: newest.pos, eventId: newest.eventId } : settled;
       return { events, next: isBefore(next, after) ? after : next };
     },
     async headPosition() {
