@@ -3,7 +3,8 @@
  * partitions of the durable event log from the consumer's positions, hands out each event with the
  * positions after it, and a heartbeat with fresh positions when there is nothing to send. All it
  * keeps is those positions, so a consumer resuming on any node from the last positions it got
- * continues exactly where it left off.
+ * continues exactly where it left off. Anything else that consumes the log (a webhook dispatcher)
+ * opens a feed the same way, as a consumer group of its own.
  */
 import { type EventPosition, type GroupMember, isBefore, partitionsOf } from "../domain/call-events.ts";
 import { DomainError } from "../domain/errors.ts";
