@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { type Logger, pino } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
+import { CallEventsService } from "../gen/calldrop/internal/v1/events_pb.js";
 import { ServiceHistoryService } from "../gen/calldrop/internal/v1/history_pb.js";
 import { BlockService } from "../gen/calldrop/v1/block_pb.js";
 import { DeviceService } from "../gen/calldrop/v1/device_pb.js";
@@ -14,11 +15,13 @@ import { CallHistoryService } from "../gen/calldrop/v1/history_pb.js";
 import { SignalService } from "../gen/calldrop/v1/signal_pb.js";
 import { loadLocalDevKey } from "./adapters/auth/local-dev-key.ts";
 import { createSystemClock } from "./adapters/clock/system-clock.ts";
+import { createCallEventMetrics } from "./adapters/metrics/call-event-metrics.ts";
 import { createNotificationMetrics } from "./adapters/metrics/notification-metrics.ts";
 import { createRatingMetrics } from "./adapters/metrics/rating-metrics.ts";
 import { createMetrics } from "./adapters/metrics/service-metrics.ts";
 import { createLogNotifier } from "./adapters/notify/log-notifier.ts";
 import { createBlocking } from "./app/blocking.ts";
+import { createCallEventFeed } from "./app/call-event-feed.ts";
 import { createCallRatings } from "./app/call-rating.ts";
 import type { CallService } from "./app/call-service.ts";
 import type { CallStore, DeferredOutcomes } from "./app/ports/call-store.ts";
@@ -32,6 +35,7 @@ import { createNodeSignaling, createNodeSignalService } from "./signaling-stack.
 import { createBlockList, createCallStore } from "./store-stack.ts";
 import { createAuthenticator, createAuthInterceptor } from "./transport/auth.ts";
 import { createBlockService } from "./transport/block-service.ts";
+import { createCallEventsService } from "./transport/call-events-service.ts";
 import { createConnectNodeHandler } from "./transport/connect-node-handler.ts";
 import { createDeviceService } from "./transport/device-service.ts";
 import type { GrpcJsService } from "./transport/grpc-js-adapter.ts";
@@ -128,6 +132,23 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     { service: DeviceService, impl: createDeviceService(push.devices) },
     { service: BlockService, impl: createBlockService(blocking) },
     { service: ServiceHistoryService, impl: createServiceHistoryService(store, ratings, logger) },
+    {
+      service: CallEventsService,
+      impl: createCallEventsService({
+        feed: createCallEventFeed({
+          log: store,
+          clock,
+          metrics: createCallEventMetrics(registry, config.events.consumerGroups),
+          pollIntervalMs: config.events.pollIntervalMs,
+          heartbeatIntervalMs: config.events.heartbeatIntervalMs,
+          pageSize: config.events.pageSize,
+        }),
+        clock,
+        groups: config.events.consumerGroups,
+        maxConnectionAgeMs: config.server.maxConnectionAgeMs,
+        logger,
+      }),
+    },
   ];
   const interceptors = [createRpcInterceptor(metrics, logger), createAuthInterceptor(auth)];
   const rpc = createConnectNodeHandler(

@@ -174,6 +174,22 @@ const schema = z.strictObject({
       handoffTimeoutMs: ms.default(3_000),
     })
     .optional(),
+  /** The call event stream to other backends (docs/spec.md §9 "Call events"). */
+  events: z
+    .strictObject({
+      /** Consumer groups a CallEventsService.Subscribe may name (also the metrics' group label values). */
+      consumerGroups: z
+        .array(z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/))
+        .min(1)
+        .default(["default"]),
+      /** How often an idle stream reads the event log again. */
+      pollIntervalMs: ms.default(250),
+      /** An idle stream sends a heartbeat with its cursor this often. */
+      heartbeatIntervalMs: ms.default(10_000),
+      /** Events read from one partition at a time. */
+      pageSize: z.number().int().min(1).max(1000).default(200),
+    })
+    .prefault({}),
   /** Takeover of calls whose node died (single node too: calls that were ringing when it stopped). */
   takeover: z
     .strictObject({

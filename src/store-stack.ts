@@ -28,7 +28,7 @@ export async function createCallStore(
 ): Promise<CallStore & Partial<DeferredOutcomes>> {
   const cassandra = config.store.cassandra;
   if (config.store.kind !== "cassandra" || !cassandra) return createSqliteCallStore(config.store.sqlitePath);
-  const inner = createCassandraCallStore(cassandra);
+  const inner = createCassandraCallStore(cassandra, undefined, deps.clock);
   try {
     await inner.checkSchema();
   } catch (err) {
