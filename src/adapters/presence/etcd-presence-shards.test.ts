@@ -140,6 +140,22 @@ describe("etcd presence on two shards", () => {
       await cluster.close();
     }
   });
+
+  it("writes the shard count again when shard 0 lost it, as the running nodes re-register", async () => {
+    const cluster = etcdCluster(endpoints, 2);
+    try {
+      const a = await cluster.startNode("node-a", "127.0.0.1:7001");
+      const marker = `${cluster.keyPrefix}shards`;
+      const node = await keyIn(0, `${cluster.keyPrefix}nodes/node-a`);
+      assert.ok(node);
+      await admins[0]?.delete().key(marker);
+      await admins[0]?.leaseClient.leaseRevoke({ ID: node.lease });
+      await eventually(async () => assert.equal((await keyIn(0, marker))?.value.toString(), "2"), 15_000);
+      await eventually(async () => assert.deepEqual(nodeIds(await a.nodes()), ["node-a"]), 15_000);
+    } finally {
+      await cluster.close();
+    }
+  });
 });
 
 describe("etcd presence: one shard down", () => {

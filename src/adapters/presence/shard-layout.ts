@@ -5,7 +5,8 @@
  * to shards. The count changes only while no node is registered (every node stopped): the
  * first node of the new layout rewrites it. The node key is written only while the marker
  * still holds this node's count (one transaction), so two nodes that start at once with
- * different counts cannot both join.
+ * different counts cannot both join. A marker that vanished (shard 0 rebuilt) is written
+ * again by the next node that registers.
  */
 import type { Etcd3, ICompare, Lease } from "etcd3";
 import type { Logger } from "pino";
@@ -78,15 +79,26 @@ export function createShardLayout(options: ShardLayoutOptions): ShardLayout {
     },
     async register(lease) {
       const id = await lease.grant();
-      metrics.etcdRequests.inc({ operation: "write" });
-      const res = await client.kv.txn({
-        compare: [{ key: marker, target: "Value", result: "Equal", value: want }],
-        success: [{ request_put: { key: Buffer.from(keys.node(nodeId)), value: Buffer.from(address), lease: id } }],
-        failure: [{ request_range: { key: marker } }],
-      });
-      if (res.succeeded) return;
-      const held = res.responses[0]?.response_range?.kvs[0]?.value.toString();
-      throw new LeaseAbandoned(mismatch(held ? `${held} shard(s)` : "no marker"));
+      const putNode = { request_put: { key: Buffer.from(keys.node(nodeId)), value: Buffer.from(address), lease: id } };
+      for (let attempt = 0; attempt < 3; attempt++) {
+        metrics.etcdRequests.inc({ operation: "write" });
+        const res = await client.kv.txn({
+          compare: [{ key: marker, target: "Value", result: "Equal", value: want }],
+          success: [putNode],
+          failure: [{ request_range: { key: marker } }],
+        });
+        if (res.succeeded) return;
+        const held = res.responses[0]?.response_range?.kvs[0]?.value.toString();
+        if (held !== undefined) throw new LeaseAbandoned(mismatch(`${held} shard(s)`));
+        // No marker any more (shard 0 rebuilt, or restored from before it existed): the running nodes claim it again.
+        metrics.etcdRequests.inc({ operation: "write" });
+        const claimed = await client.kv.txn({
+          compare: [{ key: marker, target: "Create", result: "Equal", create_revision: 0 }],
+          success: [{ request_put: { key: marker, value: want } }, putNode],
+        });
+        if (claimed.succeeded) return;
+      }
+      throw new Error(`presence shard count: ${keys.shards} kept changing while registering`);
     },
   };
 }
