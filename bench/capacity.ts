@@ -205,7 +205,11 @@ export function signalingPods(m: MeasuredInputs, a: Assumptions) {
   };
 }
 
-/** etcd load: presence writes and watch fan-out. */
+/**
+ * etcd load: presence writes and watch fan-out. Presence is sharded by user over the clusters
+ * (docs/cluster.md "Sharded presence"), so writes, keys and watches divide evenly by the cluster
+ * count; leases and keepalives are per cluster (every pod holds one lease in each).
+ */
 export function etcdLoad(a: Assumptions, pods: number) {
   const w = workload(a);
   const writesPerSecond = w.connectsPerSecond * a.etcdWritesPerSession;
@@ -295,7 +299,7 @@ export function capacityRows(m: MeasuredInputs, a: Assumptions): CapacityRow[] {
     },
     {
       resource: "etcd clusters (presence writes)",
-      demand: `${k(etcd.writesPerSecond)} writes/s (${k(w.connectsPerSecond)} connects/s × ${a.etcdWritesPerSession}), ${k(etcd.keys)} keys, ${etcd.leases} leases (${etcd.keepalivesPerSecond.toFixed(0)} keepalives/s), ${k(etcd.watches)} per-user watches, fan-out ${k(etcd.watchEventsPerSecond)} events/s`,
+      demand: `${k(etcd.writesPerSecond)} writes/s (${k(w.connectsPerSecond)} connects/s × ${a.etcdWritesPerSession}), ${k(etcd.keys)} keys, ${etcd.leases} leases per cluster (one per pod in each shard, ${etcd.keepalivesPerSecond.toFixed(0)} keepalives/s), ${k(etcd.watches)} per-user watches, fan-out ${k(etcd.watchEventsPerSecond)} events/s; writes, keys and watches split by user hash over the clusters`,
       perUnit: `${k(a.etcdWritesPerSecondPerCluster)} writes/s per 3-node cluster (assumed)`,
       units: etcd.clusters,
     },

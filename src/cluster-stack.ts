@@ -306,7 +306,7 @@ async function joinCluster(
     joined = await createEtcdPresence({
       nodeId,
       address: `${c.advertiseHost ?? c.internalHost}:${relay.port}`,
-      endpoints: c.etcdEndpoints,
+      shards: c.presenceShards?.map((s) => s.endpoints) ?? [c.etcdEndpoints],
       leaseTtlSeconds: c.leaseTtlS,
       keyPrefix: c.keyPrefix,
       logger,
