@@ -68,7 +68,7 @@ export interface Drainable {
 
 /**
  * How long a stopping node waits for its outbox after the sessions drained, at least, when the
- * drain window is used up (docs/cluster.md "Graceful drain"): k8s' terminationGracePeriodSeconds
+ * drain window is used up (docs/spec.md §7; docs/cluster.md "Graceful drain"): k8s' terminationGracePeriodSeconds
  * covers preStop + drainTimeoutMs + this + the lease revoke (k8s/design.test.ts checks it).
  */
 export const OUTBOX_DRAIN_FLOOR_MS = 10_000;

@@ -1,5 +1,5 @@
 /**
- * The compact value of a call in the etcd call directory (docs/cluster.md "Call directory
+ * The compact value of a call in the etcd call directory (docs/spec.md §10; docs/cluster.md "Call directory
  * size"): the owner and the call's state at its last phase change in a tight binary form
  * instead of JSON, ~3× smaller. Strings are a varint tag (2 × byte length, or 1 for a
  * canonical lowercase UUID, stored as its 16 bytes) and their bytes; numbers are zigzag

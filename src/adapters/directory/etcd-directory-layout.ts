@@ -1,5 +1,5 @@
 /**
- * Where the etcd call directory keeps a call (docs/cluster.md "Call directory size"). Each
+ * Where the etcd call directory keeps a call (docs/spec.md §10; docs/cluster.md "Call directory size"). Each
  * call has four keys — the call (owner and state), a pointer per user (the call id: what a
  * claim compares), and an owner index entry (for takeovers) — in one of two layouts:
  *
