@@ -13,8 +13,9 @@
  *     <prefix>call-owners/<nodeId>/<callId> → ""
  *
  * Hashed user and node ids keep keys short whatever the identity provider's ids look like;
- * the call value names both users and the owner in full, and readers check them, so a hash
- * collision (2^-96 per pair of users) could at worst make one claim see the other user busy.
+ * the call value names both users and the owner in full, and readers check them, so a call is
+ * never attributed to the wrong user. Two users whose hashes collided (odds 2^-96 per pair) would
+ * share one pointer key: the later claim would take it over, and their busy checks interfere.
  */
 import { createHash } from "node:crypto";
 import { Range } from "etcd3";
