@@ -32,7 +32,7 @@ import type { Config } from "./config.ts";
 import { DomainError } from "./domain/errors.ts";
 import { createPushStack } from "./push-stack.ts";
 import { createNodeSignaling, createNodeSignalService } from "./signaling-stack.ts";
-import { createBlockList, createCallStore } from "./store-stack.ts";
+import { createBlockList, createCallStore, type Drainable, drainOutbox, OUTBOX_DRAIN_FLOOR_MS } from "./store-stack.ts";
 import { createAuthenticator, createAuthInterceptor } from "./transport/auth.ts";
 import { createBlockService } from "./transport/block-service.ts";
 import { createCallEventsService } from "./transport/call-events-service.ts";
@@ -49,7 +49,7 @@ import { discardUnreadBody } from "./transport/unread-body.ts";
 /** Ports a caller may supply instead of the configured adapters. */
 export interface PortOverrides {
   readonly clock?: Clock;
-  readonly store?: CallStore;
+  readonly store?: CallStore & Partial<Drainable>;
   readonly notifier?: Notifier;
   readonly logger?: Logger;
 }
@@ -61,7 +61,10 @@ export interface App {
   readonly calls: CallService;
   /** Listens on the configured host/port (0 = any free port); resolves with the port. */
   start(): Promise<{ port: number }>;
-  /** Graceful stop: not ready, streams told to resume elsewhere, connections drained, store flushed. */
+  /**
+   * Graceful stop: not ready, streams told to resume elsewhere, connections drained, the outbox
+   * drained (bounded: store-stack.ts drainOutbox), store flushed.
+   */
   stop(): Promise<void>;
 }
 
@@ -86,7 +89,7 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
   const version = packageVersion();
   const metrics = createMetrics(registry, { version });
   const clock = ports.clock ?? createSystemClock();
-  const store: CallStore & Partial<DeferredOutcomes> =
+  const store: CallStore & Partial<DeferredOutcomes> & Partial<Drainable> =
     ports.store ?? (await createCallStore(config, { clock, logger, registry }));
   const local = config.mode === "local";
   const auth = await createAuthenticator(
@@ -203,6 +206,8 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
       await http.close(config.server.drainTimeoutMs);
       await cluster?.handedOver(drainedBy); // clients resuming on other nodes fetch their sessions from here
       await calls.flush();
+      // Before leaving the cluster, so outcomes the replay sets are still notified from here.
+      await drainOutbox(store, Math.max(drainedBy, Date.now() + OUTBOX_DRAIN_FLOOR_MS), logger);
       await cluster?.close();
       await push.close();
       await blockList.close();
