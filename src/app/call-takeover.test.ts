@@ -167,6 +167,22 @@ describe("call takeover", () => {
     w.takeover.stop();
   });
 
+  it("the orphan scan runs on one node per interval, not on every node", async () => {
+    const epochsScanned = async (nodes: string[]) => {
+      const w = setup(nodes);
+      let scanned = 0;
+      for (let epoch = 0; epoch < 20; epoch++) {
+        await w.directory.claim(ringing(`o${nodes.length}-${epoch}`, `p${nodes.length}-${epoch}`), "gone");
+        if ((await w.takeover.scanOrphans()) > 0) scanned++;
+        w.clock.advance(10_000);
+      }
+      return scanned;
+    };
+    assert.equal(await epochsScanned(["me"]), 20, "alone, every interval");
+    const shared = await epochsScanned(["me", "other", "third"]);
+    assert.ok(shared > 0 && shared < 20, `one of three nodes: scanned ${shared} of 20 intervals here`);
+  });
+
   it("fencing: drops calls the directory now gives to another node", async () => {
     const w = setup(["me", "other"]);
     const mine = ringing("a5", "b5");

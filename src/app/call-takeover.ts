@@ -195,6 +195,13 @@ export function createCallTakeover(deps: CallTakeoverDeps): CallTakeover {
     },
     async scanOrphans() {
       const nodes = await liveNodes();
+      // One node per interval scans the whole directory, so the scan's etcd reads do not grow
+      // with the pod count (every node scanning every minute would read it N times).
+      if (
+        chooseNode(`orphan-scan:${Math.floor(clock.now() / deps.orphanScanIntervalMs)}`, nodes, deps.digests) !== self
+      ) {
+        return 0;
+      }
       let taken = 0;
       for (let after = ""; ; ) {
         const page = await directory.list(after, 500);
@@ -209,8 +216,14 @@ export function createCallTakeover(deps: CallTakeoverDeps): CallTakeover {
       return taken;
     },
     async fence() {
+      const running = deps.calls.running();
+      if (running.length === 0) return 0;
+      // One read of this node's owner index instead of a read per call: only a call missing from
+      // it (taken over, released, or claimed while the directory was down) is looked up.
+      const owned = await directory.ownedIds(self);
       let dropped = 0;
-      for (const callId of deps.calls.running()) {
+      for (const callId of running) {
+        if (owned.has(callId)) continue;
         const live = await directory.find(callId);
         if (live && live.ownerNodeId !== self) {
           deps.calls.forfeit(callId);

@@ -148,6 +148,22 @@ export function callDirectoryContract(title: string, createHarness: () => CallDi
       assert.equal((await dir.find(s.call.callId))?.ownerNodeId, owner);
       assert.equal(await dir.takeOver(s.call.callId, "dead", "n3"), false);
       assert.equal(await dir.takeOver("missing", "dead", "n3"), false);
+      assert.deepEqual([...(await dir.ownedIds(owner))], [s.call.callId], "the owner index follows the takeover");
+      assert.equal((await dir.ownedIds("dead")).size, 0);
+    });
+
+    it("lists the ids a node owns from its owner index, and forgets released calls", async () => {
+      const a = ringing("alice", "bob");
+      const b = ringing("carol", "dave");
+      const c = ringing("erin", "frank");
+      await dir.claim(a, "n1");
+      await dir.claim(b, "n1");
+      await dir.claim(c, "n2");
+      assert.deepEqual([...(await dir.ownedIds("n1"))].sort(), [a.call.callId, b.call.callId].sort());
+      await dir.release(a.call.callId);
+      assert.deepEqual([...(await dir.ownedIds("n1"))], [b.call.callId]);
+      assert.deepEqual([...(await dir.ownedIds("n2"))], [c.call.callId]);
+      assert.equal((await dir.ownedIds("nobody")).size, 0);
     });
   });
 }

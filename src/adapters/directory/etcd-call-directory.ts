@@ -271,6 +271,15 @@ export function createEtcdCallDirectory(options: EtcdCallDirectoryOptions): Call
         }
         return calls.slice(0, limit);
       }),
+    ownedIds: (nodeId) =>
+      guarded(async () => {
+        const ids = new Set<string>();
+        for (const layout of layouts) {
+          const keys = await client.getAll().inRange(layout.ownerRange(nodeId)).keyBuffers();
+          for (const k of keys) ids.add(layout.callIdOfOwnerKey(k));
+        }
+        return ids;
+      }),
     list: (after, limit) =>
       guarded(async () => {
         const pages = await Promise.all(layouts.map((layout) => callsAfter(layout, after, limit)));

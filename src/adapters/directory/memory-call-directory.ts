@@ -45,6 +45,9 @@ export function createMemoryCallDirectory(): CallDirectory {
     async ownedBy(nodeId, limit) {
       return [...calls.values()].filter((c) => c.ownerNodeId === nodeId).slice(0, limit);
     },
+    async ownedIds(nodeId) {
+      return new Set([...calls.values()].filter((c) => c.ownerNodeId === nodeId).map((c) => c.callId));
+    },
     async list(after, limit) {
       return [...calls.values()]
         .filter((c) => c.callId > after)

@@ -50,6 +50,7 @@ export function createSqliteCallDirectory(path: string): CallDirectory {
   const deleteCall = db.prepare("DELETE FROM live_calls WHERE call_id = ?");
   const deleteUsers = db.prepare("DELETE FROM live_call_users WHERE call_id = ?");
   const owned = db.prepare("SELECT * FROM live_calls WHERE owner_node_id = ? LIMIT ?");
+  const ownedIdRows = db.prepare("SELECT call_id FROM live_calls WHERE owner_node_id = ?");
   const page = db.prepare("SELECT * FROM live_calls WHERE call_id > ? ORDER BY call_id LIMIT ?");
   const move = db.prepare("UPDATE live_calls SET owner_node_id = ? WHERE call_id = ? AND owner_node_id = ?");
 
@@ -101,6 +102,8 @@ export function createSqliteCallDirectory(path: string): CallDirectory {
     },
     findByUser: async (userId) => find(userId),
     ownedBy: async (nodeId, limit) => (owned.all(nodeId, limit) as unknown as Row[]).map(toLive),
+    ownedIds: async (nodeId) =>
+      new Set((ownedIdRows.all(nodeId) as unknown as { call_id: string }[]).map((r) => r.call_id)),
     list: async (after, limit) => (page.all(after, limit) as unknown as Row[]).map(toLive),
     takeOver: async (callId, fromNodeId, toNodeId) => move.run(toNodeId, callId, fromNodeId).changes === 1,
     close: () => wal.close(),

@@ -53,6 +53,11 @@ export interface CallDirectory {
   findByUser(userId: string): Promise<LiveCall | undefined>;
   /** Up to `limit` live calls run by `nodeId`. */
   ownedBy(nodeId: string, limit: number): Promise<readonly LiveCall[]>;
+  /**
+   * The ids of every live call run by `nodeId`, read from the owner index alone (no call read):
+   * what fencing compares its running calls against.
+   */
+  ownedIds(nodeId: string): Promise<ReadonlySet<string>>;
   /** A page of all live calls in call id order, after `afterCallId` (for background orphan scans). */
   list(afterCallId: string, limit: number): Promise<readonly LiveCall[]>;
   /**
