@@ -18,6 +18,7 @@ import { createSqlitePushRegistry } from "./adapters/notify/sqlite-push-registry
 import { createWebPushSender } from "./adapters/notify/web-push-sender.ts";
 import { createCassandraPushRegistry } from "./adapters/store/cassandra/cassandra-push-registry.ts";
 import type { Clock } from "./app/ports/clock.ts";
+import { pushProto } from "./codec/push-notification.ts";
 import type { PushChannel } from "./app/ports/push-registry.ts";
 import { createPushDevices, type PushDevices } from "./app/push-devices.ts";
 import { createPushNotifier, type PushNotifier } from "./app/push-notifier.ts";
@@ -62,6 +63,7 @@ export function createPushStack(
           isLive: deps.isLive,
           clock: deps.clock,
           digests: nodeDigests,
+          proto: pushProto,
           metrics: createNotificationMetrics(deps.registry),
           logger: deps.logger,
           stopRingingTtlMs: n.stopRingingTtlMs,

@@ -25,6 +25,7 @@ import type { Clock } from "../../src/app/ports/clock.ts";
 import type { NotificationOutbox } from "../../src/app/ports/notification-outbox.ts";
 import type { PushRegistry } from "../../src/app/ports/push-registry.ts";
 import { createPushNotifier, type PushNotifier } from "../../src/app/push-notifier.ts";
+import { pushProto } from "../../src/codec/push-notification.ts";
 import { type LocalGateway, startLocalGateway } from "./local-gateway.ts";
 import { type LocalPushService, startLocalPushService } from "./local-push-service.ts";
 
@@ -93,6 +94,7 @@ export function createHarness(): Harness {
         isLive: options.isLive ?? ((userId, deviceId) => options.live?.has(`${userId}/${deviceId}`) ?? false),
         clock: options.clock ?? clock,
         digests: nodeDigests,
+        proto: pushProto,
         metrics: createNotificationMetrics(metrics),
         logger: pino({ level: "silent" }),
         dispatch: { random: () => 1, initialBackoffMs: 1_000, ...options.dispatch },
