@@ -58,6 +58,8 @@ export interface StackOptions {
   readonly dispatch?: DispatcherOptions;
   /** Defaults to the harness's manual clock. */
   readonly clock?: Clock;
+  /** More channels (the direct APNs and FCM senders). */
+  readonly senders?: PushSenders;
 }
 
 /** A temp directory with a sqlite file, a manual clock and stack builders. */
@@ -86,6 +88,7 @@ export function createHarness(): Harness {
         ...(options.gatewayUrl
           ? { gateway: createGatewaySender({ url: options.gatewayUrl, secret: gatewaySecret, timeoutMs }) }
           : {}),
+        ...options.senders,
       };
       const notifier = createPushNotifier({
         registry,

@@ -64,7 +64,7 @@ describe("push notifier", () => {
   it("initialises every kind × channel × result series at 0", async () => {
     const { metrics } = setup();
     const values = (await metrics.getSingleMetric("calldrop_notifications_total")?.get())?.values ?? [];
-    assert.equal(values.length, 27);
+    assert.equal(values.length, 45); // 3 kinds × 5 channels (webpush, gateway, apns, fcm, log) × 3 results
     assert.ok(values.every((v) => v.value === 0));
     createNotificationMetrics(metrics); // a second user of the same registry reuses the metrics
   });
