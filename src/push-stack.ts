@@ -1,6 +1,7 @@
 /**
  * Part of the composition root: the push notification stack (docs/spec.md §8) —
- * registrations, durable outbox, Web Push and gateway senders — built from config.
+ * registrations, durable outbox, Web Push, gateway, APNs and FCM senders — built from config
+ * (a sender whose key or service-account file is unusable stops the boot with the reason).
  * Without any configured channel the service falls back to the log notifier.
  * Registrations live where the call store lives: on Cassandra every node of a cluster sees
  * every device (the node running a call is rarely the one the callee registered through);
