@@ -5,101 +5,19 @@
  * the service account's token endpoint and messages:send. Time is the harness's manual clock.
  */
 import assert from "node:assert/strict";
-import { generateKeyPairSync } from "node:crypto";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { RingEndReason } from "../../gen/calldrop/push/v1/push_pb.js";
 import { nodeDigests } from "../../src/adapters/crypto/node-digests.ts";
-import { createApnsProviderToken } from "../../src/adapters/notify/apns-provider-token.ts";
-import { type ApnsSender, createApnsSender } from "../../src/adapters/notify/apns-sender.ts";
-import { createFcmAccessToken } from "../../src/adapters/notify/fcm-access-token.ts";
-import { createFcmSender } from "../../src/adapters/notify/fcm-sender.ts";
-import type { PushSenders } from "../../src/app/notification-dispatcher.ts";
-import type { ApnsTarget, FcmTarget } from "../../src/app/ports/push-registry.ts";
 import { callTopic } from "../../src/app/push-notifier.ts";
 import { createHarness, notificationCount } from "./harness.ts";
-import { type LocalApns, startLocalApns } from "./local-apns.ts";
-import { type LocalFcm, startLocalFcm } from "./local-fcm.ts";
+import { android, bundleId, hex, iphone, useMobilePeers } from "./mobile-peers.ts";
 
 const h = createHarness();
-const now = () => h.clock.now();
-const bundleId = "com.calldrop.app";
-const apnsKey = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
-const fcmKey = generateKeyPairSync("rsa", { modulusLength: 2048 });
-const pem = (k: typeof apnsKey) => ({
-  privateKey: k.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
-  publicKey: k.publicKey.export({ type: "spki", format: "pem" }).toString(),
-});
-const peers = {} as { apns: LocalApns; fcm: LocalFcm };
-const senders: { apns?: ApnsSender } = {};
-
-before(async () => {
-  peers.apns = await startLocalApns({
-    keyId: "ABC123DEFG",
-    teamId: "TEAM123456",
-    publicKeyPem: pem(apnsKey).publicKey,
-    bundleId,
-    now,
-  });
-  peers.fcm = await startLocalFcm({
-    projectId: "calldrop-test",
-    clientEmail: "push@calldrop-test.iam.gserviceaccount.com",
-    publicKeyPem: pem(fcmKey).publicKey,
-  });
-});
-after(async () => {
-  await senders.apns?.close();
-  await peers.apns.close();
-  await peers.fcm.close();
-  h.dispose();
-});
+const peers = useMobilePeers(h);
 
 /** A stack whose only channels are fresh APNs and FCM senders (fresh token caches). */
-function open() {
-  const apns = createApnsSender({
-    baseUrl: peers.apns.url,
-    ca: peers.apns.ca,
-    bundleId,
-    now,
-    token: createApnsProviderToken({
-      keyId: "ABC123DEFG",
-      teamId: "TEAM123456",
-      privateKeyPem: pem(apnsKey).privateKey,
-      now,
-    }),
-  });
-  void senders.apns?.close();
-  senders.apns = apns;
-  const fcmToken = createFcmAccessToken({
-    account: {
-      type: "service_account",
-      project_id: "calldrop-test",
-      private_key_id: "key-1",
-      private_key: pem(fcmKey).privateKey,
-      client_email: "push@calldrop-test.iam.gserviceaccount.com",
-      token_uri: peers.fcm.tokenUri,
-    },
-    now,
-  });
-  const channels: PushSenders = {
-    apns,
-    fcm: createFcmSender({ baseUrl: peers.fcm.url, projectId: "calldrop-test", token: fcmToken }),
-  };
-  return h.open({ senders: channels });
-}
-
-const hex = (n: number) => n.toString(16).padStart(2, "0").repeat(32);
-const iphone = (voip: number, alert?: number): ApnsTarget => ({
-  channel: "apns",
-  platform: "apns",
-  token: hex(voip),
-  ...(alert === undefined ? {} : { alertToken: hex(alert) }),
-});
-const android = (name: string): FcmTarget => ({
-  channel: "fcm",
-  platform: "fcm",
-  token: `${name}:APA91b${"x".repeat(40)}`,
-});
+const open = () => h.open({ senders: peers.senders() });
 const ring = (userId: string, callId: string, inMs = 30_000) =>
   ({
     kind: "incoming_call",
