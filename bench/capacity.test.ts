@@ -6,6 +6,7 @@ import {
   cassandraLoad,
   cpuDemand,
   defaultAssumptions,
+  directoryLoad,
   etcdLoad,
   type MeasuredInputs,
   signalingPods,
@@ -22,6 +23,8 @@ const measured: MeasuredInputs = {
   cpuUsPerRelayedMessage: 100,
   cpuUsPerQualityReport: 200,
   cpuUsPerForwardedMessage: 50,
+  etcdDirectoryBytesPerCall: 552,
+  etcdDirectoryRevisionsPerCall: 5,
 };
 
 describe("capacity model", () => {
@@ -105,6 +108,14 @@ describe("capacity model", () => {
     assert.deepEqual(t.servers, [Math.ceil(300 / 7), Math.ceil(900 / 7)]);
   });
 
+  it("sizes the call directory in etcd from bytes and revisions per call", () => {
+    const d = directoryLoad(measured, { ...defaultAssumptions, headrooms: [2, 3] });
+    assert.equal(d.bytes, 500_000 * 552);
+    assert.equal(d.writesPerSecond, (500_000 / 300) * 5);
+    assert.ok(Math.abs(d.quotaShare - (500_000 * 552) / 8 / 2 ** 30) < 1e-12);
+    assert.deepEqual(d.clusters, [1, 2]);
+  });
+
   it("renders one row per resource with units per headroom", () => {
     const rows = capacityRows(measured, defaultAssumptions);
     assert.deepEqual(
@@ -114,6 +125,7 @@ describe("capacity model", () => {
         "signaling pods, by CPU",
         "signaling pods (max of the two)",
         "etcd clusters (presence writes)",
+        "etcd call directory (writes)",
         "Cassandra nodes",
         "TURN servers",
       ],

@@ -5,7 +5,7 @@
  * 2x and 3x headroom. Every assumption is a named field so the report can print it.
  */
 
-/** Per-pod figures the bench measures (one Node process per pod). */
+/** Figures the bench measures: per pod (one Node process per pod), and the call directory's etcd cost per call. */
 export type MeasuredInputs = {
   /** Server RSS per idle connected device, KB (idle-devices). */
   rssKbPerDevice: number;
@@ -23,6 +23,10 @@ export type MeasuredInputs = {
   cpuUsPerQualityReport: number;
   /** CPU for one message over the node-to-node stream (send + receive), µs (bare grpc-js relay). */
   cpuUsPerForwardedMessage: number;
+  /** etcd file bytes per active call of the call directory, compacted and defragmented (call-directory, compact layout). */
+  etcdDirectoryBytesPerCall: number;
+  /** etcd revisions (writing transactions) per call of the call directory (call-directory, compact layout). */
+  etcdDirectoryRevisionsPerCall: number;
 };
 
 /** The workload and the infrastructure figures we assume (printed with the results). */
@@ -60,6 +64,8 @@ export type Assumptions = {
    * follows only the users it looked up): the call's owner and, across pods, one more.
    */
   etcdWatchersPerUserInCall: number;
+  /** etcd's backend quota (--quota-backend-bytes; 8 GiB is etcd's recommended maximum), GiB. */
+  etcdQuotaGiB: number;
   /** Cassandra row writes per completed call (start batch 6, answer batch 4, finalize batch 5 incl. ringing delete). */
   cassandraRowsPerCall: number;
   cassandraLwtPerCall: number;
@@ -100,6 +106,7 @@ export const defaultAssumptions: Assumptions = {
   etcdWritesPerSecondPerCluster: 20_000,
   etcdLeaseTtlSeconds: 10,
   etcdWatchersPerUserInCall: 2,
+  etcdQuotaGiB: 8,
   cassandraRowsPerCall: 15,
   cassandraLwtPerCall: 2,
   cassandraLoggedBatchesPerCall: 3,
@@ -205,7 +212,11 @@ export function signalingPods(m: MeasuredInputs, a: Assumptions) {
   };
 }
 
-/** etcd load: presence writes and watch fan-out. */
+/**
+ * etcd load: presence writes and watch fan-out. Presence is sharded by user over the clusters
+ * (docs/cluster.md "Sharded presence"), so writes, keys and watches divide evenly by the cluster
+ * count; leases and keepalives are per cluster (every pod holds one lease in each).
+ */
 export function etcdLoad(a: Assumptions, pods: number) {
   const w = workload(a);
   const writesPerSecond = w.connectsPerSecond * a.etcdWritesPerSession;
@@ -220,6 +231,20 @@ export function etcdLoad(a: Assumptions, pods: number) {
     /** Watches held in etcd: one per node per user it follows; independent of the pod count. */
     watches: w.devicesInCalls * a.etcdWatchersPerUserInCall,
     watchEventsPerSecond: writesPerSecond * watchersPerChange,
+    clusters: a.headrooms.map((h) => Math.ceil((writesPerSecond * h) / a.etcdWritesPerSecondPerCluster)),
+  };
+}
+
+/** The call directory in etcd (docs/cluster.md "Call directory size"): size at peak and its writes. */
+export function directoryLoad(m: MeasuredInputs, a: Assumptions) {
+  const w = workload(a);
+  const bytes = a.concurrentCalls * m.etcdDirectoryBytesPerCall;
+  const writesPerSecond = w.peakCallsPerSecond * m.etcdDirectoryRevisionsPerCall;
+  return {
+    bytes,
+    quotaShare: bytes / (a.etcdQuotaGiB * 2 ** 30),
+    writesPerSecond,
+    /** Clusters its writes alone need (on a cluster of its own, or added to the presence clusters' load). */
     clusters: a.headrooms.map((h) => Math.ceil((writesPerSecond * h) / a.etcdWritesPerSecondPerCluster)),
   };
 }
@@ -271,6 +296,7 @@ export function capacityRows(m: MeasuredInputs, a: Assumptions): CapacityRow[] {
   const sig = signalingPods(m, a);
   const podsAtFirst = sig.pods[0] ?? 0;
   const etcd = etcdLoad(a, podsAtFirst);
+  const dir = directoryLoad(m, a);
   const cass = cassandraLoad(a);
   const turn = turnLoad(a);
   const cpu = sig.cpu;
@@ -295,9 +321,15 @@ export function capacityRows(m: MeasuredInputs, a: Assumptions): CapacityRow[] {
     },
     {
       resource: "etcd clusters (presence writes)",
-      demand: `${k(etcd.writesPerSecond)} writes/s (${k(w.connectsPerSecond)} connects/s × ${a.etcdWritesPerSession}), ${k(etcd.keys)} keys, ${etcd.leases} leases (${etcd.keepalivesPerSecond.toFixed(0)} keepalives/s), ${k(etcd.watches)} per-user watches, fan-out ${k(etcd.watchEventsPerSecond)} events/s`,
+      demand: `${k(etcd.writesPerSecond)} writes/s (${k(w.connectsPerSecond)} connects/s × ${a.etcdWritesPerSession}), ${k(etcd.keys)} keys, ${etcd.leases} leases per cluster (one per pod in each shard, ${etcd.keepalivesPerSecond.toFixed(0)} keepalives/s), ${k(etcd.watches)} per-user watches, fan-out ${k(etcd.watchEventsPerSecond)} events/s; writes, keys and watches split by user hash over the clusters`,
       perUnit: `${k(a.etcdWritesPerSecondPerCluster)} writes/s per 3-node cluster (assumed)`,
       units: etcd.clusters,
+    },
+    {
+      resource: "etcd call directory (writes)",
+      demand: `${k(dir.writesPerSecond)} transactions/s (${n(w.peakCallsPerSecond)} call starts/s × ${m.etcdDirectoryRevisionsPerCall}), ${(dir.bytes / 1e6).toFixed(0)} MB at ${k(a.concurrentCalls)} calls (${m.etcdDirectoryBytesPerCall.toFixed(0)} B each, ${(dir.quotaShare * 100).toFixed(1)}% of a ${a.etcdQuotaGiB} GiB quota)`,
+      perUnit: `${k(a.etcdWritesPerSecondPerCluster)} writes/s per 3-node cluster (assumed)`,
+      units: dir.clusters,
     },
     {
       resource: "Cassandra nodes",

@@ -4,15 +4,15 @@
  * server's real config loader: a renamed, misspelt or invalid key in k8s/ fails here, not at deploy.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { loadConfig } from "../src/config.ts";
 import { renderKustomization } from "./tools/render.ts";
 
-test("the production Deployment's environment is a valid server config", () => {
+test("the production StatefulSet's environment is a valid server config", () => {
   const objs = renderKustomization(join(import.meta.dirname, "overlays/production")) as any[];
-  const deployment = objs.find((o) => o.kind === "Deployment" && o.metadata.name === "calldrop-signaling");
-  const container = deployment.spec.template.spec.containers.find((c: any) => c.name === "calldrop");
+  const workload = objs.find((o) => o.kind === "StatefulSet" && o.metadata.name === "calldrop-signaling");
+  const container = workload.spec.template.spec.containers.find((c: any) => c.name === "calldrop");
   const configMaps = new Map(objs.filter((o) => o.kind === "ConfigMap").map((o) => [o.metadata.name, o.data ?? {}]));
   const env: Record<string, string> = {};
   for (const from of container.envFrom ?? []) Object.assign(env, configMaps.get(from.configMapRef.name));
@@ -30,4 +30,9 @@ test("the production Deployment's environment is a valid server config", () => {
   assert.ok(config.ice.turnUrls.length > 0 && config.ice.turnSecret, "TURN URLs and secret");
   assert.equal(config.cluster?.internalPort, container.ports.find((p: any) => p.name === "forward").containerPort);
   assert.deepEqual(config.cluster?.etcdEndpoints, ["etcd-0.etcd:2379", "etcd-1.etcd:2379", "etcd-2.etcd:2379"]);
+  // The outboxes, as the loaded config places them, are on the pod's own volume.
+  const data = container.volumeMounts.find((m: any) => m.name === "data");
+  assert.ok(workload.spec.volumeClaimTemplates.some((c: any) => c.metadata.name === "data"));
+  assert.equal(dirname(config.store.outboxPath), data.mountPath);
+  assert.equal(dirname(config.store.sqlitePath), data.mountPath);
 });

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
+import { OUTBOX_DRAIN_FLOOR_MS } from "../src/store-stack.ts";
 import { type K8sObject, renderKustomization } from "./tools/render.ts";
 
 type Obj = K8sObject & { spec: any; data?: Record<string, string> };
@@ -28,8 +29,9 @@ before(() => {
   prod = renderKustomization(join(import.meta.dirname, "overlays/production")) as Obj[];
 });
 
-describe("signaling Deployment", () => {
-  const pod = () => get(prod, "Deployment", "calldrop-signaling").spec.template.spec;
+describe("signaling StatefulSet", () => {
+  const sts = () => get(prod, "StatefulSet", "calldrop-signaling");
+  const pod = () => sts().spec.template.spec;
   const container = () => pod().containers.find((c: any) => c.name === "calldrop");
   const config = () => byPrefix(prod, "ConfigMap", "calldrop-signaling-config").data ?? {};
 
@@ -54,6 +56,41 @@ describe("signaling Deployment", () => {
     assert.ok(preStop >= 5, `preStop sleep ${preStop}`);
     assert.ok(preStop + drainS < grace, `preStop ${preStop} s + drain ${drainS} s must fit in ${grace} s`);
     assert.ok(Number(config().CALLDROP_SERVER__MAX_CONNECTION_AGE_MS) > 0, "max connection age is set");
+  });
+
+  it("waits for the outbox past the drain window inside the grace period, with time left for the lease revoke", () => {
+    const grace = pod().terminationGracePeriodSeconds;
+    const preStop = container().lifecycle.preStop.sleep.seconds;
+    const drainS = Number(config().CALLDROP_SERVER__DRAIN_TIMEOUT_MS) / 1000;
+    const outboxS = OUTBOX_DRAIN_FLOOR_MS / 1000;
+    assert.ok(outboxS >= 5, `outbox floor ${outboxS} s`);
+    assert.ok(
+      preStop + drainS + outboxS + 5 <= grace,
+      `preStop ${preStop} s + drain ${drainS} s + outbox ${outboxS} s + 5 s revoke must fit in ${grace} s`,
+    );
+  });
+
+  it("keeps the outboxes on a volume per pod that outlives the pod, where the config puts them", () => {
+    const claim = sts().spec.volumeClaimTemplates.find((c: any) => c.metadata.name === "data");
+    assert.ok(claim, "a volumeClaimTemplate `data`");
+    assert.deepEqual(claim.spec.accessModes, ["ReadWriteOnce"]);
+    assert.ok(parseInt(claim.spec.resources.requests.storage, 10) >= 2, claim.spec.resources.requests.storage);
+    assert.equal(claim.spec.storageClassName, "ssd", "fsync-bound SQLite files on SSD");
+    assert.equal(
+      pod().volumes.find((v: any) => v.name === "data"),
+      undefined,
+      "no pod volume (an emptyDir) shadows the claim",
+    );
+    assert.deepEqual(sts().spec.persistentVolumeClaimRetentionPolicy, { whenScaled: "Retain", whenDeleted: "Retain" });
+    const mount = container().volumeMounts.find((m: any) => m.name === "data");
+    assert.ok(mount && !mount.readOnly, "the data volume is mounted writable");
+    for (const key of ["CALLDROP_STORE__OUTBOX_PATH", "CALLDROP_STORE__SQLITE_PATH"]) {
+      const path = config()[key] ?? "";
+      assert.ok(path.startsWith(`${mount.mountPath}/`), `${key}=${path} is on the data volume (${mount.mountPath})`);
+    }
+    // The non-root server can write the volume.
+    assert.equal(pod().securityContext.fsGroup, pod().securityContext.runAsGroup);
+    assert.equal(sts().spec.serviceName, "calldrop-signaling-peers");
   });
 
   it("is sized as a 2-core 4 GiB pod with Guaranteed QoS and a V8 heap below the limit", () => {
@@ -91,9 +128,20 @@ describe("signaling Deployment", () => {
     assert.equal(config().CALLDROP_SERVER__HOST, "0.0.0.0");
   });
 
-  it("leaves the replica count to the HPA", () => {
-    assert.equal(get(prod, "Deployment", "calldrop-signaling").spec.replicas, undefined);
-    assert.equal(get(prod, "Deployment", "calldrop-signaling").spec.strategy.rollingUpdate.maxUnavailable, 0);
+  it("leaves the replica count to the HPA, and replaces one ready pod at a time", () => {
+    assert.equal(sts().spec.replicas, undefined);
+    const hpa = get(prod, "HorizontalPodAutoscaler", "calldrop-signaling");
+    assert.deepEqual(hpa.spec.scaleTargetRef, {
+      apiVersion: "apps/v1",
+      kind: "StatefulSet",
+      name: "calldrop-signaling",
+    });
+    // No surge with a StatefulSet (a pod's volume moves to its replacement): at most one pod down.
+    assert.equal(sts().spec.updateStrategy.type, "RollingUpdate");
+    assert.equal(sts().spec.updateStrategy.rollingUpdate.maxUnavailable, 1);
+    assert.equal(sts().spec.updateStrategy.rollingUpdate.partition, 0);
+    assert.ok(sts().spec.minReadySeconds >= 10, "a new pod stays ready a while before the next is drained");
+    assert.equal(sts().spec.podManagementPolicy, "Parallel");
   });
 });
 

@@ -68,7 +68,7 @@ describe("schemas (strict)", () => {
   });
 
   it("rejects broken core objects: unknown field, wrong type, missing required field, unknown kind", async () => {
-    const dep = structuredClone(find(base, "Deployment", "calldrop-signaling"));
+    const dep = structuredClone(find(base, "StatefulSet", "calldrop-signaling"));
     const c = dep.spec.template.spec.containers[0];
     c.readinesProbe = c.readinessProbe; // typo'd field name
     c.ports[0].containerPort = "8080"; // string instead of integer
@@ -79,7 +79,7 @@ describe("schemas (strict)", () => {
     const text = formatIssues(await validateObjects([dep, svc, unknownKind]));
     assert.match(text, /containers\/0\/readinesProbe: .*known properties/);
     assert.match(text, /containers\/0\/ports\/0\/containerPort: must be integer/);
-    assert.match(text, /Deployment calldrop\/calldrop-signaling \/spec: must have required property selector/);
+    assert.match(text, /StatefulSet calldrop\/calldrop-signaling \/spec: must have required property selector/);
     assert.match(text, /Service calldrop\/calldrop-signaling \/spec\/ports\/0\/port: must be integer/);
     assert.match(text, /Deploymnt x: no schema for apps\/v1 Deploymnt/);
   });
@@ -111,7 +111,7 @@ describe("references", () => {
   it("reports a renamed port, a missing secret key and a selector that selects nothing", () => {
     const objs = structuredClone(base);
     find(objs, "Service", "calldrop-signaling-peers").spec.ports[0].targetPort = "forwarding";
-    const dep = find(objs, "Deployment", "calldrop-signaling");
+    const dep = find(objs, "StatefulSet", "calldrop-signaling");
     dep.spec.template.spec.containers[0].env.find(
       (e: any) => e.name === "CALLDROP_ICE__TURN_SECRET",
     ).valueFrom.secretKeyRef.key = "nope";

@@ -187,6 +187,7 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
     directory,
     store,
     calls,
+    peers,
     clock,
     digests: nodeDigests,
     logger,
@@ -219,8 +220,12 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
         return announced.gone({ id: m.sessionId, userId: m.userId, deviceId: m.deviceId });
     }
   });
-  // A node that refuses connections is dead before its lease says so: resumes aimed at it fail at once.
-  peers.onUnreachable((nodeId) => handoff.unreachable(nodeId));
+  // A node that refuses connections is dead before its lease says so: resumes aimed at it fail at
+  // once, and its ringing calls ring out at their deadline, not a lease TTL later.
+  peers.onUnreachable((dead) => {
+    handoff.unreachable(dead);
+    takeover.nodeUnreachable(dead);
+  });
   // Cut off from etcd past the TTL: stop running calls the others took over (at once, not at the next scan).
   const stopFencing = presence.onLeaseLost(() => takeover.leaseLost());
   const stopWatching = presence.onNodeLeft((left) => {
@@ -301,7 +306,7 @@ async function joinCluster(
     joined = await createEtcdPresence({
       nodeId,
       address: `${c.advertiseHost ?? c.internalHost}:${relay.port}`,
-      endpoints: c.etcdEndpoints,
+      shards: c.presenceShards?.map((s) => s.endpoints) ?? [c.etcdEndpoints],
       leaseTtlSeconds: c.leaseTtlS,
       keyPrefix: c.keyPrefix,
       logger,

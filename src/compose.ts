@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { type Logger, pino } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
+import { CallEventsService } from "../gen/calldrop/internal/v1/events_pb.js";
 import { ServiceHistoryService } from "../gen/calldrop/internal/v1/history_pb.js";
 import { BlockService } from "../gen/calldrop/v1/block_pb.js";
 import { DeviceService } from "../gen/calldrop/v1/device_pb.js";
@@ -14,11 +15,13 @@ import { CallHistoryService } from "../gen/calldrop/v1/history_pb.js";
 import { SignalService } from "../gen/calldrop/v1/signal_pb.js";
 import { loadLocalDevKey } from "./adapters/auth/local-dev-key.ts";
 import { createSystemClock } from "./adapters/clock/system-clock.ts";
+import { createCallEventMetrics } from "./adapters/metrics/call-event-metrics.ts";
 import { createNotificationMetrics } from "./adapters/metrics/notification-metrics.ts";
 import { createRatingMetrics } from "./adapters/metrics/rating-metrics.ts";
 import { createMetrics } from "./adapters/metrics/service-metrics.ts";
 import { createLogNotifier } from "./adapters/notify/log-notifier.ts";
 import { createBlocking } from "./app/blocking.ts";
+import { createCallEventFeed } from "./app/call-event-feed.ts";
 import { createCallRatings } from "./app/call-rating.ts";
 import type { CallService } from "./app/call-service.ts";
 import type { CallStore, DeferredOutcomes } from "./app/ports/call-store.ts";
@@ -29,9 +32,10 @@ import type { Config } from "./config.ts";
 import { DomainError } from "./domain/errors.ts";
 import { createPushStack } from "./push-stack.ts";
 import { createNodeSignaling, createNodeSignalService } from "./signaling-stack.ts";
-import { createBlockList, createCallStore } from "./store-stack.ts";
+import { createBlockList, createCallStore, type Drainable, drainOutbox, OUTBOX_DRAIN_FLOOR_MS } from "./store-stack.ts";
 import { createAuthenticator, createAuthInterceptor } from "./transport/auth.ts";
 import { createBlockService } from "./transport/block-service.ts";
+import { createCallEventsService } from "./transport/call-events-service.ts";
 import { createConnectNodeHandler } from "./transport/connect-node-handler.ts";
 import { createDeviceService } from "./transport/device-service.ts";
 import type { GrpcJsService } from "./transport/grpc-js-adapter.ts";
@@ -45,7 +49,7 @@ import { discardUnreadBody } from "./transport/unread-body.ts";
 /** Ports a caller may supply instead of the configured adapters. */
 export interface PortOverrides {
   readonly clock?: Clock;
-  readonly store?: CallStore;
+  readonly store?: CallStore & Partial<Drainable>;
   readonly notifier?: Notifier;
   readonly logger?: Logger;
 }
@@ -57,7 +61,10 @@ export interface App {
   readonly calls: CallService;
   /** Listens on the configured host/port (0 = any free port); resolves with the port. */
   start(): Promise<{ port: number }>;
-  /** Graceful stop: not ready, streams told to resume elsewhere, connections drained, store flushed. */
+  /**
+   * Graceful stop: not ready, streams told to resume elsewhere, connections drained, the outbox
+   * drained (bounded: store-stack.ts drainOutbox), store flushed.
+   */
   stop(): Promise<void>;
 }
 
@@ -82,7 +89,7 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
   const version = packageVersion();
   const metrics = createMetrics(registry, { version });
   const clock = ports.clock ?? createSystemClock();
-  const store: CallStore & Partial<DeferredOutcomes> =
+  const store: CallStore & Partial<DeferredOutcomes> & Partial<Drainable> =
     ports.store ?? (await createCallStore(config, { clock, logger, registry }));
   const local = config.mode === "local";
   const auth = await createAuthenticator(
@@ -128,6 +135,23 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     { service: DeviceService, impl: createDeviceService(push.devices) },
     { service: BlockService, impl: createBlockService(blocking) },
     { service: ServiceHistoryService, impl: createServiceHistoryService(store, ratings, logger) },
+    {
+      service: CallEventsService,
+      impl: createCallEventsService({
+        feed: createCallEventFeed({
+          log: store,
+          clock,
+          metrics: createCallEventMetrics(registry, config.events.consumerGroups),
+          pollIntervalMs: config.events.pollIntervalMs,
+          heartbeatIntervalMs: config.events.heartbeatIntervalMs,
+          pageSize: config.events.pageSize,
+        }),
+        clock,
+        groups: config.events.consumerGroups,
+        maxConnectionAgeMs: config.server.maxConnectionAgeMs,
+        logger,
+      }),
+    },
   ];
   const interceptors = [createRpcInterceptor(metrics, logger), createAuthInterceptor(auth)];
   const rpc = createConnectNodeHandler(
@@ -182,6 +206,8 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
       await http.close(config.server.drainTimeoutMs);
       await cluster?.handedOver(drainedBy); // clients resuming on other nodes fetch their sessions from here
       await calls.flush();
+      // Before leaving the cluster, so outcomes the replay sets are still notified from here.
+      await drainOutbox(store, Math.max(drainedBy, Date.now() + OUTBOX_DRAIN_FLOOR_MS), logger);
       await cluster?.close();
       await push.close();
       await blockList.close();

@@ -75,3 +75,27 @@ test("direct APNs and FCM: absent by default; ids, bundle, https base URLs and A
     assert.throws(() => loadConfig({}, { notifications }), message, JSON.stringify(notifications));
   }
 });
+
+test("presence shards: one shard on etcdEndpoints by default; a list of distinct etcd clusters otherwise", () => {
+  const cluster = {
+    CALLDROP_CLUSTER__ETCD_ENDPOINTS: '["etcd-0:2379"]',
+    CALLDROP_CLUSTER__RELAY_SECRET: "relay-secret-0123456789",
+  };
+  assert.equal(loadConfig(cluster).cluster?.presenceShards, undefined);
+  const shards = [{ endpoints: ["etcd-0:2379"] }, { endpoints: ["presence-1a:2379", "presence-1b:2379"] }];
+  const c = loadConfig({ ...cluster, CALLDROP_CLUSTER__PRESENCE_SHARDS: JSON.stringify(shards) });
+  assert.deepEqual(c.cluster?.presenceShards, shards);
+  const bad: [unknown, RegExp][] = [
+    [[], /cluster\.presenceShards/],
+    [[{ endpoints: [] }], /cluster\.presenceShards\[0\]\.endpoints/],
+    [
+      [{ endpoints: ["a:1"] }, { endpoints: ["b:1", "a:1"] }],
+      /a:1 is also in shard 0: each presence shard is its own etcd cluster[\s\S]*presenceShards\[1\]\.endpoints/,
+    ],
+    [[{ endpoints: ["a:1"], weight: 2 }], /weight/],
+    [Array.from({ length: 17 }, (_, i) => ({ endpoints: [`e${i}:1`] })), /cluster\.presenceShards/],
+  ];
+  for (const [value, message] of bad) {
+    assert.throws(() => loadConfig({ ...cluster, CALLDROP_CLUSTER__PRESENCE_SHARDS: JSON.stringify(value) }), message);
+  }
+});

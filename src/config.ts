@@ -180,8 +180,34 @@ const schema = z.strictObject({
    */
   cluster: z
     .strictObject({
-      /** etcd client endpoints, host:port. */
+      /** etcd client endpoints, host:port, of the primary cluster (call directory; default presence shard). */
       etcdEndpoints: z.array(z.string().min(1)).min(1),
+      /**
+       * The etcd clusters presence is spread over by a hash of the user id (docs/cluster.md "Sharded
+       * presence"); shard 0 also holds the node keys. Every node must list the same shards in the same
+       * order (checked at startup). Default: one shard, `etcdEndpoints`.
+       */
+      presenceShards: z
+        .array(z.strictObject({ endpoints: z.array(z.string().min(1)).min(1) }))
+        .min(1)
+        .max(16)
+        .superRefine((shards, ctx) => {
+          const seen = new Map<string, number>();
+          shards.forEach(({ endpoints }, i) => {
+            for (const endpoint of endpoints) {
+              const first = seen.get(endpoint);
+              if (first !== undefined) {
+                ctx.addIssue({
+                  code: "custom",
+                  path: [i, "endpoints"],
+                  message: `${endpoint} is also in shard ${first}: each presence shard is its own etcd cluster`,
+                });
+              }
+              seen.set(endpoint, first ?? i);
+            }
+          });
+        })
+        .optional(),
       /** Name of this node (e.g. the pod name); a per-process suffix makes the node id unique. Default: hostname. */
       nodeName: z.string().min(1).optional(),
       /** Interface of the internal relay listener (node-to-node only; never expose it to clients). */
@@ -212,6 +238,22 @@ const schema = z.strictObject({
       handoffTimeoutMs: ms.default(3_000),
     })
     .optional(),
+  /** The call event stream to other backends (docs/spec.md §9 "Call events"). */
+  events: z
+    .strictObject({
+      /** Consumer groups a CallEventsService.Subscribe may name (also the metrics' group label values). */
+      consumerGroups: z
+        .array(z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/))
+        .min(1)
+        .default(["default"]),
+      /** How often an idle stream reads the event log again. */
+      pollIntervalMs: ms.default(250),
+      /** An idle stream sends a heartbeat with its cursor this often. */
+      heartbeatIntervalMs: ms.default(10_000),
+      /** Events read from one partition at a time. */
+      pageSize: z.number().int().min(1).max(1000).default(200),
+    })
+    .prefault({}),
   /** Takeover of calls whose node died (single node too: calls that were ringing when it stopped). */
   takeover: z
     .strictObject({

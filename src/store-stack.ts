@@ -25,10 +25,10 @@ import type { Config } from "./config.ts";
 export async function createCallStore(
   config: Config,
   deps: { clock: Clock; logger: Logger; registry: Registry },
-): Promise<CallStore & Partial<DeferredOutcomes>> {
+): Promise<CallStore & Partial<DeferredOutcomes> & Partial<Drainable>> {
   const cassandra = config.store.cassandra;
   if (config.store.kind !== "cassandra" || !cassandra) return createSqliteCallStore(config.store.sqlitePath);
-  const inner = createCassandraCallStore(cassandra);
+  const inner = createCassandraCallStore(cassandra, undefined, deps.clock);
   try {
     await inner.checkSchema();
   } catch (err) {
@@ -56,6 +56,47 @@ export async function createCallStore(
     },
   });
   return store;
+}
+
+/** What a stopping node needs of a store with a local outbox (the Cassandra store's). */
+export interface Drainable {
+  /** Writes waiting for replay. */
+  pending(): number;
+  /** Resolves once the queue is empty. */
+  drained(): Promise<void>;
+}
+
+/**
+ * How long a stopping node waits for its outbox after the sessions drained, at least, when the
+ * drain window is used up (docs/spec.md §7; docs/cluster.md "Graceful drain"): k8s' terminationGracePeriodSeconds
+ * covers preStop + drainTimeoutMs + this + the lease revoke (k8s/design.test.ts checks it).
+ */
+export const OUTBOX_DRAIN_FLOOR_MS = 10_000;
+
+/**
+ * Waits until the outbox has replayed every queued write or `untilMs` has passed; returns the
+ * writes left. What is left stays in the outbox file, replayed by the next process that opens
+ * it (the same pod's volume: k8s/base/signaling/statefulset.yaml).
+ */
+export async function drainOutbox(store: Partial<Drainable>, untilMs: number, logger: Logger): Promise<number> {
+  const queued = store.pending?.() ?? 0;
+  if (queued === 0 || !store.drained) return 0;
+  logger.info({ pending: queued }, "stopping: waiting for the call-store outbox to drain");
+  let timer: NodeJS.Timeout | undefined;
+  const timeUp = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, untilMs - Date.now()));
+  });
+  await Promise.race([store.drained(), timeUp]).finally(() => clearTimeout(timer));
+  const left = store.pending?.() ?? 0;
+  if (left > 0) {
+    logger.warn(
+      { pending: left },
+      "stopping with writes in the outbox: replayed when a process opens this volume again",
+    );
+  } else {
+    logger.info({ replayed: queued }, "call-store outbox drained");
+  }
+  return left;
 }
 
 /** The block lists, where the call store is: Cassandra for a cluster, else the embedded file. */

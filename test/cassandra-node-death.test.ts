@@ -19,6 +19,7 @@ import { sharedEtcdEndpoint } from "./support/etcd-control.ts";
 import { type ServerProcess, startServer } from "./support/server-process.ts";
 import { storedRecord } from "./support/stored-record.ts";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.ts";
+import { waitFor } from "./support/wait-for.ts";
 
 let keyspace: TestKeyspace;
 let proxy: TcpProxy;
@@ -80,7 +81,7 @@ test("the caller's node dies while Cassandra is down: the call is missed once an
   assert.equal(missed?.endedAtMs, missed?.ringDeadlineMs);
   const notified = (s: ServerProcess) =>
     s.logs.filter((l) => l.notification === "missed_call" && l.callId === callId).length;
-  for (let i = 0; i < 100 && notified(b) === 0; i++) await new Promise((r) => setTimeout(r, 100));
+  await waitFor(() => notified(b) > 0, { what: "node-b's missed-call notification" });
   assert.deepEqual(
     { a: notified(a), b: notified(b) },
     { a: 0, b: 1 },

@@ -19,6 +19,7 @@ import type { Outcome } from "../src/domain/call-types.ts";
 import { type Device, mobileDevice } from "./support/devices.ts";
 import { type ServerProcess, startServer } from "./support/server-process.ts";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.ts";
+import { waitFor } from "./support/wait-for.ts";
 
 let keyspace: TestKeyspace;
 let proxy: TcpProxy;
@@ -33,14 +34,8 @@ after(async () => {
   await keyspace?.drop();
 });
 
-/** Waits until `cond` holds, polling (at most `ms`). */
-async function until(what: string, cond: () => boolean, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Waits until `cond` holds (at most `ms`). */
+const until = (what: string, cond: () => boolean, ms = 60_000) => waitFor(cond, { what, timeoutMs: ms });
 
 interface Made {
   readonly callId: string;
@@ -130,9 +125,10 @@ test("a server started while Cassandra is down, through three outages: every cal
   try {
     const outcomeOf = async (callId: string) => (await check.get(callId))?.outcome;
     for (const m of made) {
-      const deadline = Date.now() + 20_000;
-      while ((await outcomeOf(m.callId)) === undefined && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 100));
+      await waitFor(async () => (await outcomeOf(m.callId)) !== undefined, {
+        what: `an outcome of ${m.callId} in Cassandra`,
+        timeoutMs: 20_000,
+      });
     }
     let checked = 0;
     for (const m of made) {

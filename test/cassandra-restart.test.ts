@@ -15,6 +15,7 @@ import {
 import { mobileDevice } from "./support/devices.ts";
 import { type ServerProcess, startServer } from "./support/server-process.ts";
 import { storedRecord } from "./support/stored-record.ts";
+import { waitFor } from "./support/wait-for.ts";
 
 let keyspace: TestKeyspace;
 const servers: ServerProcess[] = [];
@@ -85,6 +86,6 @@ test("after a kill -9 the restarted node closes the answered call and rings out 
   assert.equal(missed?.endedAtMs, missed?.ringDeadlineMs, "ended at its ring deadline, not when it was picked up");
   const notified = () =>
     [...first.logs, ...second.logs].filter((l) => l.notification === "missed_call" && l.callId === ringing.callId);
-  for (let i = 0; i < 50 && notified().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+  await waitFor(() => notified().length > 0, { what: "the missed-call notification" });
   assert.equal(notified().length, 1, "one missed-call notification");
 });

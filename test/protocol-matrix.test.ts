@@ -12,6 +12,7 @@ import { Code, ConnectError, createClient, type Transport } from "@connectrpc/co
 import { createWritableIterable } from "@connectrpc/connect/protocol";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
+import { CallEventsService } from "../gen/calldrop/internal/v1/events_pb.js";
 import { ServiceHistoryService } from "../gen/calldrop/internal/v1/history_pb.js";
 import { BlockService } from "../gen/calldrop/v1/block_pb.js";
 import { DeviceService } from "../gen/calldrop/v1/device_pb.js";
@@ -41,27 +42,38 @@ interface Tokens {
   readonly user: string;
   readonly service: string;
 }
+const internal: string[] = [ServiceHistoryService.typeName, CallEventsService.typeName];
 const tokenFor = (m: DescMethod, tokens: Tokens) =>
-  m.parent.typeName === ServiceHistoryService.typeName ? tokens.service : tokens.user;
+  internal.includes(m.parent.typeName) ? tokens.service : tokens.user;
 
 async function tokensOf(server: ServerProcess, userId: string): Promise<Tokens> {
-  return { user: await server.token(userId), service: await server.serviceToken("matrix", "history:read") };
+  return {
+    user: await server.token(userId),
+    service: await server.serviceToken("matrix", "history:read calls.events:read"),
+  };
 }
 
 function connectRpcs(transport: Transport, tokens: Tokens): Rpcs {
   const headers = { authorization: `Bearer ${tokens.user}` };
-  const clients = [SignalService, CallHistoryService, DeviceService, BlockService, ServiceHistoryService].map((s) =>
-    createClient(s, transport),
-  );
+  const services = [
+    SignalService,
+    CallHistoryService,
+    DeviceService,
+    BlockService,
+    ServiceHistoryService,
+    CallEventsService,
+  ];
+  const clients = new Map(services.map((s) => [s.typeName, createClient(s, transport)]));
   // biome-ignore lint/suspicious/noExplicitAny: methods are looked up by name at run time
-  const fn = (m: DescMethod): any => clients.find((c) => m.localName in c)?.[m.localName as never];
+  const fn = (m: DescMethod): any => clients.get(m.parent.typeName)?.[m.localName as never];
   return {
     unary: (m, request) =>
       fn(m)(request, { headers: { authorization: `Bearer ${tokenFor(m, tokens)}` }, timeoutMs: 10_000 }),
     async serverStream(m, request, count, onFirst) {
       const abort = new AbortController();
       const out: unknown[] = [];
-      for await (const res of fn(m)(request, { headers, signal: abort.signal })) {
+      const as = { authorization: `Bearer ${tokenFor(m, tokens)}` };
+      for await (const res of fn(m)(request, { headers: as, signal: abort.signal })) {
         out.push(res);
         if (out.length === 1) onFirst(res);
         if (out.length === count) break;
@@ -107,7 +119,7 @@ function grpcJsRpcs(address: string, tokens: Tokens): Rpcs {
         }
       });
       call.on("error", (err: grpc.ServiceError) => {
-        if (err.code !== grpc.status.CANCELLED) reject(err);
+        if (err.code !== grpc.status.CANCELLED) reject(new ConnectError(err.details, err.code as number as Code));
       });
     });
   return {
@@ -118,7 +130,7 @@ function grpcJsRpcs(address: string, tokens: Tokens): Rpcs {
         );
       }),
     serverStream: (m, request, count, onFirst) => {
-      const call = client.makeServerStreamRequest(path(m), ser(m), de(m), request, md());
+      const call = client.makeServerStreamRequest(path(m), ser(m), de(m), request, md(m));
       return collect(call, count, onFirst);
     },
     bidi: (m, first, second) => {
@@ -225,6 +237,26 @@ async function roundTrips(rpcs: Rpcs, userId: string, bidi: boolean): Promise<vo
     assert.equal(ConnectError.from(err).code, Code.InvalidArgument);
     return true;
   });
+
+  // The call events (docs/spec.md §9 "Call events"): a stream opens with a heartbeat holding a
+  // cursor, and a stream resumed from it opens the same way.
+  const E = CallEventsService.method;
+  const cursorOf = (res: unknown) => {
+    const r = res as { event?: unknown; cursor: string };
+    assert.equal(r.event, undefined, "the first message is a heartbeat");
+    assert.ok(r.cursor.length > 0);
+    return r.cursor;
+  };
+  const [opened] = await rpcs.serverStream(E.subscribe, { group: "default" }, 1, () => {});
+  const [resumed] = await rpcs.serverStream(E.subscribe, { group: "default", cursor: cursorOf(opened) }, 1, () => {});
+  cursorOf(resumed);
+  await assert.rejects(
+    rpcs.serverStream(E.subscribe, { group: "default", memberCount: 99 }, 1, () => {}),
+    (err) => {
+      assert.equal(ConnectError.from(err).code, Code.InvalidArgument);
+      return true;
+    },
+  );
 }
 
 for (const engine of ["grpc-js", "connect-node"] as const) {

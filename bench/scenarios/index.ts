@@ -1,4 +1,5 @@
 import type { Scenario } from "../lib/scenario.ts";
+import callDirectory from "./call-directory/index.ts";
 import callStorm from "./call-storm/index.ts";
 import capacity from "./capacity/index.ts";
 import clusterForwarding from "./cluster-forwarding/index.ts";
@@ -12,7 +13,8 @@ import steadyCalls from "./steady-calls/index.ts";
  * Every scenario `npm run bench` knows, in default run order. Add new ones here. `capacity`
  * comes last: it reads the figures the others measured. relay-transport (transport-only
  * comparison incl. bare connect-node), cluster-forwarding (a 2-node cluster with etcd) and
- * presence-scale (etcd fan-out against the node count) are left out of a plain `--quick` run
+ * presence-scale (etcd fan-out against the node count) and call-directory (etcd bytes and
+ * writes per call) are left out of a plain `--quick` run
  * to keep it under two minutes; relay-compare carries the side-by-side anchors there.
  */
 export const scenarios: Scenario[] = [
@@ -23,5 +25,6 @@ export const scenarios: Scenario[] = [
   idleDevices,
   { ...clusterForwarding, quickByDefault: false },
   { ...presenceScale, quickByDefault: false },
+  { ...callDirectory, quickByDefault: false },
   capacity,
 ];

@@ -39,6 +39,7 @@ describe("call takeover", () => {
     const running = new Set<string>();
     const forfeited: string[] = [];
     const overdue: CallRecord[] = [];
+    const refusing = new Set<string>();
     const takeover = createCallTakeover({
       nodeId: "me",
       presence: { nodes: async () => nodes.map((nodeId) => ({ nodeId, address: "" })) },
@@ -61,6 +62,7 @@ describe("call takeover", () => {
           running.delete(id);
         },
       },
+      peers: { refuses: async (node) => refusing.has(node) },
       clock,
       digests: nodeDigests,
       logger,
@@ -69,7 +71,7 @@ describe("call takeover", () => {
       secondPassMs: 2_000,
       orphanScanIntervalMs: 10_000,
     });
-    return { directory, clock, adopted, running, forfeited, overdue, takeover, outage };
+    return { directory, clock, adopted, running, forfeited, overdue, refusing, takeover, outage };
   }
   const record = (s: ReturnType<typeof ringing>): CallRecord => ({ ...s.call });
 
@@ -112,6 +114,56 @@ describe("call takeover", () => {
     w.clock.advance(2_000);
     await new Promise((r) => setImmediate(r));
     assert.equal(w.adopted.length, 20);
+    w.takeover.stop();
+  });
+
+  it("a node that refuses connections: its ringing calls are taken at their deadline, not when its lease ends", async () => {
+    const w = setup(["me", "crashed"]);
+    const settle = () => new Promise((r) => setImmediate(r));
+    const soon = ringing("a5", "b5");
+    const later = { ...ringing("a6", "b6") };
+    const laterCall = { ...later, call: { ...later.call, ringDeadlineMs: 41_000 } };
+    const answered = ringing("a8", "b8");
+    const back = ringing("a7", "b7");
+    await w.directory.claim(soon, "crashed");
+    await w.directory.claim(laterCall, "crashed");
+    await w.directory.claim(answered, "crashed");
+    await w.directory.update({
+      phase: "connected",
+      call: answered.call,
+      answeredDeviceId: "p1",
+      answeredAtMs: 2_000,
+      connectedAtMs: 2_500,
+      path: "p2p",
+      setupMs: 500,
+      candidates: 4,
+    });
+    await w.directory.claim(back, "restarted");
+    w.clock.advance(30_000 - w.clock.now());
+    w.refusing.add("crashed");
+    w.takeover.nodeUnreachable("crashed");
+    w.takeover.nodeUnreachable("restarted"); // refused once, answers again by its deadline
+    w.takeover.nodeUnreachable("crashed"); // reported again by every refused attempt: listed once
+    w.clock.advance(0);
+    await settle();
+    assert.equal(w.adopted.length, 0, "nothing before a deadline");
+    w.clock.advance(1_000);
+    await settle();
+    await settle();
+    assert.deepEqual(
+      w.adopted.map((l) => [l.callId, l.ownerNodeId, l.state.phase]),
+      [[soon.call.callId, "me", "ringing"]],
+      "the call whose deadline passed is taken, once; the answered one waits for the lease",
+    );
+    w.clock.advance(10_000);
+    await settle();
+    await settle();
+    assert.deepEqual(
+      w.adopted.map((l) => l.callId),
+      [soon.call.callId, laterCall.call.callId],
+      "the next one at its own deadline; the node that answers again keeps its call",
+    );
+    assert.equal((await w.directory.find(back.call.callId))?.ownerNodeId, "restarted");
     w.takeover.stop();
   });
 

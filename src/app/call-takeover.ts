@@ -7,7 +7,9 @@
  * call whose deadline passed and that no live node runs is taken over and rings out
  * here; a rarer scan of all live calls catches answered calls whose owner is gone
  * without anyone having seen it leave (a whole-cluster or single-node restart).
- * Every takeover is a conditional write, and the store's conditional finalize
+ * A node whose relay port refuses connections is dead before its lease expires: its ringing
+ * calls are rung out here at their deadline instead of one lease TTL later (docs/cluster.md
+ * "When a node dies"). Every takeover is a conditional write, and the store's conditional finalize
  * lets exactly one node record the outcome and send the missed-call notification.
  */
 import type { Logger } from "pino";
@@ -17,6 +19,7 @@ import type { CallDirectory, LiveCall } from "./ports/call-directory.ts";
 import type { CallStore } from "./ports/call-store.ts";
 import type { Clock, TimerHandle } from "./ports/clock.ts";
 import type { Digests } from "./ports/digests.ts";
+import type { Peers } from "./ports/peers.ts";
 import type { Presence } from "./ports/presence.ts";
 
 /** Collaborators and tunables of the takeover. */
@@ -26,6 +29,8 @@ export interface CallTakeoverDeps {
   readonly directory: CallDirectory;
   readonly store: Pick<CallStore, "listOverdueRinging">;
   readonly calls: Pick<CallService, "adopt" | "runs" | "running" | "forfeit">;
+  /** Asked again, at each ringing call's deadline, whether a node that refused a connection still does. */
+  readonly peers: Pick<Peers, "refuses">;
   readonly clock: Clock;
   readonly digests: Digests;
   readonly logger: Logger;
@@ -43,6 +48,12 @@ export interface CallTakeoverDeps {
 export interface CallTakeover {
   /** Takes over the calls of a node that left (this node's share now, leftovers later). */
   nodeLeft(nodeId: string): void;
+  /**
+   * A connection to `nodeId` was refused: its process is gone although its lease still runs.
+   * Each of its ringing calls is taken over at its ring deadline if the node still refuses
+   * then, so a missed call is not recorded a lease TTL late; its other calls wait for the lease.
+   */
+  nodeUnreachable(nodeId: string): void;
   /** One overdue sweep; resolves with the number of calls taken over. */
   sweep(): Promise<number>;
   /** One scan of all live calls for owners that are gone; resolves with the number taken over. */
@@ -79,6 +90,8 @@ export function chooseNode(callId: string, nodes: readonly string[], digests: Di
 export function createCallTakeover(deps: CallTakeoverDeps): CallTakeover {
   const { nodeId: self, directory, calls, clock, logger } = deps;
   const timers = new Set<TimerHandle>();
+  /** Nodes whose ringing calls are being watched for their deadlines (one pass per refusal). */
+  const refusing = new Set<string>();
   let sweepTimer: TimerHandle | undefined;
   let stopped = false;
 
@@ -114,8 +127,39 @@ export function createCallTakeover(deps: CallTakeoverDeps): CallTakeover {
     timers.add(timer);
   }
 
+  /** Takes `callId` over from `dead` at its ring deadline if `dead` still owns it and still refuses. */
+  async function ringOutAtDeadline(dead: string, callId: string): Promise<void> {
+    if (!(await deps.peers.refuses(dead))) return;
+    const live = await directory.find(callId);
+    if (live?.ownerNodeId === dead && (await take(live))) {
+      logger.info({ callId, from: dead }, "rang out a call of a node that refuses connections");
+    }
+  }
+
+  /** A dead node starts no new calls: one listing covers its ringing calls until the last deadline. */
+  async function watchRinging(dead: string): Promise<void> {
+    let lastMs = 0;
+    try {
+      for (const live of await directory.ownedBy(dead, 10_000)) {
+        if (live.state.phase !== "ringing") continue;
+        const { callId, ringDeadlineMs } = live.state.call;
+        const inMs = Math.max(0, ringDeadlineMs - clock.now());
+        later(inMs, () => ringOutAtDeadline(dead, callId));
+        lastMs = Math.max(lastMs, inMs);
+      }
+    } finally {
+      later(lastMs, async () => refusing.delete(dead));
+    }
+  }
+
   const takeover: CallTakeover = {
+    nodeUnreachable(dead) {
+      if (dead === self || refusing.has(dead)) return;
+      refusing.add(dead);
+      later(0, () => watchRinging(dead));
+    },
     nodeLeft(dead) {
+      refusing.delete(dead);
       // After this turn, so presence has applied the rest of the departure.
       later(0, () => adoptFrom(dead, false));
       later(deps.secondPassMs, () => adoptFrom(dead, true));

@@ -4,6 +4,7 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   CallOutcome,
+  CallRatingSchema,
   CallRecordSchema,
   type QualitySummarySchema,
   QualityVerdict,
@@ -48,4 +49,11 @@ test("a scored call's line ends with its quality in words, the reader's own netw
   );
   const unscored = record(CallOutcome.COMPLETED, 754_900n, { samples: 3 });
   assert.equal(historyLine(unscored, "alice"), "2026-12-02 09:14 · completed · bob → alice · 12:34");
+});
+
+test("a rated call's line ends with the reader's own rating; the other side's is not shown", () => {
+  const rated = record(CallOutcome.COMPLETED, 754_900n);
+  rated.calleeRating = create(CallRatingSchema, { score: 4 });
+  assert.equal(historyLine(rated, "alice"), "2026-12-02 09:14 · completed · bob → alice · 12:34 · You rated 4/5");
+  assert.equal(historyLine(rated, "bob"), "2026-12-02 09:14 · completed · bob → alice · 12:34");
 });

@@ -4,6 +4,7 @@
  * alone so every node and both clients agree without talking to each other.
  */
 import { DomainError } from "./errors.ts";
+import { fnv1a } from "./hash.ts";
 
 /** Why a call was not perfect; a closed set, so metrics can count each. */
 export const ratingReasons = ["audio_choppy", "video_frozen", "echo", "could_not_hear", "dropped", "other"] as const;
@@ -69,14 +70,4 @@ export function sameRating(a: CallRating, b: CallRating): boolean {
  */
 export function inRatingSample(callId: string, sampleRate: number): boolean {
   return fnv1a(callId) / 2 ** 32 < sampleRate;
-}
-
-/** 32-bit FNV-1a of the string's UTF-16 code units (call ids are ASCII). */
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
 }

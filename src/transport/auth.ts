@@ -21,7 +21,7 @@ import {
 import { createJwksKeySet, type JwksLogger, JwksUnavailableError } from "../adapters/auth/jwks-key-set.ts";
 import { DomainError } from "../domain/errors.ts";
 import { checkUserId } from "../domain/limits.ts";
-import { isServiceScope, requiredScope, type ServiceScope } from "./scopes.ts";
+import { isServiceScope, requiredScope, type ServiceScope, serviceScopes } from "./scopes.ts";
 
 /** Which user is calling. */
 export interface Identity {
@@ -123,7 +123,7 @@ export async function createAuthenticator(options: AuthOptions, devIssuer: boole
             checkUserId(service, "service");
             const unknown = scopes.find((x) => !isServiceScope(x));
             if (unknown !== undefined || scopes.length === 0) {
-              throw new DomainError("invalid_argument", `scope must be one or more of: history:read`);
+              throw new DomainError("invalid_argument", `scope must be one or more of: ${serviceScopes.join(", ")}`);
             }
             return sign(secret, { kind: "service", scope: scopes.join(" ") }, service, ttlS);
           },

@@ -1,12 +1,13 @@
 /**
  * Where the scenario suite runs: one server process (single node, in-process
- * presence), or three server processes forming a cluster on one etcd and one shared
- * sqlite file. Scenarios place devices on "node k" (k mod the node count) and fail
+ * presence), or three server processes forming a cluster on one etcd (or one etcd per
+ * presence shard, the first also holding the call directory) and one shared sqlite file. Scenarios place devices on "node k" (k mod the node count) and fail
  * nodes; on a single node, failing the node means killing and restarting it.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Etcd3 } from "etcd3";
 import { type EtcdProcess, startPrivateEtcd } from "../support/etcd-control.ts";
 import { type ServerProcess, startServer } from "../support/server-process.ts";
 
@@ -39,8 +40,10 @@ export interface Topology {
   heal(): Promise<void>;
   /** Log lines of every server process this topology ran (dead ones included). */
   logs(): Record<string, unknown>[];
-  /** Restarts etcd (cluster only). */
+  /** Restarts etcd, every shard of it (cluster only). */
   restartEtcd?(): Promise<void>;
+  /** Per presence shard, the users whose device keys were written there so far (cluster only). */
+  shardUsers?(): readonly ReadonlySet<string>[];
   close(): Promise<void>;
 }
 
@@ -82,12 +85,58 @@ export async function singleNode(extra: Record<string, string> = {}): Promise<To
   };
 }
 
-/** Starts three nodes on a private etcd (presence and call directory; the suite restarts it) and one store file. */
-export async function threeNodes(extra: Record<string, string> = {}): Promise<Topology> {
-  const etcd: EtcdProcess = await startPrivateEtcd();
+/**
+ * Records, per etcd, the users whose device keys appear under the default presence prefix
+ * (docs/cluster.md "Sharded presence": each user's keys in its shard only).
+ */
+function watchShardUsers(etcds: readonly EtcdProcess[]) {
+  const devices = "/calldrop/devices/";
+  const seen = etcds.map(() => new Set<string>());
+  const clients = etcds.map((e) => new Etcd3({ hosts: `http://${e.endpoint}` }));
+  const watchers = Promise.all(
+    clients.map(async (client, i) => {
+      const watcher = await client.watch().prefix(devices).create();
+      watcher.on("put", (kv) => {
+        const user = kv.key.toString().slice(devices.length).split("/")[0];
+        if (user) seen[i]?.add(decodeURIComponent(user));
+      });
+      return watcher;
+    }),
+  );
+  return {
+    ready: watchers,
+    seen,
+    async close() {
+      // A client closed with a live watcher keeps the process alive: cancel first.
+      for (const w of await watchers) await w.cancel();
+      for (const c of clients) c.close();
+    },
+  };
+}
+
+/**
+ * Starts three nodes on private etcds (the suite restarts them) and one store file: one etcd
+ * for presence and the call directory, or with `presenceShards` > 1 that many etcds, presence
+ * spread over all of them and the call directory on the first.
+ */
+export async function threeNodes(
+  extra: Record<string, string> = {},
+  options: { presenceShards?: number } = {},
+): Promise<Topology> {
+  const etcds: EtcdProcess[] = [];
+  for (let i = 0; i < (options.presenceShards ?? 1); i++) etcds.push(await startPrivateEtcd());
+  const etcd = etcds[0] as EtcdProcess;
+  const shardUsers = watchShardUsers(etcds);
+  await shardUsers.ready;
+  const destroyEtcds = async () => {
+    await shardUsers.close();
+    for (const e of etcds) await e.destroy();
+  };
+  const shards = etcds.length > 1 ? JSON.stringify(etcds.map((e) => ({ endpoints: [e.endpoint] }))) : undefined;
   const dir = mkdtempSync(join(tmpdir(), "calldrop-scn-"));
   const clusterEnv = env({
     ...extra,
+    ...(shards && { CALLDROP_CLUSTER__PRESENCE_SHARDS: shards }),
     CALLDROP_CLUSTER__ETCD_ENDPOINTS: JSON.stringify([etcd.endpoint]),
     CALLDROP_CLUSTER__RELAY_SECRET: "scenario-relay-secret-0123456789",
     CALLDROP_CLUSTER__INTERNAL_PORT: "0",
@@ -102,7 +151,7 @@ export async function threeNodes(extra: Record<string, string> = {}): Promise<To
     for (let i = 0; i < 3; i++) servers.push(await launch(i));
   } catch (err) {
     for (const s of servers) await s.stop({ keepData: true });
-    await etcd.destroy();
+    await destroyEtcds();
     throw err;
   }
   const at = (k: number) => servers[k % 3] as ServerProcess;
@@ -131,13 +180,14 @@ export async function threeNodes(extra: Record<string, string> = {}): Promise<To
     },
     logs: () => [...retired, ...servers].flatMap((s) => s.logs),
     async restartEtcd() {
-      await etcd.stop();
+      await Promise.all(etcds.map((e) => e.stop()));
       await new Promise((r) => setTimeout(r, 1_000));
-      await etcd.start();
+      await Promise.all(etcds.map((e) => e.start()));
     },
+    shardUsers: () => shardUsers.seen,
     async close() {
       for (const s of servers) await s.stop({ keepData: true });
-      await etcd.destroy();
+      await destroyEtcds();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -6,10 +6,12 @@
 import { createApi, fetchDevToken } from "./api.ts";
 import { createBlockView } from "./block-view.ts";
 import { type CallFlow, type CallView, createCallFlow } from "./call-flow.ts";
+import { createCallScreen } from "./call-screen.ts";
 import type { CallTag } from "./call-state.ts";
 import { createHistoryView, type HistoryView } from "./history-view.ts";
 import { captureHeight, openMedia } from "./media.ts";
-import { clock, type Notice, OFFLINE_NOTICE, serverErrorNotice } from "./messages.ts";
+import { OFFLINE_NOTICE, serverErrorNotice } from "./messages.ts";
+import { createNoticeBar } from "./notice-bar.ts";
 import {
   type CallPick,
   loadPushDevice,
@@ -19,7 +21,6 @@ import {
   withoutPick,
 } from "./push/call-pick.ts";
 import { createWebPush, type WebPush } from "./push/web-push.ts";
-import { badgeText } from "./quality/badge.ts";
 import { createRatingPrompt, type RatingPrompt } from "./rating-prompt.ts";
 import { createRingtone } from "./ringtone.ts";
 import { openSession, type Session, type SessionStatus } from "./session.ts";
@@ -50,60 +51,41 @@ function main(): void {
   let push: WebPush | undefined;
   /** A call picked in a notification, answered as chosen once it rings here. */
   let pick: CallPick | undefined = pickFromUrl(new URL(window.location.href));
-  const notices: Notice[] = [];
   const ringtone = createRingtone();
-  /** Missed calls since the user last looked at the history. */
-  const missed = new Set<string>();
+  const notices = createNoticeBar({
+    box: $("banner-box"),
+    text: $("banner"),
+    live: $("announce"),
+    missed: $("missed"),
+  });
+  const { notify, announce } = notices;
+  const callScreen = createCallScreen(
+    {
+      screen: $("call"),
+      status: $("call-status"),
+      timer: $("call-timer"),
+      avatar: $("call-avatar"),
+      who: $("call-who"),
+      local: $("local"),
+      remote: $("remote"),
+      peerCameraOff: $("peer-camera-off"),
+      peerMuted: $("peer-muted"),
+      mute: $("mute"),
+      camera: $("camera"),
+      hangup: $("hangup"),
+      badge: $("badge"),
+    },
+    announce,
+  );
   let sessionStatus: SessionStatus = "connecting";
   /** The call state last rendered, to act on changes (focus, announcements, the timer). */
   let shownTag: CallTag = "idle";
-  let callTimer: ReturnType<typeof setInterval> | undefined;
-
-  function notify(n: Notice): void {
-    notices.push(n);
-    $("banner").textContent = n.text;
-    $("banner-box").className = `banner ${n.kind}`;
-    $("banner-box").hidden = false;
-  }
-
-  function hideBanner(): void {
-    $("banner-box").hidden = true;
-  }
-
-  /** Hides the banner if it still shows `n` (a newer notice stays). */
-  function clearNotice(n: Notice): void {
-    if ($("banner").textContent === n.text) hideBanner();
-  }
-
-  /** Tells screen readers (the live region); the same text again is still spoken. */
-  function announce(text: string): void {
-    const live = $("announce");
-    live.textContent = live.textContent === text ? `${text}\u00a0` : text;
-  }
-
-  function missedCall(callId: string, callerUserId: string): void {
-    notify({ text: `Missed call from ${callerUserId}.`, kind: "error" });
-    missed.add(callId);
-    showMissed();
-  }
-
-  function showMissed(): void {
-    const pill = $("missed");
-    const n = missed.size;
-    pill.hidden = n === 0;
-    pill.textContent = `${n} missed`;
-    pill.setAttribute("aria-label", `${n} missed ${n === 1 ? "call" : "calls"} — show them`);
-  }
 
   function showOnly(view: "signin" | "home" | "incoming" | "call"): void {
     $("signin").hidden = view !== "signin";
     $("home").hidden = view !== "home";
     $("incoming").hidden = view !== "incoming";
     $("call").hidden = view !== "call";
-  }
-
-  function setVideo(el: HTMLVideoElement, stream: MediaStream | undefined): void {
-    if (el.srcObject !== (stream ?? null)) el.srcObject = stream ?? null;
   }
 
   function render(v: CallView): void {
@@ -116,13 +98,12 @@ function main(): void {
     const prevTag = shownTag;
     const wasHome = prevTag === "idle" || prevTag === "ended";
     shownTag = s.tag;
-    runTimer(v);
+    callScreen.runTimer(v);
     // An answered call ended: the server says whether to ask for a rating (docs/spec.md §15).
     const answered = prevTag === "connecting" || prevTag === "in_call" || prevTag === "reconnecting";
     if (changed && s.tag === "ended" && answered && s.callId) void rating?.ask(s.callId, s.peer);
     if (v.phase === "idle") {
-      setVideo($("local"), undefined);
-      setVideo($("remote"), undefined);
+      callScreen.clearVideos();
       showOnly("home");
       if (changed && !wasHome && (document.activeElement === document.body || !document.activeElement)) {
         $("dial-user").focus();
@@ -142,58 +123,7 @@ function main(): void {
       return;
     }
     showOnly("call");
-    $("call").dataset.state = s.tag;
-    const inCall = s.tag === "in_call";
-    $("call-status").textContent = inCall ? `In call with ${v.peerUser}` : v.status;
-    if (changed) announce(inCall ? `Connected to ${v.peerUser}.` : v.status);
-    $("call-avatar").textContent = v.peerUser.slice(0, 1);
-    const peerCameraOff = v.peerCameraOff && inCall;
-    $("call-who").hidden = v.remote !== undefined && inCall && !peerCameraOff;
-    $("remote").classList.toggle("covered", peerCameraOff);
-    $("remote").setAttribute(
-      "aria-label",
-      peerCameraOff ? `${v.peerUser}'s camera is off` : "The other person's video",
-    );
-    $("peer-camera-off").hidden = !peerCameraOff;
-    const peerMuted = $("peer-muted");
-    peerMuted.textContent = v.peerMuted ? `${v.peerUser} is muted` : "";
-    peerMuted.hidden = !v.peerMuted;
-    setVideo($("local"), v.local);
-    setVideo($("remote"), v.remote);
-    const mute = $("mute");
-    mute.textContent = v.muted ? "Unmute" : "Mute";
-    mute.classList.toggle("off", v.muted);
-    const camera = $("camera");
-    camera.textContent = v.cameraOff ? "Camera on" : "Camera off";
-    camera.classList.toggle("off", v.cameraOff);
-    $("hangup").textContent = s.tag === "outgoing" ? "Cancel" : "Hang up";
-    // Into the call screen (from home or the ringing screen, whose Accept is gone): focus its heading.
-    if (changed && (wasHome || prevTag === "incoming")) $("call-status").focus();
-    const badge = $("badge");
-    badge.hidden = !v.quality;
-    if (v.quality) {
-      badge.textContent = badgeText(v.quality, v.path);
-      badge.className = `badge ${v.path ?? ""}`;
-    }
-  }
-
-  /** The call timer: runs while the media is connected (and while it is being got back). */
-  function runTimer(v: CallView): void {
-    const s = v.state;
-    const timer = $("call-timer");
-    if (s.tag !== "in_call" && s.tag !== "reconnecting") {
-      clearInterval(callTimer);
-      callTimer = undefined;
-      timer.hidden = true;
-      return;
-    }
-    const tick = () => {
-      timer.textContent = clock(Date.now() - s.connectedAtMs);
-    };
-    tick();
-    timer.hidden = false;
-    clearInterval(callTimer);
-    callTimer = setInterval(tick, 1_000);
+    callScreen.show(v, changed, prevTag);
   }
 
   function applyPick(v: CallView): void {
@@ -228,7 +158,7 @@ function main(): void {
     conn.textContent = STATUS_TEXT[status];
     conn.className = `conn ${status === "online" ? "" : "offline"}`;
     conn.dataset.status = status;
-    if (status === "online") clearNotice(OFFLINE_NOTICE);
+    if (status === "online") notices.clear(OFFLINE_NOTICE);
     sessionStatus = status;
     if (status === "signed_out") {
       notify(serverErrorNotice(error));
@@ -266,8 +196,8 @@ function main(): void {
       render,
       saveCall: (call) => saveCall(sessionStorage, call),
       notify,
-      clearNotice,
-      missedCall,
+      clearNotice: notices.clear,
+      missedCall: notices.missedCall,
       historyChanged,
     });
     flow = active;
@@ -333,8 +263,7 @@ function main(): void {
     session = undefined;
     rating?.hide();
     rating = undefined;
-    missed.clear();
-    showMissed();
+    notices.seenMissed();
     flow = undefined;
     identity = undefined;
     saveIdentity(sessionStorage, undefined);
@@ -350,7 +279,7 @@ function main(): void {
       const token = await fetchDevToken(origin, userId);
       const id = { userId, token, deviceId };
       saveIdentity(sessionStorage, id);
-      hideBanner();
+      notices.hide();
       start(id);
     } catch (err) {
       notify(serverErrorNotice(err));
@@ -366,7 +295,7 @@ function main(): void {
     e.preventDefault();
     // Commands wait for the connection: say so now instead of ringing nobody.
     if (sessionStatus === "offline") return notify(OFFLINE_NOTICE);
-    hideBanner();
+    notices.hide();
     void flow?.startCall($<HTMLInputElement>("dial-user").value.trim(), $<HTMLInputElement>("dial-video").checked);
   };
   $("accept").onclick = () => void flow?.accept();
@@ -379,10 +308,9 @@ function main(): void {
   $("mute").onclick = () => flow?.toggleMute();
   $("camera").onclick = () => flow?.toggleCamera();
   $("history-refresh").onclick = () => void history?.refresh();
-  $("banner-close").onclick = hideBanner;
+  $("banner-close").onclick = notices.hide;
   $("missed").onclick = () => {
-    missed.clear();
-    showMissed();
+    notices.seenMissed();
     const only = $<HTMLInputElement>("missed-only");
     only.checked = true;
     only.dispatchEvent(new Event("change"));
@@ -393,7 +321,7 @@ function main(): void {
   Object.assign(window, {
     calldrop: {
       view: () => flow?.view(),
-      notices: () => [...notices],
+      notices: notices.shown,
       signedIn: () => identity?.userId,
       deviceId: () => identity?.deviceId,
       pushStatus: () => push?.status() ?? "off",

@@ -20,6 +20,8 @@ const units: Record<keyof MeasuredInputs, string> = {
   cpuUsPerRelayedMessage: "µs CPU per relayed offer/answer/candidate",
   cpuUsPerQualityReport: "µs CPU per quality report (steady command mix)",
   cpuUsPerForwardedMessage: "µs CPU per node-to-node forwarded message (bare grpc-js relay)",
+  etcdDirectoryBytesPerCall: "B of etcd file per active call in the call directory (compact layout)",
+  etcdDirectoryRevisionsPerCall: "etcd revisions per call in the call directory (compact layout)",
 };
 
 const yes = (met: boolean | undefined) => (met === undefined ? "–" : met ? "yes" : "NO");
@@ -110,7 +112,8 @@ async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
     notes: [
       "Pods: one Node process per 2-core pod; its event loop is one thread, so 1 core of CPU per pod is counted (GC threads, kernel networking and sidecars use the other). Memory: connected devices × measured RSS per device + the empty server's RSS within 85% of 4 GiB.",
       "Peak call-start rate = concurrent calls / mean call duration (500k / 300 s = 1,667/s; 50 M/day is 579/s on average, so the peak is ~2.9x the mean). Quality reports every 5 s from 1 M participants (200k/s) dominate both signaling CPU and Cassandra writes: reporting every 15–30 s, or the server batching samples per call, is the biggest lever.",
-      "etcd: one put on connect and one compare-and-delete on disconnect per device session, one lease per pod; every pod watches the device prefix, so each write is delivered to every pod (the fan-out column) — at hundreds of pods, shard the prefix or have pods watch only what they cache.",
+      "etcd: one put on connect and one compare-and-delete on disconnect per device session; presence is sharded by user hash over the clusters (cluster.presenceShards), so writes, keys and watches split evenly and each pod holds one lease per cluster; a change goes only to the nodes following that user (the fan-out column), at any pod count.",
+      "etcd call directory (docs/cluster.md 'Call directory size'): four keys per call in the compact layout, written at start, phase changes and the end (5 transactions per answered call, read-modify-writes); its size is far inside the quota, its writes are what to plan for — on the presence clusters' load or a cluster of their own.",
       "Cassandra per completed call: start = logged batch of 6 rows (calls_by_id, 2 × calls_by_user, 2 × call_months_by_user, ringing_by_deadline); answer = 1 LWT + read + batch of 4; finalize = 1 LWT + read + batch of 5 (incl. the ringing delete); a missed call adds 1 row. No bench/store/README.md exists on branch `cassandra`, so the per-node write rate is an assumption, stated in the table.",
       "TURN: 20% of calls relayed, 1.5 Mbit/s per direction, both directions through the relay (in and out of the TURN server).",
       ...(assumed ? [`${assumed} input(s) not measured in any run: stand-in values used, marked 'assumed'.`] : []),

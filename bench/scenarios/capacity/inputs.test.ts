@@ -46,6 +46,21 @@ describe("capacity inputs", () => {
     });
   });
 
+  it("takes the call directory's etcd figures from the compact layout's row", () => {
+    const directory = result("call-directory", {
+      etcd: [
+        { layout: "legacy", dbBytesPerCall: 1226, revisionsPerLifecycle: 5 },
+        { layout: "compact", dbBytesPerCall: 540, revisionsPerLifecycle: 5 },
+      ],
+    });
+    const g = gatherInputs([directory], "/nonexistent");
+    assert.deepEqual(g.measured.etcdDirectoryBytesPerCall, {
+      value: 540,
+      source: "call-directory (this run), compact layout",
+    });
+    assert.equal(g.measured.etcdDirectoryRevisionsPerCall.value, 5);
+  });
+
   it("falls back to the newest results file that has the scenario, skipping failed ones", () => {
     const dir = mkdtempSync(join(tmpdir(), "bench-inputs-"));
     try {

@@ -36,6 +36,8 @@ export const standIns: MeasuredInputs = {
   cpuUsPerRelayedMessage: 200,
   cpuUsPerQualityReport: 250,
   cpuUsPerForwardedMessage: 80,
+  etcdDirectoryBytesPerCall: 552,
+  etcdDirectoryRevisionsPerCall: 5,
 };
 
 type Data = { scenario: string; data: unknown };
@@ -144,6 +146,15 @@ export function gatherInputs(previous: readonly ScenarioResult[], resultsDir: st
         `${relay.source}, bare grpc-js`,
       );
     }
+  }
+  const directory = find("call-directory");
+  if (directory) {
+    const rows = (
+      directory.data as { etcd: { layout: string; dbBytesPerCall: number; revisionsPerLifecycle: number }[] }
+    ).etcd;
+    const compact = rows?.find((r) => r.layout === "compact");
+    set("etcdDirectoryBytesPerCall", compact?.dbBytesPerCall, `${directory.source}, compact layout`);
+    set("etcdDirectoryRevisionsPerCall", compact?.revisionsPerLifecycle, `${directory.source}, compact layout`);
   }
   return out;
 }

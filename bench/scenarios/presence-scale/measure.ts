@@ -105,7 +105,7 @@ export async function measurePresenceScale(options: {
           const node = await createEtcdPresence({
             nodeId: `bench-${i}-${randomUUID().slice(0, 8)}`,
             address: `127.0.0.1:${20_000 + i}`,
-            endpoints: [endpoint],
+            shards: [[endpoint]],
             keyPrefix: prefix,
             logger,
             registry,

@@ -1,7 +1,16 @@
 import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleWhen } from "cockatiel";
-import { Etcd3, type IKeyValue, isRecoverableError, Range } from "etcd3";
+import { type ComparatorBuilder, Etcd3, type IKeyValue, isRecoverableError, Range } from "etcd3";
 import type { CallDirectory, ClaimResult, LiveCall } from "../../app/ports/call-directory.ts";
 import { DomainError } from "../../domain/errors.ts";
+import { decodeStoredCall } from "./etcd-directory-codec.ts";
+import {
+  compactLayout,
+  type DirectoryLayout,
+  type DirectoryLayoutName,
+  legacyLayout,
+} from "./etcd-directory-layout.ts";
+
+export type { DirectoryLayoutName } from "./etcd-directory-layout.ts";
 
 /** Options of the etcd call directory. */
 export interface EtcdCallDirectoryOptions {
@@ -9,6 +18,12 @@ export interface EtcdCallDirectoryOptions {
   readonly endpoints: readonly string[];
   /** Key prefix, ending with "/". Default "/calldrop/". */
   readonly keyPrefix?: string;
+  /**
+   * The layout new calls are written in (etcd-directory-layout.ts); default "compact". "legacy"
+   * writes what nodes before the compact layout wrote: for the rolling-upgrade test and the
+   * bench's before figure. Both layouts are always read.
+   */
+  readonly writeLayout?: DirectoryLayoutName;
 }
 
 /** How often a claim, update or takeover re-reads after losing a race. */
@@ -67,17 +82,18 @@ function persistently<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * The call directory on etcd, for a cluster across machines. Keys (no lease: a call
- * outlives the node running it):
- *   <prefix>calls/<callId>               → {"ownerNodeId", "state"}
- *   <prefix>call-users/<userId>          → callId
- *   <prefix>call-owners/<nodeId>/<callId> → "" (index for takeovers)
- * Every write is an optimistic transaction on the mod revisions it read, retried when
- * another node won the race, so a claim over both users is atomic cluster-wide. Written
- * at call start, phase changes and end only; never on the signaling hot path. Phase
- * changes and releases keep retrying through an etcd outage (up to a minute), a claim for a
- * second (at once when the breaker is open); everything else fails at once. An outage
- * surfaces as an `unavailable` DomainError.
+ * The call directory on etcd, for a cluster across machines: four keys per call, no lease (a
+ * call outlives the node running it), laid out as etcd-directory-layout.ts says — compact
+ * keys and a binary value since issue 12, and the JSON layout nodes wrote before, still read
+ * (a rolling upgrade leaves calls in both; each call stays in the layout it was claimed in).
+ * Every write is an optimistic transaction on the mod revisions it read, retried when another
+ * node won the race, so a claim over both users is atomic cluster-wide; a claim compares the
+ * users' pointers in both layouts. Written at call start, phase changes and end only (a write
+ * that would store the same bytes is skipped), never on the signaling hot path; a release is
+ * one transaction while both users still point at the call. Phase changes and releases keep
+ * retrying through an etcd outage (up to a minute), a claim for a second (at once when the
+ * breaker is open); everything else fails at once. An outage surfaces as an `unavailable`
+ * DomainError.
  */
 export function createEtcdCallDirectory(options: EtcdCallDirectoryOptions): CallDirectory {
   const client = new Etcd3({
@@ -88,30 +104,58 @@ export function createEtcdCallDirectory(options: EtcdCallDirectoryOptions): Call
     },
   });
   const prefix = options.keyPrefix ?? "/calldrop/";
-  const callKey = (callId: string) => `${prefix}calls/${callId}`;
-  const userKey = (userId: string) => `${prefix}call-users/${userId}`;
-  const ownerKey = (nodeId: string, callId: string) => `${prefix}call-owners/${nodeId}/${callId}`;
+  const compact = compactLayout(prefix);
+  const legacy = legacyLayout(prefix);
+  const layouts = [compact, legacy];
+  const writing = options.writeLayout === "legacy" ? legacy : compact;
 
-  const parse = (kv: IKeyValue): LiveCall => {
-    const { ownerNodeId, state } = JSON.parse(kv.value.toString()) as Omit<LiveCall, "callId">;
+  /** A call as stored: its layout, entry, raw value and mod revision. */
+  interface Located {
+    readonly layout: DirectoryLayout;
+    readonly live: LiveCall;
+    readonly value: Buffer;
+    readonly revision: string;
+  }
+  const parse = (kv: IKeyValue, callId: string): LiveCall => {
+    const { ownerNodeId, state } = decodeStoredCall(kv.value, callId);
     return { callId: state.call.callId, ownerNodeId, state };
   };
-  const encode = (live: LiveCall) => JSON.stringify({ ownerNodeId: live.ownerNodeId, state: live.state });
   /** One key with its mod revision (0 when absent). */
-  const read = async (key: string) => {
+  const read = async (key: Buffer) => {
     const kv = (await client.get(key).exec()).kvs[0];
-    return { kv, revision: kv ? String(kv.mod_revision) : "0" };
+    return { key, kv, revision: kv ? String(kv.mod_revision) : "0" };
   };
-  const find = async (callId: string) => {
-    const { kv, revision } = await read(callKey(callId));
-    return { live: kv ? parse(kv) : undefined, revision };
+  const inLayout = async (layout: DirectoryLayout, callId: string): Promise<Located | undefined> => {
+    const { kv, revision } = await read(layout.callKey(callId));
+    return kv && { layout, live: parse(kv, callId), value: kv.value, revision };
   };
-  /** The user's pointer, and the live call it points to unless that call ended (or is gone). */
-  const busyWith = async (userId: string) => {
-    const pointer = await read(userKey(userId));
-    const live = pointer.kv ? (await find(pointer.kv.value.toString())).live : undefined;
-    return { revision: pointer.revision, live: live?.state.phase === "ended" ? undefined : live };
+  /** The call in whichever layout holds it (the compact one first). */
+  const locate = async (callId: string): Promise<Located | undefined> => {
+    for (const layout of layouts) {
+      if (!layout.holds(callId)) continue;
+      const found = await inLayout(layout, callId);
+      if (found) return found;
+    }
+    return undefined;
   };
+  const involves = (live: LiveCall, userId: string) =>
+    live.state.call.caller.userId === userId || live.state.call.calleeUserId === userId;
+  /** The user's pointers in both layouts (for a claim's comparisons) and the calls they point to. */
+  const pointersOf = (userId: string) =>
+    Promise.all(
+      layouts.map(async (layout) => {
+        const pointer = await read(layout.userKey(userId));
+        const found = pointer.kv && (await inLayout(layout, layout.callIdOfPointer(pointer.kv.value)));
+        const live = found && involves(found.live, userId) ? found.live : undefined;
+        return { key: pointer.key, revision: pointer.revision, live };
+      }),
+    );
+  /** The user's call: one that keeps them busy first, else an ended one still listed. */
+  const callOf = (pointers: Awaited<ReturnType<typeof pointersOf>>) => {
+    const calls = pointers.flatMap((p) => (p.live ? [p.live] : []));
+    return calls.find((c) => c.state.phase !== "ended") ?? calls[0];
+  };
+  const busy = (live: LiveCall | undefined) => (live?.state.phase === "ended" ? undefined : live);
   const retrying = async <T>(what: string, attempt: () => Promise<T | undefined>): Promise<T> => {
     for (let n = 0; n < MAX_ATTEMPTS; n++) {
       const result = await attempt();
@@ -119,29 +163,53 @@ export function createEtcdCallDirectory(options: EtcdCallDirectoryOptions): Call
     }
     throw new Error(`call directory: ${what} kept losing races`);
   };
+  /** A transaction comparing every `[key, revision]` pair's mod revision. */
+  const unchanged = (pairs: readonly { key: Buffer; revision: string }[]): ComparatorBuilder => {
+    const [first, ...rest] = pairs;
+    if (!first) throw new Error("call directory: a transaction needs a comparison");
+    return rest.reduce(
+      (txn, p) => txn.and(p.key, "Mod", "==", p.revision),
+      client.if(first.key, "Mod", "==", first.revision),
+    );
+  };
+  /** Up to `limit` calls of one layout after `after` in call id order. */
+  const callsAfter = async (layout: DirectoryLayout, after: string, limit: number): Promise<LiveCall[]> => {
+    const page = (from: Buffer) =>
+      client.getAll().inRange(new Range(from, layout.calls.end)).sort("Key", "Ascend").limit(limit).exec();
+    const toLive = (kvs: IKeyValue[]) => kvs.map((kv) => parse(kv, layout.callIdOfCallKey(kv.key)));
+    if (after === "" || layout.holds(after)) return toLive((await page(layout.callsAfter(after))).kvs);
+    // A compact layout and an id it cannot hold (not a UUID): filter its calls from the start.
+    const found: LiveCall[] = [];
+    for (let from = layout.calls.start; found.length < limit; ) {
+      const { kvs } = await page(from);
+      found.push(...toLive(kvs).filter((c) => c.callId > after));
+      const last = kvs.at(-1);
+      if (!last || kvs.length < limit) break;
+      from = Buffer.concat([last.key, Buffer.from([0])]);
+    }
+    return found.slice(0, limit);
+  };
 
   return {
     claim(state, ownerNodeId) {
       const { call } = state;
+      const layout = writing.holds(call.callId) ? writing : legacy;
       return claimGuarded(() =>
         retrying<ClaimResult>("claim", async () => {
-          const [caller, callee] = await Promise.all([busyWith(call.caller.userId), busyWith(call.calleeUserId)]);
-          if (caller.live || callee.live) {
-            return {
-              ok: false,
-              ...(caller.live ? { caller: caller.live } : {}),
-              ...(callee.live ? { callee: callee.live } : {}),
-            };
-          }
-          const res = await client
-            .if(userKey(call.caller.userId), "Mod", "==", caller.revision)
-            .and(userKey(call.calleeUserId), "Mod", "==", callee.revision)
-            .and(callKey(call.callId), "Create", "==", 0)
+          const [callerPointers, calleePointers] = await Promise.all([
+            pointersOf(call.caller.userId),
+            pointersOf(call.calleeUserId),
+          ]);
+          const caller = busy(callOf(callerPointers));
+          const callee = busy(callOf(calleePointers));
+          if (caller || callee) return { ok: false, ...(caller ? { caller } : {}), ...(callee ? { callee } : {}) };
+          const res = await unchanged([...callerPointers, ...calleePointers])
+            .and(layout.callKey(call.callId), "Create", "==", 0)
             .then(
-              client.put(callKey(call.callId)).value(encode({ callId: call.callId, ownerNodeId, state })),
-              client.put(userKey(call.caller.userId)).value(call.callId),
-              client.put(userKey(call.calleeUserId)).value(call.callId),
-              client.put(ownerKey(ownerNodeId, call.callId)).value(""),
+              client.put(layout.callKey(call.callId)).value(layout.encode({ ownerNodeId, state })),
+              client.put(layout.userKey(call.caller.userId)).value(layout.pointer(call.callId)),
+              client.put(layout.userKey(call.calleeUserId)).value(layout.pointer(call.callId)),
+              client.put(layout.ownerKey(ownerNodeId, call.callId)).value(""),
             )
             .commit();
           return res.succeeded ? { ok: true } : undefined;
@@ -149,71 +217,81 @@ export function createEtcdCallDirectory(options: EtcdCallDirectoryOptions): Call
       );
     },
     async update(state) {
-      const key = callKey(state.call.callId);
       await persistently(() =>
         retrying("update", async () => {
-          const { live, revision } = await find(state.call.callId);
-          if (!live) return true;
-          const res = await client
-            .if(key, "Mod", "==", revision)
-            .then(client.put(key).value(encode({ ...live, state })))
-            .commit();
+          const found = await locate(state.call.callId);
+          if (!found) return true;
+          const { layout, live, value, revision } = found;
+          const next = layout.encode({ ownerNodeId: live.ownerNodeId, state });
+          if (next.equals(value)) return true;
+          const key = layout.callKey(live.callId);
+          const res = await client.if(key, "Mod", "==", revision).then(client.put(key).value(next)).commit();
           return res.succeeded ? true : undefined;
         }),
       );
     },
     release: (callId) =>
       persistently(async () => {
-        const { live } = await find(callId);
-        if (!live) return;
+        const found = await locate(callId);
+        if (!found) return;
+        const { layout, live } = found;
         const { call } = live.state;
-        for (const user of [call.caller.userId, call.calleeUserId]) {
+        const pointer = layout.pointer(callId);
+        const [caller, callee] = [layout.userKey(call.caller.userId), layout.userKey(call.calleeUserId)];
+        const entry = [
+          client.delete().key(layout.callKey(callId)),
+          client.delete().key(layout.ownerKey(live.ownerNodeId, callId)),
+        ];
+        // Usually both users still point at the call: one transaction.
+        const both = await client
+          .if(caller, "Value", "==", pointer)
+          .and(callee, "Value", "==", pointer)
+          .and(layout.callKey(callId), "Create", ">", 0)
+          .then(client.delete().key(caller), client.delete().key(callee), ...entry)
+          .commit();
+        if (both.succeeded) return;
+        for (const user of [caller, callee]) {
           // Only while the user still points at this call (a new call may have freed them already).
-          await client
-            .if(userKey(user), "Value", "==", callId)
-            .then(client.delete().key(userKey(user)))
-            .commit();
+          await client.if(user, "Value", "==", pointer).then(client.delete().key(user)).commit();
         }
         await client
-          .if(callKey(callId), "Create", ">", 0)
-          .then(client.delete().key(callKey(callId)), client.delete().key(ownerKey(live.ownerNodeId, callId)))
+          .if(layout.callKey(callId), "Create", ">", 0)
+          .then(...entry)
           .commit();
       }),
-    find: (callId) => guarded(async () => (await find(callId)).live),
-    findByUser: (userId) =>
-      guarded(async () => {
-        const pointer = await read(userKey(userId));
-        return pointer.kv ? (await find(pointer.kv.value.toString())).live : undefined;
-      }),
+    find: (callId) => guarded(async () => (await locate(callId))?.live),
+    findByUser: (userId) => guarded(async () => callOf(await pointersOf(userId))),
     ownedBy: (nodeId, limit) =>
       guarded(async () => {
-        const ids = await client.getAll().prefix(`${prefix}call-owners/${nodeId}/`).limit(limit).keys();
-        const calls = await Promise.all(ids.map((k) => find(k.slice(k.lastIndexOf("/") + 1))));
-        return calls.flatMap((c) => (c.live?.ownerNodeId === nodeId ? [c.live] : []));
+        const calls: LiveCall[] = [];
+        for (const layout of layouts) {
+          const keys = await client.getAll().inRange(layout.ownerRange(nodeId)).limit(limit).keyBuffers();
+          const found = await Promise.all(keys.map((k) => inLayout(layout, layout.callIdOfOwnerKey(k))));
+          for (const f of found) if (f?.live.ownerNodeId === nodeId) calls.push(f.live);
+        }
+        return calls.slice(0, limit);
       }),
     list: (after, limit) =>
       guarded(async () => {
-        const all = Range.prefix(`${prefix}calls/`);
-        const res = await client
-          .getAll()
-          .inRange(new Range(`${prefix}calls/${after}\u0000`, all.end))
-          .sort("Key", "Ascend")
-          .limit(limit)
-          .exec();
-        return res.kvs.map(parse);
+        const pages = await Promise.all(layouts.map((layout) => callsAfter(layout, after, limit)));
+        return pages
+          .flat()
+          .sort((a, b) => (a.callId < b.callId ? -1 : 1))
+          .slice(0, limit);
       }),
     takeOver(callId, fromNodeId, toNodeId) {
-      const key = callKey(callId);
       return guarded(() =>
         retrying("takeOver", async () => {
-          const { live, revision } = await find(callId);
-          if (live?.ownerNodeId !== fromNodeId) return false;
+          const found = await locate(callId);
+          if (found?.live.ownerNodeId !== fromNodeId) return false;
+          const { layout, live, revision } = found;
+          const key = layout.callKey(callId);
           const res = await client
             .if(key, "Mod", "==", revision)
             .then(
-              client.put(key).value(encode({ ...live, ownerNodeId: toNodeId })),
-              client.delete().key(ownerKey(fromNodeId, callId)),
-              client.put(ownerKey(toNodeId, callId)).value(""),
+              client.put(key).value(layout.encode({ ownerNodeId: toNodeId, state: live.state })),
+              client.delete().key(layout.ownerKey(fromNodeId, callId)),
+              client.put(layout.ownerKey(toNodeId, callId)).value(""),
             )
             .commit();
           return res.succeeded ? true : undefined;

@@ -35,6 +35,7 @@ export function createInProcessPeers(nodeId: string, bus: InProcessBus = createI
     },
     // A node of the bus is reachable until it closes; after that, `send` to it throws at once.
     onUnreachable() {},
+    refuses: async (to) => to !== nodeId && !bus.nodes.has(to),
     backlog: (to) => queue.filter((q) => q.to === to).length,
     forget(to) {
       const kept = queue.filter((q) => q.to !== to);

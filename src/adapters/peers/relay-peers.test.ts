@@ -68,3 +68,24 @@ it("relay peers: a node that refuses connections is reported unreachable; one th
   await a.close();
   await b.close();
 });
+
+for (const direction of ["a sent to b", "b sent to a"] as const) {
+  it(`relay peers: a peer that dies with nothing left to send is reported unreachable (its port refuses): ${direction}`, async () => {
+    const addresses = new Map<string, string>();
+    const a = await node("a", addresses);
+    const b = await node("b", addresses);
+    const unreachable: string[] = [];
+    a.onUnreachable((id) => unreachable.push(id));
+    const [sender, receiver, to] = direction === "a sent to b" ? [a, b, "b"] : [b, a, "a"];
+    const received = new Promise((resolve) => receiver.onMessage(resolve));
+    sender.send(to, { kind: "replaced", userId: "u", deviceId: "d", sessionId: "s" });
+    await received;
+    await waitFor(() => sender.backlog(to) === 0, { what: "the message acknowledged" });
+    assert.equal(await a.refuses("b"), false, "a live peer's port accepts");
+    await b.close();
+    await waitFor(() => unreachable.includes("b"), { what: "an unreachable report after the peer's stream dropped" });
+    assert.equal(await a.refuses("b"), true);
+    assert.equal(await a.refuses("unknown"), false, "a node without an address is not taken for dead");
+    await a.close();
+  });
+}

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Clock } from "../../app/ports/clock.ts";
 import { type PeerMessage, PeerOverloadedError, type Peers } from "../../app/ports/peers.ts";
+import { refusesConnections } from "../relay/port-probe.ts";
 import { RelayQueueFullError } from "../relay/relay-link.ts";
 import { createRelayLinks } from "../relay/relay-links.ts";
 import { createRelayMetrics } from "../relay/relay-metrics.ts";
@@ -40,6 +41,20 @@ export async function startRelayPeers(options: RelayPeersOptions): Promise<Relay
   const metrics = createRelayMetrics(options.registry);
   let handler: (from: string, message: PeerMessage) => void = () => {};
   const unreachable = new Set<(nodeId: string) => void>();
+  const reportUnreachable = (peer: string) => {
+    for (const listener of unreachable) listener(peer);
+  };
+  const refuses = async (peer: string) => {
+    const address = await options.resolveAddress(peer);
+    return address !== undefined && (await refusesConnections(address));
+  };
+  // A stream to or from a peer dropped: nothing may be sent to it for a while (a link with nothing
+  // unacknowledged does not retry), so probe its port once and a dead peer is noticed at once.
+  const probe = (peer: string) => {
+    refuses(peer)
+      .then((refused) => refused && reportUnreachable(peer))
+      .catch((err: unknown) => logger.warn({ err, peer }, "relay port probe failed"));
+  };
   const server = await startRelayServer({
     nodeId,
     host: options.host,
@@ -52,6 +67,7 @@ export async function startRelayPeers(options: RelayPeersOptions): Promise<Relay
       const message = messageFromBody(body);
       if (message) handler(from, message);
     },
+    onDropped: probe,
   });
   const links = createRelayLinks({
     selfNodeId: nodeId,
@@ -61,9 +77,8 @@ export async function startRelayPeers(options: RelayPeersOptions): Promise<Relay
     clock: options.clock,
     logger,
     metrics,
-    onUnreachable: (peer) => {
-      for (const listener of unreachable) listener(peer);
-    },
+    onUnreachable: reportUnreachable,
+    onDropped: probe,
   });
   const decode = (bodies: ReturnType<typeof links.drop>) =>
     bodies.flatMap((b) => {
@@ -86,6 +101,7 @@ export async function startRelayPeers(options: RelayPeersOptions): Promise<Relay
     onUnreachable(listener) {
       unreachable.add(listener);
     },
+    refuses,
     backlog: (to) => links.get(to)?.unacked() ?? 0,
     forget: (to) => decode(links.drop(to)),
     async close() {

@@ -1,7 +1,9 @@
 /**
  * The etcd key layout of presence (docs/spec.md §10), under a configurable prefix:
- *   <prefix>nodes/<nodeId>              = internal address (host:port), on the node's lease
- *   <prefix>devices/<userId>/<deviceId> = {"nodeId","sessionId"}, on the owning node's lease
+ *   <prefix>shards                      = the number of presence shards (shard 0 only, no lease)
+ *   <prefix>nodes/<nodeId>              = internal address (host:port), on the node's lease (shard 0)
+ *   <prefix>devices/<userId>/<deviceId> = {"nodeId","sessionId"}, on the owning node's lease of the
+ *                                         user's shard (user-shard.ts)
  * Ids are URI-encoded so a "/" inside an id cannot split a key.
  */
 
@@ -14,6 +16,8 @@ export type PresenceKey =
 export interface PresenceKeys {
   readonly prefix: string;
   readonly nodesPrefix: string;
+  /** The shard-count marker (shard-layout.ts). */
+  readonly shards: string;
   node(nodeId: string): string;
   device(userId: string, deviceId: string): string;
   /** Prefix of all devices of one user. */
@@ -31,6 +35,7 @@ export function createPresenceKeys(prefix = "/calldrop/"): PresenceKeys {
   return {
     prefix,
     nodesPrefix,
+    shards: `${prefix}shards`,
     node: (nodeId) => nodesPrefix + enc(nodeId),
     device: (userId, deviceId) => `${devicesPrefix}${enc(userId)}/${enc(deviceId)}`,
     user: (userId) => `${devicesPrefix}${enc(userId)}/`,

@@ -9,8 +9,12 @@ import { createEtcdPresence } from "./etcd-presence.ts";
 /** Set CALLDROP_TEST_LOG_LEVEL=debug to see the adapters' logs. */
 const logger = pino({ level: process.env.CALLDROP_TEST_LOG_LEVEL ?? "silent" });
 
-/** Nodes on one etcd under a fresh prefix; `registries` exposes each node's metrics. */
-export function etcdCluster(endpoint: string, leaseTtlSeconds = 5) {
+/**
+ * Nodes on one etcd (or one etcd per presence shard, given a list) under a fresh prefix;
+ * `registries` exposes each node's metrics.
+ */
+export function etcdCluster(endpoint: string | readonly string[], leaseTtlSeconds = 5) {
+  const shards = (typeof endpoint === "string" ? [endpoint] : endpoint).map((e) => [e]);
   const keyPrefix = `/calldrop-test/${randomUUID()}/`;
   const nodes: Presence[] = [];
   const registries = new Map<string, Registry>();
@@ -22,7 +26,7 @@ export function etcdCluster(endpoint: string, leaseTtlSeconds = 5) {
       const node = await createEtcdPresence({
         nodeId,
         address,
-        endpoints: [endpoint],
+        shards,
         keyPrefix,
         leaseTtlSeconds,
         logger,

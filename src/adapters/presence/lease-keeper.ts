@@ -18,7 +18,8 @@ export interface LeaseKeeperOptions {
   readonly ttlSeconds: number;
   /**
    * Writes everything that lives on the lease (node key, this node's devices). Runs after
-   * every grant, before the lease becomes current; a rejection discards the lease and retries.
+   * every grant, before the lease becomes current; a rejection discards the lease and retries
+   * (except `LeaseAbandoned`, which stops the keeper).
    */
   readonly onGranted: (lease: Lease) => Promise<void>;
   /** The live lease was lost (before a new one is granted). */
@@ -28,6 +29,12 @@ export interface LeaseKeeperOptions {
 }
 
 const closedError = () => new Error("presence is closed");
+
+/**
+ * Thrown by `onGranted` when retrying cannot help (e.g. the cluster's presence layout differs from
+ * this node's): the lease is revoked and `current()` rejects with this error from then on.
+ */
+export class LeaseAbandoned extends Error {}
 
 /**
  * Grants the lease (retrying with backoff while etcd is unreachable) and keeps it alive
@@ -71,6 +78,11 @@ export function startLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
         if (attempt > 0) logger.info({ attempt }, "presence lease granted after retries");
         return lease;
       } catch (error) {
+        if (error instanceof LeaseAbandoned) {
+          await lease.revoke().catch(() => {});
+          logger.error({ err: error }, "presence lease abandoned");
+          throw error;
+        }
         lease.release();
         if (closed) throw closedError();
         metrics.etcdErrors.inc({ operation: "lease" });

@@ -9,7 +9,6 @@ export interface OwnDevicesOptions {
   readonly client: Etcd3;
   readonly keys: PresenceKeys;
   readonly nodeId: string;
-  readonly address: string;
   /** The node's live lease (waits while a lost one is replaced) and whether a lease is still live. */
   readonly lease: { current(): Promise<Lease>; isCurrent(lease: Lease): boolean };
   /** Called with each of this node's writes once etcd applied it (so its own cache reflects it at once). */
@@ -18,11 +17,11 @@ export interface OwnDevicesOptions {
   readonly metrics: PresenceMetrics;
 }
 
-/** The devices connected to this node, as written to etcd on the node's lease. */
+/** The devices connected to this node (of the users of one shard), as written to etcd on the node's lease there. */
 export interface OwnDevices {
   announce(userId: string, deviceId: string, sessionId: string): Promise<void>;
   withdraw(userId: string, deviceId: string, sessionId: string): Promise<void>;
-  /** Writes the node key and every device on a freshly granted lease (the lease keeper's `onGranted`). */
+  /** Writes every device on a freshly granted lease (part of the lease keeper's `onGranted`). */
   announceAll(lease: Lease): Promise<void>;
   /** Watch events: forgets devices another node or session wrote after us. */
   observe(event: IEvent): void;
@@ -46,7 +45,7 @@ interface OwnDevice {
  * withdraw never races a re-announce. Failed writes are retried until they succeed.
  */
 export function createOwnDevices(options: OwnDevicesOptions): OwnDevices {
-  const { client, keys, nodeId, address, lease: leases, wrote, logger, metrics } = options;
+  const { client, keys, nodeId, lease: leases, wrote, logger, metrics } = options;
   const own = new Map<string, OwnDevice>();
   const chains = new Map<string, Promise<void>>();
   let closed = false;
@@ -130,8 +129,6 @@ export function createOwnDevices(options: OwnDevicesOptions): OwnDevices {
       );
     },
     async announceAll(lease) {
-      metrics.etcdRequests.inc({ operation: "write" });
-      await lease.put(keys.node(nodeId)).value(address).exec();
       // A live iterator: devices announced while this runs are written too.
       const pending = own.entries();
       const worker = async () => {

@@ -51,6 +51,8 @@ export interface RelayLinkOptions {
   readonly metrics: RelayMetrics;
   /** A connection attempt failed before the peer answered at all (it may be dead before presence says so). */
   readonly onUnreachable?: () => void;
+  /** A stream the peer had answered ended (the peer may have died). */
+  readonly onDropped?: () => void;
 }
 
 /** Bounds of one batch (one gRPC message) of frames. */
@@ -166,6 +168,7 @@ export function createRelayLink(options: RelayLinkOptions): RelayLink {
     if (call !== stream) return;
     call = undefined;
     if (!answered && s.code === status.UNAVAILABLE) options.onUnreachable?.();
+    if (answered && !closed) options.onDropped?.();
     metrics.reconnects.inc();
     const level = s.code === status.UNAUTHENTICATED ? "error" : failures === 0 ? "warn" : "debug";
     log[level]({ code: status[s.code], details: s.details, unacked: unacked() }, "relay stream ended");

@@ -14,11 +14,14 @@ export interface RelayLinks {
 }
 
 /** Options of `createRelayLinks`: those of a link, with the address looked up per peer. */
-export interface RelayLinksOptions extends Omit<RelayLinkOptions, "peerNodeId" | "resolveAddress" | "onUnreachable"> {
+export interface RelayLinksOptions
+  extends Omit<RelayLinkOptions, "peerNodeId" | "resolveAddress" | "onUnreachable" | "onDropped"> {
   /** The internal host:port of a node (e.g. from Presence.nodes()); undefined when unknown. */
   readonly resolveAddress: (peerNodeId: string) => string | undefined | Promise<string | undefined>;
   /** A link's connection attempt failed before its peer answered. */
   readonly onUnreachable?: (peerNodeId: string) => void;
+  /** A link's answered stream ended. */
+  readonly onDropped?: (peerNodeId: string) => void;
 }
 
 /** Creates the link set of this node; links to itself are refused (deliver locally instead). */
@@ -44,6 +47,7 @@ export function createRelayLinks(options: RelayLinksOptions): RelayLinks {
         peerNodeId,
         resolveAddress: () => options.resolveAddress(peerNodeId),
         onUnreachable: () => options.onUnreachable?.(peerNodeId),
+        onDropped: () => options.onDropped?.(peerNodeId),
       });
       links.set(peerNodeId, link);
     }

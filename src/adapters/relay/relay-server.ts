@@ -21,6 +21,8 @@ export interface RelayServerOptions {
   /** Secrets a caller's token may be signed with: the cluster's current one and, while it rotates, the previous or next. */
   readonly secrets: readonly string[];
   readonly onFrame: RelayFrameHandler;
+  /** An authenticated stream from `fromNodeId` was cancelled or lost its connection (the node may have died). */
+  readonly onDropped?: (fromNodeId: string) => void;
   /** Acknowledgements are coalesced and sent this long after a frame (0: on the next turn of the event loop). */
   readonly ackDelayMs?: number;
   /** Accepted clock difference between nodes for auth tokens. Default 5 minutes. */
@@ -49,6 +51,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
   const ackDelayMs = options.ackDelayMs ?? 0;
   const maxSkewMs = options.maxClockSkewMs ?? 300_000;
   const sequencer = createRelaySequencer();
+  let closing = false;
 
   const relay = (stream: ServerDuplexStream<RelayRequest, RelayResponse>) => {
     const header = (name: string) => String(stream.metadata.get(name)[0] ?? "");
@@ -100,6 +103,10 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
       stream.end();
     });
     stream.on("close", () => clearTimeout(ackTimer));
+    // The sending link closed or its connection broke (links never end a stream but by cancelling).
+    stream.on("cancelled", () => {
+      if (!closing) options.onDropped?.(from);
+    });
   };
 
   const server = new Server(relayChannelOptions);
@@ -112,6 +119,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
   return {
     port,
     async close() {
+      closing = true;
       server.forceShutdown();
     },
   };

@@ -1,9 +1,16 @@
 /**
  * The embedded call store (single-node default): node:sqlite in WAL mode.
  * Survives restarts when given a file path; ":memory:" serves unit tests.
+ *
+ * The call event log (docs/spec.md §9 "Call events") is a table written in the transaction of the
+ * write that changed the call. Its `seq` is the commit order (writers hold the file's write lock
+ * from `BEGIN IMMEDIATE` to commit, also across processes sharing the file), so a reader that read
+ * up to seq n never sees a later commit below n: events settle at commit, no window is needed.
  */
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
+import type { LoggedCallEvent } from "../../app/ports/call-event-log.ts";
 import type { CallRecord, CallStore, HistoryPage } from "../../app/ports/call-store.ts";
+import { type CallEventKind, callEventId, eventPartitionOf } from "../../domain/call-events.ts";
 import type { CallEnd, CallInfo, Outcome, PathType } from "../../domain/call-types.ts";
 import { DomainError } from "../../domain/errors.ts";
 import type { QualitySample, QualitySummary } from "../../domain/quality.ts";
@@ -48,6 +55,15 @@ const migrations: readonly string[] = [
   // Post-call ratings (docs/spec.md §15), one JSON CallRating per participant.
   `ALTER TABLE calls ADD COLUMN caller_rating TEXT;
    ALTER TABLE calls ADD COLUMN callee_rating TEXT;`,
+  // The call event log (docs/spec.md §9 "Call events"): one row per event id, in commit order.
+  `CREATE TABLE call_events (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     part INTEGER NOT NULL,
+     event_id TEXT NOT NULL UNIQUE,
+     call_id TEXT NOT NULL,
+     kind TEXT NOT NULL
+   );
+   CREATE INDEX call_events_by_part ON call_events (part, seq);`,
 ];
 
 type Row = Record<string, SQLInputValue>;
@@ -80,33 +96,65 @@ export function createSqliteCallStore(path: string): CallStore {
     "INSERT INTO call_samples (call_id, user_id, at_ms, sample) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
   );
   const samplesOf = db.prepare("SELECT user_id, sample FROM call_samples WHERE call_id = ? ORDER BY at_ms, rowid");
+  const insertEvent = db.prepare(
+    "INSERT INTO call_events (part, event_id, call_id, kind) VALUES (?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
+  );
+  const eventsAfter = db.prepare(
+    `SELECT e.seq, e.event_id, e.kind, c.* FROM call_events e JOIN calls c ON c.call_id = e.call_id
+     WHERE e.part = ? AND e.seq > ? ORDER BY e.seq LIMIT ?`,
+  );
+  const lastSeq = db.prepare("SELECT coalesce(max(seq), 0) AS seq FROM call_events");
   const overdue = db.prepare(
     `SELECT * FROM calls WHERE outcome IS NULL AND answered_at_ms IS NULL AND ring_deadline_ms < ?
      ORDER BY ring_deadline_ms LIMIT ?`,
   );
 
-  function start(call: CallInfo): void {
-    insertStart.run(
-      call.callId,
-      call.caller.userId,
-      call.calleeUserId,
-      call.caller.deviceId,
-      call.video ? 1 : 0,
-      call.startedAtMs,
-      call.ringDeadlineMs,
+  /** Appends `kind` of `callId` to the event log (a second append of one event id changes nothing). */
+  function logEvent(callId: string, kind: CallEventKind): void {
+    insertEvent.run(eventPartitionOf(callId), callEventId(callId, kind), callId, kind);
+  }
+
+  /** Runs `fn` in one write transaction. */
+  function inTransaction<T>(fn: () => T): T {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = fn();
+      db.exec("COMMIT");
+      return result;
+    } catch (err) {
+      db.exec("ROLLBACK");
+      throw err;
+    }
+  }
+
+  function start(call: CallInfo): boolean {
+    return (
+      insertStart.run(
+        call.callId,
+        call.caller.userId,
+        call.calleeUserId,
+        call.caller.deviceId,
+        call.video ? 1 : 0,
+        call.startedAtMs,
+        call.ringDeadlineMs,
+      ).changes === 1
     );
   }
 
   return {
     async recordStart(call) {
-      start(call);
+      inTransaction(() => {
+        if (start(call)) logEvent(call.callId, "started");
+      });
     },
     async recordAnswer(callId, deviceId, answeredAtMs) {
-      answer.run(deviceId, answeredAtMs, callId);
+      inTransaction(() => {
+        if (answer.run(deviceId, answeredAtMs, callId).changes === 1) logEvent(callId, "answered");
+      });
     },
     async finalize(call, e: CallEnd, quality?: QualitySummary) {
-      db.exec("BEGIN IMMEDIATE");
-      try {
+      return inTransaction(() => {
+        // A finalize that creates the record (its start was lost) logs no `started`: `ended` says it all.
         start(call);
         const changed = end.run(
           e.outcome,
@@ -119,12 +167,9 @@ export function createSqliteCallStore(path: string): CallStore {
           quality ? JSON.stringify(quality) : null,
           call.callId,
         ).changes;
-        db.exec("COMMIT");
+        if (changed === 1) logEvent(call.callId, "ended");
         return changed === 1;
-      } catch (err) {
-        db.exec("ROLLBACK");
-        throw err;
-      }
+      });
     },
     async rate(callId, side, rating) {
       rateAs[side].run(JSON.stringify(rating), callId);
@@ -168,6 +213,28 @@ export function createSqliteCallStore(path: string): CallStore {
     },
     async listOverdueRinging(beforeMs, limit) {
       return (overdue.all(beforeMs, limit) as Row[]).map(toRecord);
+    },
+    async readEvents(partition, after, limit) {
+      // Read first: every event up to it is committed, so a short page saw all of them.
+      const settled = Number((lastSeq.get() as { seq: number }).seq);
+      const events = (eventsAfter.all(partition, after.seq, limit) as Row[]).map(
+        (r): LoggedCallEvent => ({
+          partition,
+          position: { seq: Number(r.seq), eventId: "" },
+          eventId: String(r.event_id),
+          kind: String(r.kind) as CallEventKind,
+          call: toRecord(r),
+        }),
+      );
+      const last = events.at(-1);
+      const next =
+        last && events.length >= limit
+          ? last.position
+          : { seq: Math.max(settled, after.seq, last?.position.seq ?? 0), eventId: "" };
+      return { events, next };
+    },
+    async headPosition() {
+      return { seq: Number((lastSeq.get() as { seq: number }).seq), eventId: "" };
     },
     close: () => wal.close(),
   };

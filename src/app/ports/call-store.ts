@@ -1,6 +1,7 @@
 import type { CallEnd, CallInfo, Outcome, PathType } from "../../domain/call-types.ts";
 import type { QualitySample, QualitySummary } from "../../domain/quality.ts";
 import type { CallRating } from "../../domain/rating.ts";
+import type { CallEventLog } from "./call-event-log.ts";
 
 /** One call as stored in the history (docs/spec.md §7). */
 export interface CallRecord extends CallInfo {
@@ -40,9 +41,10 @@ export interface HistoryPage {
 
 /**
  * The call history store. Every write is idempotent: a retried write never
- * duplicates a call, and a call's outcome is set at most once.
+ * duplicates a call, and a call's outcome is set at most once. Writes that change a call
+ * also append its lifecycle event to the event log the store reads back (CallEventLog).
  */
-export interface CallStore {
+export interface CallStore extends CallEventLog {
   /** Records a call that started ringing (no-op when the call is already recorded). */
   recordStart(call: CallInfo): Promise<void>;
   /** Records the answer (no-op when already answered or ended). */

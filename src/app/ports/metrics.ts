@@ -3,6 +3,8 @@
  * through these interfaces; src/adapters/metrics/ implements them on Prometheus with an
  * injected registry (names, labels and help texts live there).
  */
+
+import type { CallEventKind } from "../../domain/call-events.ts";
 import type { Notification } from "../../domain/call-types.ts";
 import type { CallRating } from "../../domain/rating.ts";
 import type { PushChannel } from "./push-registry.ts";
@@ -82,4 +84,12 @@ export interface NotificationMetrics {
 export interface RatingMetrics {
   /** Counts a participant's first rating of a call: its score and each of its reasons. */
   rated(rating: CallRating): void;
+}
+
+/** Counts the call events streamed to other backends (docs/spec.md §9 "Call events"). */
+export interface CallEventMetrics {
+  /** One more (+1) or one fewer (-1) open Subscribe stream of `group`. */
+  subscribed(group: string, delta: 1 | -1): void;
+  /** One event sent to a member of `group`, `lagMs` after its fact happened. */
+  streamed(group: string, kind: CallEventKind, lagMs: number): void;
 }

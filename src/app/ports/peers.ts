@@ -92,10 +92,16 @@ export interface Peers {
   /** Sets the handler of inbound messages (called in arrival order, must not block). */
   onMessage(handler: (fromNodeId: string, message: PeerMessage) => void): void;
   /**
-   * Calls `listener` when a connection to a node failed before it answered at all: it may be
-   * dead before presence says so (its lease has not expired yet). Messages stay queued for it.
+   * Calls `listener` when a connection to a node failed before it answered at all, or when a
+   * node's stream dropped and its port then refused a connection: it may be dead before presence
+   * says so (its lease has not expired yet). Messages stay queued for it.
    */
   onUnreachable(listener: (nodeId: string) => void): void;
+  /**
+   * True when `nodeId`'s internal port refuses a connection now: its process is gone (a host
+   * that does not answer at all is not taken for dead here; its lease decides).
+   */
+  refuses(nodeId: string): Promise<boolean>;
   /** Messages to `nodeId` not yet acknowledged (0 when there is no link). */
   backlog(nodeId: string): number;
   /** Forgets a node that left; returns the messages it never acknowledged, oldest first. */

@@ -3,8 +3,10 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
+import { eventPartitionOf } from "../../../domain/call-events.ts";
 import { isDomainError } from "../../../domain/errors.ts";
-import { callStoreContract } from "../call-store.contract.ts";
+import { callEventLogContract, readUntil, samePartitionId } from "../call-event-log.contract.ts";
+import { callOf, callStoreContract, completed, missed } from "../call-store.contract.ts";
 import { createCassandraCallStore } from "./cassandra-call-store.ts";
 import { createCassandraClient } from "./cassandra-config.ts";
 import { checkSchema, ddlTimeoutMs, migrate } from "./migrate.ts";
@@ -17,8 +19,10 @@ let batched: TestKeyspace;
 
 before(async () => {
   [keyspace, batched] = await Promise.all([
-    createTestKeyspace(contactPoint, { batchWrites: false }),
-    createTestKeyspace(contactPoint, { batchWrites: true }),
+    // A short settle window, so the event log contract reads soon what it wrote (its reads poll); a
+    // write slower than half of it is logged again (at-least-once), which a loaded machine must not cause.
+    createTestKeyspace(contactPoint, { batchWrites: false, eventSettleMs: 2000 }),
+    createTestKeyspace(contactPoint, { batchWrites: true, eventSettleMs: 2000 }),
   ]);
 });
 after(async () => {
@@ -31,6 +35,16 @@ callStoreContract("cassandra, parallel writes", async () => {
 });
 
 callStoreContract("cassandra, batched writes", async () => {
+  await batched.reset();
+  return createCassandraCallStore(batched.config);
+});
+
+callEventLogContract("cassandra, parallel writes", async () => {
+  await keyspace.reset();
+  return createCassandraCallStore(keyspace.config);
+});
+
+callEventLogContract("cassandra, batched writes", async () => {
   await batched.reset();
   return createCassandraCallStore(batched.config);
 });
@@ -138,12 +152,12 @@ const oldCall = `INSERT INTO calls_by_id (call_id, caller_user_id, caller_device
     {samples: 12, avg_fraction_lost: 0.0125, avg_jitter_ms: 3.75, avg_rtt_ms: 41.5, avg_bitrate_bps: 987654,
      resolution_changes: 2})`;
 
-test("migrations 4 and 5 keep a v3 keyspace's calls: a summary written before scores reads back without one", async () => {
+test("migrations 4 to 6 keep a v3 keyspace's calls: a summary written before scores reads back without one", async () => {
   const ks = `calldrop_v3_${randomBytes(4).toString("hex")}`;
   const admin = createCassandraClient(testConfig(contactPoint, "system"));
   try {
     await keyspaceAt(3, ks, [oldCall]);
-    assert.deepEqual(await migrate(admin, ks, simple), [4, 5]);
+    assert.deepEqual(await migrate(admin, ks, simple), [4, 5, 6]);
     await checkSchema(admin, ks);
     const store = createCassandraCallStore(testConfig(contactPoint, ks));
     try {
@@ -167,12 +181,12 @@ test("migrations 4 and 5 keep a v3 keyspace's calls: a summary written before sc
   }
 });
 
-test("migration 5 adds ratings to a v4 keyspace: an old call has none, and can be rated (docs/spec.md §15)", async () => {
+test("migrations 5 and 6 add ratings to a v4 keyspace: an old call has none, and can be rated (docs/spec.md §15)", async () => {
   const ks = `calldrop_v4_${randomBytes(4).toString("hex")}`;
   const admin = createCassandraClient(testConfig(contactPoint, "system"));
   try {
     await keyspaceAt(4, ks, [oldCall]);
-    assert.deepEqual(await migrate(admin, ks, simple), [5]);
+    assert.deepEqual(await migrate(admin, ks, simple), [5, 6]);
     await checkSchema(admin, ks);
     const store = createCassandraCallStore(testConfig(contactPoint, ks));
     try {
@@ -191,5 +205,91 @@ test("migration 5 adds ratings to a v4 keyspace: an old call has none, and can b
   } finally {
     await admin.execute(`DROP KEYSPACE IF EXISTS ${ks}`, [], ddlOptions);
     await admin.shutdown();
+  }
+});
+
+test("migration 6 adds the event log to a v5 keyspace: a call ringing before it logs its answer and end", async () => {
+  const ks = `calldrop_v5_${randomBytes(4).toString("hex")}`;
+  const admin = createCassandraClient(testConfig(contactPoint, "system"));
+  const ringing = `INSERT INTO calls_by_id (call_id, caller_user_id, caller_device_id, callee_user_id, video,
+      started_at_ms, ring_deadline_ms) VALUES ('ringing', 'alice', 'alice-phone', 'bob', true, 1000, 31000)`;
+  try {
+    await keyspaceAt(5, ks, [ringing]);
+    assert.deepEqual(await migrate(admin, ks, simple), [6]);
+    await checkSchema(admin, ks);
+    const store = createCassandraCallStore(testConfig(contactPoint, ks, { eventSettleMs: 500 }));
+    try {
+      const head = await store.headPosition();
+      const call = callOf("ringing", "alice", "bob", 1000);
+      await store.recordStart(call); // written before: not logged again
+      await store.recordAnswer("ringing", "bob-phone", 5000);
+      assert.equal(await store.finalize(call, completed(call)), true);
+      const { events } = await readUntil(store, eventPartitionOf("ringing"), head, (e) => e.length >= 2);
+      assert.deepEqual(
+        events.map((e) => e.eventId),
+        ["ringing:answered", "ringing:ended"],
+      );
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await admin.execute(`DROP KEYSPACE IF EXISTS ${ks}`, [], ddlOptions);
+    await admin.shutdown();
+  }
+});
+
+test("a retried finalize whose first attempt lost its event row logs the event again, after readers' position", async () => {
+  const store = createCassandraCallStore(keyspace.config);
+  const client = createCassandraClient(keyspace.config, keyspace.config.keyspace);
+  try {
+    const head = await store.headPosition();
+    const call = callOf(`lost-${randomBytes(3).toString("hex")}`, "alice", "bob", Date.now());
+    const p = eventPartitionOf(call.callId);
+    await store.recordStart(call);
+    assert.equal(await store.finalize(call, missed(call)), true);
+    const first = await readUntil(store, p, head, (e) => e.length >= 2);
+    const lost = first.events[1]?.position.seq ?? 0;
+    // As if the attempt had set the outcome and died before its batch: the row is gone, and the
+    // reader has passed the position it had.
+    await client.execute("DELETE FROM call_events WHERE part = ? AND hour = ? AND pos = ? AND event_id = ?", [
+      p,
+      Math.floor(lost / 3_600_000),
+      lost,
+      `${call.callId}:ended`,
+    ]);
+    assert.equal(await store.finalize(call, missed(call)), false, "the retry finds the outcome set");
+    const again = await readUntil(store, p, first.next, (e) => e.length >= 1);
+    assert.deepEqual(
+      again.events.map((e) => e.eventId),
+      [`${call.callId}:ended`],
+    );
+    // A second retry finds the row in place and logs nothing.
+    assert.equal(await store.finalize(call, missed(call)), false);
+    const marker = callOf(samePartitionId(p, `${call.callId}-m`), "alice", "bob", Date.now());
+    await store.recordStart(marker);
+    const rest = await readUntil(store, p, again.next, (e) => e.some((x) => x.call.callId === marker.callId));
+    assert.deepEqual(
+      rest.events.map((e) => e.eventId),
+      [`${marker.callId}:started`],
+    );
+  } finally {
+    await client.shutdown();
+    await store.close();
+  }
+});
+
+test("a reader far behind moves on by at most 12 hour partitions a read until it reaches the settled edge", async () => {
+  const store = createCassandraCallStore(keyspace.config);
+  try {
+    const hour = 3_600_000;
+    const from = { seq: Date.now() - 30 * hour, eventId: "" };
+    const page = await store.readEvents(7, from, 10);
+    assert.deepEqual(page.events, []);
+    assert.equal(page.next.seq, (Math.floor(from.seq / hour) + 12) * hour, "twelve hours further");
+    let next = page.next;
+    for (let i = 0; i < 3; i++) next = (await store.readEvents(7, next, 10)).next;
+    assert.ok(next.seq <= Date.now() - keyspace.config.eventSettleMs && next.seq > Date.now() - 60_000, "at the edge");
+  } finally {
+    await store.close();
   }
 });

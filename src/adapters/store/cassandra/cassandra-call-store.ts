@@ -10,16 +10,28 @@
  * may leave a history copy with the earlier one until the call's next write (GetCall reads
  * calls_by_id, always the latest).
  *
+ * The call event log (cassandra-event-log.ts) is written with the history copies: each fact's LWT
+ * (the start's `IF NOT EXISTS`, the answer's and the outcome's `IF`) also stores the event's
+ * position, and only an applied LWT writes the event; one not applied repairs what an earlier
+ * attempt of the same write left half-done. A start is an LWT for this reason: a retried plain
+ * insert could not tell that it had been written, and would log its `started` twice. (A process
+ * killed between an LWT and its batch leaves the copies, the ringing entry and the event to the
+ * call's next write, as before for the copies.)
+ *
  * Transient failures surface as `unavailable` DomainErrors (the outbox decorator queues writes).
  * The keyspace's schema version is checked before the first operation that reaches the cluster,
  * so a server started while Cassandra was unreachable checks it once Cassandra is back.
  */
 import type cassandra from "cassandra-driver";
 import type { CallRecord, CallStore, HistoryPage, HistoryQuery } from "../../../app/ports/call-store.ts";
+import type { Clock } from "../../../app/ports/clock.ts";
+import type { CallEventKind } from "../../../domain/call-events.ts";
 import type { CallEnd, CallInfo } from "../../../domain/call-types.ts";
 import type { QualitySample, QualitySummary } from "../../../domain/quality.ts";
+import { createSystemClock } from "../../clock/system-clock.ts";
 import { decodeCursor, encodeCursor } from "../history-cursor.ts";
 import { type CassandraConfig, createCassandraClient } from "./cassandra-config.ts";
+import { createCassandraEventLog, type Statement } from "./cassandra-event-log.ts";
 import { guarded } from "./driver-errors.ts";
 import { checkSchema } from "./migrate.ts";
 import {
@@ -39,16 +51,18 @@ import {
 const cols = callColumnNames.join(", ");
 const marks = (n: number) => Array.from({ length: n }, () => "?").join(", ");
 const q = {
-  insertById: `INSERT INTO calls_by_id (call_id, ${cols}) VALUES (?, ${marks(callColumnNames.length)})`,
+  insertById: `INSERT INTO calls_by_id (call_id, ${cols}, started_pos) VALUES (?, ${marks(callColumnNames.length + 1)})
+               IF NOT EXISTS`,
   insertByUser: `INSERT INTO calls_by_user (user_id, month, call_id, ${cols}) VALUES (?, ?, ?, ${marks(callColumnNames.length)})`,
   insertMissed: `INSERT INTO missed_calls_by_user (user_id, month, call_id, ${cols}) VALUES (?, ?, ?, ${marks(callColumnNames.length)})`,
   insertMonth: "INSERT INTO call_months_by_user (user_id, month) VALUES (?, ?)",
   insertRinging: "INSERT INTO ringing_by_deadline (minute, ring_deadline_ms, call_id) VALUES (?, ?, ?)",
   deleteRinging: "DELETE FROM ringing_by_deadline WHERE minute = ? AND ring_deadline_ms = ? AND call_id = ?",
   // `caller_user_id != null`: a call never started is left alone (a bare `= null` test would create it).
-  answer: `UPDATE calls_by_id SET answered_device_id = ?, answered_at_ms = ? WHERE call_id = ?
+  answer: `UPDATE calls_by_id SET answered_device_id = ?, answered_at_ms = ?, answered_pos = ? WHERE call_id = ?
            IF caller_user_id != null AND answered_device_id = null AND outcome = null`,
-  finalize: `UPDATE calls_by_id SET ${callColumnNames.map((c) => `${c} = ?`).join(", ")} WHERE call_id = ? IF outcome = null`,
+  finalize: `UPDATE calls_by_id SET ${callColumnNames.map((c) => `${c} = ?`).join(", ")}, ended_pos = ?
+             WHERE call_id = ? IF outcome = null`,
   rate: {
     caller: "UPDATE calls_by_id SET caller_rating = ? WHERE call_id = ?",
     callee: "UPDATE calls_by_id SET callee_rating = ? WHERE call_id = ?",
@@ -62,8 +76,6 @@ const q = {
   ringing: "SELECT ring_deadline_ms, call_id FROM ringing_by_deadline WHERE minute = ? AND ring_deadline_ms < ?",
 };
 
-type Statement = { readonly query: string; readonly params: unknown[] };
-
 /** The Cassandra call store. */
 export interface CassandraCallStore extends CallStore {
   /**
@@ -76,8 +88,13 @@ export interface CassandraCallStore extends CallStore {
 /**
  * A Cassandra call store over `config.keyspace` (which `npm run migrate` created). Connects on
  * first use; pass `client` to share one driver client (it is then not shut down by `close`).
+ * `clock` positions the call events.
  */
-export function createCassandraCallStore(config: CassandraConfig, client?: cassandra.Client): CassandraCallStore {
+export function createCassandraCallStore(
+  config: CassandraConfig,
+  client?: cassandra.Client,
+  clock: Clock = createSystemClock(),
+): CassandraCallStore {
   const db = client ?? createCassandraClient(config, config.keyspace);
   const idempotent = { prepare: true, isIdempotent: true };
   const lwt = { prepare: true, isIdempotent: false };
@@ -120,16 +137,40 @@ export function createCassandraCallStore(config: CassandraConfig, client?: cassa
     return rows;
   }
 
-  async function row(callId: string): Promise<CallRecord | undefined> {
-    const rs = await exec(q.byId, [callId]);
-    const r = rs.first() as Row | null;
-    return r && r.caller_user_id !== null ? toRecord(r) : undefined;
+  /** The calls_by_id row of a started call, or undefined. */
+  async function rawRow(callId: string): Promise<Row | undefined> {
+    const r = (await exec(q.byId, [callId])).first() as Row | null;
+    return r && r.caller_user_id !== null ? r : undefined;
   }
 
-  /** Copies the stored row to the history tables and drops it from the ringing index once answered or ended. */
-  async function propagate(callId: string): Promise<void> {
-    const stored = await row(callId);
-    if (!stored) return;
+  async function row(callId: string): Promise<CallRecord | undefined> {
+    const r = await rawRow(callId);
+    return r && toRecord(r);
+  }
+
+  const events = createCassandraEventLog({
+    exec: (query, params, isLwt) => exec(query, params, isLwt ? lwt : idempotent),
+    record: row,
+    clock,
+    settleMs: config.eventSettleMs,
+  });
+
+  /** Writes a fact's copies with its event, then moves the event if the write was slow. */
+  async function withEvent(writes: Statement[], callId: string, kind: CallEventKind, pos: number): Promise<void> {
+    await writeAll([...writes, events.row(callId, kind, pos)], true);
+    await events.afterWrite(callId, kind, pos);
+  }
+
+  /**
+   * Copies the stored row to the history tables (with `also`, e.g. the event just set) and drops it
+   * from the ringing index once answered or ended; with `repairEvents`, also writes the events an
+   * earlier attempt did not.
+   */
+  async function propagate(callId: string, repairEvents: boolean, also: Statement[] = []): Promise<void> {
+    const raw = await rawRow(callId);
+    if (!raw) return;
+    if (repairEvents) await events.repair(callId, raw);
+    const stored = toRecord(raw);
     const end: CallEnd | undefined =
       stored.outcome && stored.endReason && stored.endedAtMs !== undefined
         ? {
@@ -148,7 +189,7 @@ export function createCassandraCallStore(config: CassandraConfig, client?: cassa
       callerRating: stored.callerRating,
       calleeRating: stored.calleeRating,
     };
-    const writes = historyRows(stored, facts);
+    const writes = [...historyRows(stored, facts), ...also];
     if (end || stored.answeredDeviceId !== undefined) {
       writes.push({
         query: q.deleteRinging,
@@ -212,40 +253,49 @@ export function createCassandraCallStore(config: CassandraConfig, client?: cassa
 
   return {
     recordStart: (call) =>
-      guarded("recordStart", () =>
-        writeAll(
-          [
-            { query: q.insertById, params: [call.callId, ...callValues(call)] },
-            ...historyRows(call),
-            { query: q.insertRinging, params: [minuteOf(call.ringDeadlineMs), call.ringDeadlineMs, call.callId] },
-          ],
-          true,
-        ),
-      ),
+      guarded("recordStart", async () => {
+        const pos = clock.now();
+        const rs = await exec(q.insertById, [call.callId, ...callValues(call), pos], lwt);
+        if (rs.first()?.["[applied]"] !== true) return propagate(call.callId, true); // a retry, or finalized first
+        const ringing = [minuteOf(call.ringDeadlineMs), call.ringDeadlineMs, call.callId];
+        await withEvent(
+          [...historyRows(call), { query: q.insertRinging, params: ringing }],
+          call.callId,
+          "started",
+          pos,
+        );
+      }),
     recordAnswer: (callId, deviceId, answeredAtMs) =>
       guarded("recordAnswer", async () => {
-        await exec(q.answer, [deviceId, answeredAtMs, callId], lwt);
-        // Also when not applied: repairs the copies after a write that failed half-way.
-        await propagate(callId);
+        const pos = clock.now();
+        const rs = await exec(q.answer, [deviceId, answeredAtMs, pos, callId], lwt);
+        if (rs.first()?.["[applied]"] !== true) {
+          // Repairs the copies and the event after a write that failed half-way.
+          return propagate(callId, true);
+        }
+        await propagate(callId, false, [events.row(callId, "answered", pos)]);
+        await events.afterWrite(callId, "answered", pos);
       }),
     finalize: (call: CallInfo, end: CallEnd, quality?: QualitySummary) =>
       guarded("finalize", async () => {
         // Sets the start columns too, so a call whose start write was lost still gets its record.
-        const rs = await exec(q.finalize, [...callValues(call, { end, quality }), call.callId], lwt);
+        const pos = clock.now();
+        const rs = await exec(q.finalize, [...callValues(call, { end, quality }), pos, call.callId], lwt);
         const applied = rs.first()?.["[applied]"] === true;
         if (applied) {
           // What was just written is the row's end state; an earlier answer's columns stay (unset, not null).
           const ringing = [minuteOf(call.ringDeadlineMs), call.ringDeadlineMs, call.callId];
-          await writeAll([...historyRows(call, { end, quality }), { query: q.deleteRinging, params: ringing }], true);
+          const copies = [...historyRows(call, { end, quality }), { query: q.deleteRinging, params: ringing }];
+          await withEvent(copies, call.callId, "ended", pos);
         } else {
-          await propagate(call.callId); // repairs copies that a failed earlier attempt left behind
+          await propagate(call.callId, true); // repairs copies and events a failed earlier attempt left behind
         }
         return applied;
       }),
     rate: (callId, side, rating) =>
       guarded("rate", async () => {
         await exec(q.rate[side], [ratingValue(rating), callId]);
-        await propagate(callId);
+        await propagate(callId, false);
       }),
     get: (callId) => guarded("get", () => row(callId)),
     listForUser: (query) => guarded("listForUser", () => listPage(query)),
@@ -269,6 +319,8 @@ export function createCassandraCallStore(config: CassandraConfig, client?: cassa
         return out;
       }),
     listOverdueRinging: (beforeMs, limit) => guarded("listOverdueRinging", () => overdue(beforeMs, limit)),
+    readEvents: (partition, after, limit) => guarded("readEvents", () => events.readEvents(partition, after, limit)),
+    headPosition: () => events.headPosition(),
     checkSchema: () => guarded("checkSchema", schema),
     async close() {
       if (!client) await db.shutdown();

@@ -18,5 +18,6 @@ export const cassandraConfigSchema = z.strictObject({
   connectTimeoutMs: z.number().int().positive().default(cassandraDefaults.connectTimeoutMs),
   overdueLookbackMs: z.number().int().positive().default(cassandraDefaults.overdueLookbackMs),
   batchWrites: z.boolean().default(cassandraDefaults.batchWrites),
+  eventSettleMs: z.number().int().positive().default(cassandraDefaults.eventSettleMs),
   credentials: z.strictObject({ username: z.string(), password: z.string() }).optional(),
 });

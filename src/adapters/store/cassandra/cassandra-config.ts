@@ -32,6 +32,13 @@ export interface CassandraConfig {
    * in bench/store (README.md there).
    */
   readonly batchWrites: boolean;
+  /**
+   * How far behind now readers of the call event log stay (docs/spec.md §9 "Call events"). An
+   * event is positioned at its writer's clock when the write starts; a write that took over half
+   * of this is written again at a new position, so the other half bounds the clock skew between
+   * nodes: an event positioned further behind a reader's clock than this can be skipped.
+   */
+  readonly eventSettleMs: number;
   readonly credentials?: { readonly username: string; readonly password: string };
 }
 
@@ -43,6 +50,7 @@ export const cassandraDefaults = {
   connectTimeoutMs: 2000,
   overdueLookbackMs: 60 * 60 * 1000,
   batchWrites: true,
+  eventSettleMs: 6_000,
 } as const satisfies Partial<CassandraConfig>;
 
 const levels: Record<Consistency | SerialConsistency, number> = {

@@ -13,6 +13,9 @@
  * - push_devices / push_addresses: devices' push targets by user, and the device holding each
  *   target address (cassandra-push-registry.ts), shared by every node of a cluster.
  * - blocked_users: each user's block list (cassandra-block-list.ts), read at every call start.
+ * - call_events: the call event log (docs/spec.md §9 "Call events"), one partition per log partition
+ *   and hour of write time, ordered by write time; kept 7 days. calls_by_id keeps each event's
+ *   position (started_pos, answered_pos, ended_pos) so a retried write finds the event it wrote.
  *
  * The call tables' columns grow by migration (ALTER TABLE … ADD IF NOT EXISTS): rows written
  * before read the new columns as null.
@@ -110,6 +113,20 @@ export const migrations: readonly Migration[] = [
         `ALTER TABLE ${table} ADD IF NOT EXISTS caller_rating frozen<call_rating>`,
         `ALTER TABLE ${table} ADD IF NOT EXISTS callee_rating frozen<call_rating>`,
       ]),
+    ],
+  },
+  {
+    version: 6,
+    description: "call event log by partition and hour, and each event's position in calls_by_id (docs/spec.md §9)",
+    statements: [
+      `CREATE TABLE IF NOT EXISTS call_events (
+         part int, hour bigint, pos bigint, event_id text, call_id text, kind text,
+         PRIMARY KEY ((part, hour), pos, event_id)
+       ) WITH default_time_to_live = 604800 AND gc_grace_seconds = 3600
+         AND compaction = {'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'HOURS', 'compaction_window_size': 6}`,
+      ...["started_pos", "answered_pos", "ended_pos"].map(
+        (c) => `ALTER TABLE calls_by_id ADD IF NOT EXISTS ${c} bigint`,
+      ),
     ],
   },
 ];

@@ -5,8 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import type { CallStore } from "../../../app/ports/call-store.ts";
+import { eventPartitionOf } from "../../../domain/call-events.ts";
 import { DomainError, isDomainError } from "../../../domain/errors.ts";
 import { createSystemClock } from "../../clock/system-clock.ts";
+import { callEventLogContract, readUntil } from "../call-event-log.contract.ts";
 import { allPages, callOf, callStoreContract, completed, missed, sampleAt } from "../call-store.contract.ts";
 import { createSqliteCallStore } from "../sqlite-call-store.ts";
 import { createOutboxCallStore, type OutboxCallStore, type OutboxLogger } from "./outbox-call-store.ts";
@@ -47,6 +49,8 @@ function flaky(inner: CallStore) {
     rate: (id, side, r) => guard(id, () => inner.rate(id, side, r)),
     listSamples: (id) => guard(undefined, () => inner.listSamples(id)),
     listOverdueRinging: (b, l) => guard(undefined, () => inner.listOverdueRinging(b, l)),
+    readEvents: (p, a, l) => guard(undefined, () => inner.readEvents(p, a, l)),
+    headPosition: () => guard(undefined, () => inner.headPosition()),
     close: () => inner.close(),
   };
   return { store, state };
@@ -72,6 +76,7 @@ function outbox(
 
 // The decorator must not change what the store means.
 callStoreContract("outbox over sqlite", async () => outbox(createSqliteCallStore(":memory:")));
+callEventLogContract("outbox over sqlite", async () => outbox(createSqliteCallStore(":memory:")));
 
 test("writes during an outage are queued, replayed in order when the store returns, each once", async () => {
   const { store: inner, state } = flaky(createSqliteCallStore(":memory:"));
@@ -291,6 +296,32 @@ test("a finalize that set the outcome but whose answer was lost is reported once
     assert.equal(await store.finalize(call, missed(call)), false, "unknown yet");
     await store.drained();
     assert.deepEqual(set, ["reset"], "its own write set it: this node sends the missed call");
+  } finally {
+    await store.close();
+  }
+});
+
+test("writes queued during an outage log their events when replayed, once, also when an attempt's answer was lost", async () => {
+  const { store: inner, state } = flaky(createSqliteCallStore(":memory:"));
+  const store = outbox(inner);
+  try {
+    const head = await store.headPosition();
+    const call = callOf("ev-outage", "alice", "bob", t0);
+    const end = completed(call);
+    // The start is written but its answer lost: the outbox queues it and replays it.
+    state.lostAnswer.add(call.callId);
+    await store.recordStart(call);
+    state.down = true;
+    await store.recordAnswer(call.callId, "bob-phone", end.answeredAtMs ?? 0);
+    assert.equal(await store.finalize(call, end), false, "decided on replay");
+    state.down = false;
+    await store.drained();
+    const { events } = await readUntil(store, eventPartitionOf(call.callId), head, (e) => e.length >= 3);
+    assert.deepEqual(
+      events.map((e) => e.eventId),
+      ["ev-outage:started", "ev-outage:answered", "ev-outage:ended"],
+    );
+    assert.deepEqual((await store.readEvents(eventPartitionOf(call.callId), head, 10)).events.length, 3);
   } finally {
     await store.close();
   }

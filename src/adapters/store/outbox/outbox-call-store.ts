@@ -16,6 +16,11 @@
  * `onOutcomeSet`, also for a queue left by an earlier process, so the node that set the outcome
  * sends the missed-call notification, exactly once cluster-wide (docs/cluster.md).
  *
+ * Call events (docs/spec.md §9 "Call events") are written by the inner store with the write that
+ * set the fact, so a queued write logs its event when it is replayed, positioned at replay time:
+ * readers, who stay behind the log's settled edge, get it then, once (an entry applied twice
+ * finds its fact set and logs nothing).
+ *
  * The takeover sweep must not ring out a call whose finalize is still queued here: overdue
  * listings leave such calls out.
  *
@@ -276,6 +281,8 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
     get: (callId) => read(() => inner.get(callId)),
     listForUser: (query) => read(() => inner.listForUser(query)),
     listSamples: (callId) => read(() => inner.listSamples(callId)),
+    readEvents: (partition, after, limit) => read(() => inner.readEvents(partition, after, limit)),
+    headPosition: () => read(() => inner.headPosition()),
     listOverdueRinging: async (beforeMs, limit) =>
       (await read(() => inner.listOverdueRinging(beforeMs, limit))).filter((r) => !queue.hasFinalize(r.callId)),
     onOutcomeSet(listener) {
