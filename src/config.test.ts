@@ -47,6 +47,35 @@ test("CORS origins: same origin only by default; each allowed origin must be a b
   }
 });
 
+test("direct APNs and FCM: absent by default; ids, bundle, https base URLs and Apple's token-age bounds are checked", () => {
+  assert.equal(loadConfig({}).notifications.apns, undefined);
+  assert.equal(loadConfig({}).notifications.fcm, undefined);
+  const apns = {
+    keyId: "ABC123DEFG",
+    teamId: "TEAM123456",
+    privateKeyPath: "/secrets/apns.p8",
+    bundleId: "com.calldrop.app",
+  };
+  const c = loadConfig({}, { notifications: { apns, fcm: { serviceAccountPath: "/secrets/fcm.json" } } });
+  assert.equal(c.notifications.apns?.baseUrl, "https://api.push.apple.com");
+  assert.equal(c.notifications.apns?.tokenRefreshMs, 40 * 60_000);
+  assert.equal(c.notifications.fcm?.baseUrl, "https://fcm.googleapis.com");
+  const bad: [object, RegExp][] = [
+    [{ apns: { ...apns, keyId: "abc" } }, /10-character key id[\s\S]*notifications\.apns\.keyId/],
+    [{ apns: { ...apns, teamId: "" } }, /team id[\s\S]*notifications\.apns\.teamId/],
+    [{ apns: { ...apns, bundleId: "calldrop" } }, /bundle id[\s\S]*notifications\.apns\.bundleId/],
+    [{ apns: { ...apns, baseUrl: "http://127.0.0.1:1" } }, /https URL[\s\S]*notifications\.apns\.baseUrl/],
+    [{ apns: { ...apns, tokenRefreshMs: 60_000 } }, /at least 20 minutes/],
+    [{ apns: { ...apns, tokenRefreshMs: 2 * 3_600_000 } }, /at most 60 minutes/],
+    [{ apns: { ...apns, keyPem: "x" } }, /keyPem/],
+    [{ fcm: { serviceAccountPath: "" } }, /notifications\.fcm\.serviceAccountPath/],
+    [{ fcm: { serviceAccountPath: "/x", baseUrl: "ftp://fcm" } }, /https URL/],
+  ];
+  for (const [notifications, message] of bad) {
+    assert.throws(() => loadConfig({}, { notifications }), message, JSON.stringify(notifications));
+  }
+});
+
 test("presence shards: one shard on etcdEndpoints by default; a list of distinct etcd clusters otherwise", () => {
   const cluster = {
     CALLDROP_CLUSTER__ETCD_ENDPOINTS: '["etcd-0:2379"]',

@@ -16,6 +16,9 @@ const origin = z.string().refine((o) => URL.canParse(o) && new URL(o).origin ===
   error: "must be an origin like https://app.example.com (scheme://host[:port], no path or trailing slash)",
 });
 
+/** An https URL (push services are only ever reached over TLS). */
+const httpsUrl = z.url({ protocol: /^https$/, error: "must be an https URL" });
+
 const schema = z.strictObject({
   /** local: dev token issuer on, friendly defaults. production: real keys required. */
   mode: z.enum(["local", "production"]).default("local"),
@@ -127,6 +130,41 @@ const schema = z.strictObject({
       webPush: z.strictObject({ subject: z.string(), publicKey: z.string(), privateKey: z.string() }).optional(),
       /** The mobile push gateway (FCM/APNs) webhook; the secret signs each request. */
       gateway: z.strictObject({ url: z.url(), secret: z.string().min(16) }).optional(),
+      /**
+       * Direct APNs delivery (docs/spec.md §8 "Mobile push contract"); absent = iOS tokens go to the
+       * gateway. Token authentication with an auth key (.p8) from the Apple developer account.
+       */
+      apns: z
+        .strictObject({
+          /** The auth key's 10-character key id. */
+          keyId: z.string().regex(/^[A-Z0-9]{10}$/, { error: "must be the 10-character key id of the APNs auth key" }),
+          /** The 10-character team id. */
+          teamId: z.string().regex(/^[A-Z0-9]{10}$/, { error: "must be the 10-character Apple team id" }),
+          /** The .p8 auth key file (PKCS#8 PEM, a secret: mount it, never commit it). */
+          privateKeyPath: z.string().min(1),
+          /** The app's bundle id; VoIP pushes go to `<bundleId>.voip`. */
+          bundleId: z
+            .string()
+            .regex(/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/, { error: "must be a bundle id like com.example.app" }),
+          /** https://api.push.apple.com, or https://api.sandbox.push.apple.com for development builds. */
+          baseUrl: httpsUrl.default("https://api.push.apple.com"),
+          /** How long one provider token is used (Apple: renew no more often than every 20 min, within 60). */
+          tokenRefreshMs: z
+            .number()
+            .int()
+            .min(20 * 60_000, { error: "must be at least 20 minutes (Apple refuses faster renewal)" })
+            .max(60 * 60_000, { error: "must be at most 60 minutes (Apple refuses older tokens)" })
+            .default(40 * 60_000),
+        })
+        .optional(),
+      /** Direct FCM HTTP v1 delivery; absent = Android tokens go to the gateway. */
+      fcm: z
+        .strictObject({
+          /** The service-account key file (JSON from the Firebase console, a secret). */
+          serviceAccountPath: z.string().min(1),
+          baseUrl: httpsUrl.default("https://fcm.googleapis.com"),
+        })
+        .optional(),
       sendTimeoutMs: ms.default(10_000),
       stopRingingTtlMs: ms.default(60_000),
       missedCallTtlMs: ms.default(86_400_000),

@@ -58,7 +58,7 @@ export const METRICS: Readonly<Record<string, MetricFamily>> = {
     type: "counter",
     labels: {
       kind: ["incoming_call", "missed_call", "stop_ringing"],
-      channel: ["webpush", "gateway", "log"],
+      channel: ["webpush", "gateway", "apns", "fcm", "log"],
       result: ["sent", "failed", "dropped"],
     },
   },

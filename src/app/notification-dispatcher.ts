@@ -10,14 +10,19 @@ import type { Logger } from "pino";
 import type { Clock, TimerHandle } from "./ports/clock.ts";
 import type { NotificationMetrics, NotificationResult } from "./ports/metrics.ts";
 import type { NotificationOutbox, OutboxRecord } from "./ports/notification-outbox.ts";
-import type { GatewayTarget, PushRegistry, WebPushTarget } from "./ports/push-registry.ts";
+import type { PushRegistry, PushTarget } from "./ports/push-registry.ts";
 import { targetAddress } from "./ports/push-registry.ts";
-import type { PushSender } from "./ports/push-sender.ts";
+import type { PushMessage, PushSender, SendOutcome } from "./ports/push-sender.ts";
 
-/** The channels this server can deliver through; a missing one is disabled. */
-export interface PushSenders {
-  readonly webpush?: PushSender<WebPushTarget>;
-  readonly gateway?: PushSender<GatewayTarget>;
+/** The channels this server can deliver through, each sending its own kind of target; a missing one is disabled. */
+export type PushSenders = {
+  readonly [C in PushTarget["channel"]]?: PushSender<Extract<PushTarget, { channel: C }>>;
+};
+
+/** Sends through the target's channel, or undefined when that channel is disabled. */
+function sendVia(senders: PushSenders, message: PushMessage, signal: AbortSignal): Promise<SendOutcome> | undefined {
+  const sender = senders[message.target.channel] as PushSender | undefined;
+  return sender?.send(message, signal);
 }
 
 /** Tuning of the dispatcher; every field has a default. */
@@ -104,14 +109,9 @@ export function createNotificationDispatcher(deps: DispatcherDeps): Notification
       topic: row.topic,
       ttlSeconds: Math.max(1, Math.ceil((row.expiresAtMs - now) / 1000)),
     };
-    let outcome: Awaited<ReturnType<PushSender["send"]>>;
-    if (target.channel === "webpush" && senders.webpush) {
-      outcome = await senders.webpush.send({ ...message, target }, abort.signal).catch(thrown);
-    } else if (target.channel === "gateway" && senders.gateway) {
-      outcome = await senders.gateway.send({ ...message, target }, abort.signal).catch(thrown);
-    } else {
-      return drop(`channel ${target.channel} disabled`);
-    }
+    const sending = sendVia(senders, { ...message, target }, abort.signal);
+    if (!sending) return drop(`channel ${target.channel} disabled`);
+    const outcome = await sending.catch(thrown);
     const channel = target.channel;
     const settle = async (status: NotificationResult, error?: string) => {
       if (await outbox.settle(row.key, status, clock.now(), true, error)) metrics.count(row.kind, channel, status);
@@ -223,6 +223,6 @@ export function createNotificationDispatcher(deps: DispatcherDeps): Notification
   };
 }
 
-function thrown(err: unknown): { result: "retry"; error: string } {
+function thrown(err: unknown): SendOutcome {
   return { result: "retry", error: err instanceof Error ? err.message : String(err) };
 }

@@ -24,7 +24,8 @@ import type { Digests } from "./ports/digests.ts";
 import type { NotificationMetrics } from "./ports/metrics.ts";
 import type { NotificationOutbox, OutboxNotification } from "./ports/notification-outbox.ts";
 import type { Notifier } from "./ports/notifier.ts";
-import type { PushRegistration, PushRegistry } from "./ports/push-registry.ts";
+import type { PushProto } from "./ports/push-proto.ts";
+import { carries, type PushRegistration, type PushRegistry } from "./ports/push-registry.ts";
 import { pushPayload } from "./push-payload.ts";
 
 /** Dependencies and tuning of the push notifier. */
@@ -38,6 +39,8 @@ export interface PushNotifierDeps {
   readonly clock: Clock;
   /** Hashes the call id into the push topic. */
   readonly digests: Digests;
+  /** Encodes the typed form every payload carries (`proto`). */
+  readonly proto: PushProto;
   readonly metrics: NotificationMetrics;
   readonly logger: Pick<Logger, "warn" | "error">;
   /** How long a stop-ringing push may still be delivered (default 60 000). */
@@ -83,11 +86,14 @@ export function createPushNotifier(deps: PushNotifierDeps): PushNotifier {
     ...(deps.dispatch ? { options: deps.dispatch } : {}),
   });
 
-  async function targets(userId: string): Promise<PushRegistration[]> {
-    return (await registry.list(userId)).filter((r) => senders[r.target.channel] !== undefined);
+  /** The user's devices on an enabled channel that can carry `kind` (all kinds when omitted). */
+  async function targets(userId: string, kind?: Notification["kind"]): Promise<PushRegistration[]> {
+    return (await registry.list(userId)).filter(
+      (r) => senders[r.target.channel] !== undefined && (kind === undefined || carries(r.target, kind)),
+    );
   }
 
-  function row(n: Notification, r: PushRegistration, expiresAtMs: number): OutboxNotification {
+  function row(n: Notification, r: PushRegistration, expiresAtMs: number, payload: string): OutboxNotification {
     return {
       key: notificationKey(n.callId, n.kind, n.userId, r.deviceId),
       userId: n.userId,
@@ -95,7 +101,7 @@ export function createPushNotifier(deps: PushNotifierDeps): PushNotifier {
       callId: n.callId,
       kind: n.kind,
       channel: r.target.channel,
-      payload: JSON.stringify(pushPayload(n)),
+      payload,
       urgency: n.kind === "missed_call" ? "normal" : "high",
       topic: callTopic(n.callId, deps.digests),
       expiresAtMs,
@@ -108,11 +114,12 @@ export function createPushNotifier(deps: PushNotifierDeps): PushNotifier {
   }
 
   async function rowsFor(n: Notification, now: number): Promise<OutboxNotification[]> {
-    const devices = await targets(n.userId);
+    const devices = await targets(n.userId, n.kind);
+    const payload = JSON.stringify(pushPayload(n, deps.proto.encode(n)));
     switch (n.kind) {
       case "incoming_call": {
         const live = await Promise.all(devices.map((r) => deps.isLive(n.userId, r.deviceId)));
-        return devices.filter((_, i) => !live[i]).map((r) => row(n, r, n.ringDeadlineMs));
+        return devices.filter((_, i) => !live[i]).map((r) => row(n, r, n.ringDeadlineMs, payload));
       }
       case "stop_ringing": {
         const rings = (await outbox.listForCall(n.callId)).filter(
@@ -121,11 +128,11 @@ export function createPushNotifier(deps: PushNotifierDeps): PushNotifier {
         // A ring not yet handed over is superseded; one that may be on the device needs the stop.
         const pushed = new Set(rings.filter((r) => r.status !== "dropped").map((r) => r.deviceId));
         await dropRings(n.callId, now, `superseded by stop_ringing (${n.outcome})`);
-        return devices.filter((r) => pushed.has(r.deviceId)).map((r) => row(n, r, now + stopRingingTtlMs));
+        return devices.filter((r) => pushed.has(r.deviceId)).map((r) => row(n, r, now + stopRingingTtlMs, payload));
       }
       case "missed_call":
         await dropRings(n.callId, now, "superseded by missed_call");
-        return devices.map((r) => row(n, r, now + missedCallTtlMs));
+        return devices.map((r) => row(n, r, now + missedCallTtlMs, payload));
     }
   }
 

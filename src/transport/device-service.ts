@@ -9,13 +9,13 @@ import {
   type PushDevice,
   type PushDeviceSchema,
 } from "../../gen/calldrop/v1/device_pb.js";
-import type { PushRegistration, PushTarget } from "../app/ports/push-registry.ts";
-import type { PushDevices } from "../app/push-devices.ts";
+import type { PushRegistration } from "../app/ports/push-registry.ts";
+import type { PushDevices, PushTargetRequest } from "../app/push-devices.ts";
 import { DomainError } from "../domain/errors.ts";
 import { callerOf } from "./signal-service.ts";
 
 /** Maps a request's device to the domain target; invalid_argument when it has none. */
-function targetOf(device: PushDevice | undefined): PushTarget {
+function targetOf(device: PushDevice | undefined): PushTargetRequest {
   const t = device?.target;
   switch (t?.case) {
     case "webPush":
@@ -24,7 +24,8 @@ function targetOf(device: PushDevice | undefined): PushTarget {
       const platform =
         t.value.platform === MobilePlatform.FCM ? "fcm" : t.value.platform === MobilePlatform.APNS ? "apns" : undefined;
       if (!platform) throw new DomainError("invalid_argument", "mobile.platform must be FCM or APNS");
-      return { channel: "gateway", platform, token: t.value.token };
+      const { token, alertToken } = t.value;
+      return { channel: "mobile", platform, token, ...(alertToken ? { alertToken } : {}) };
     }
     default:
       throw new DomainError("invalid_argument", "device needs a web_push or mobile target");
@@ -42,7 +43,11 @@ function toProto(r: PushRegistration): MessageInitShape<typeof PushDeviceSchema>
         ? { case: "webPush", value: { endpoint: t.endpoint, p256dh: t.p256dh, auth: "" } }
         : {
             case: "mobile",
-            value: { platform: t.platform === "fcm" ? MobilePlatform.FCM : MobilePlatform.APNS, token: t.token },
+            value: {
+              platform: t.platform === "fcm" ? MobilePlatform.FCM : MobilePlatform.APNS,
+              token: t.token,
+              alertToken: t.channel === "fcm" ? "" : (t.alertToken ?? ""),
+            },
           },
   };
 }

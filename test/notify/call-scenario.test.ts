@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import pino from "pino";
 import { Registry } from "prom-client";
+import { RingEndReason } from "../../gen/calldrop/push/v1/push_pb.js";
 import { createMemoryCallDirectory } from "../../src/adapters/directory/memory-call-directory.ts";
 import { createMetrics } from "../../src/adapters/metrics/service-metrics.ts";
 import { createSqliteBlockList } from "../../src/adapters/store/sqlite-block-list.ts";
@@ -19,10 +20,12 @@ import { type ClusterStack, createClusterStack } from "../../src/cluster-stack.t
 import { loadConfig } from "../../src/config.ts";
 import { waitFor } from "../support/wait-for.ts";
 import { createHarness, type Stack, testVapid, usePushPeers } from "./harness.ts";
+import { hex, iphone, useMobilePeers } from "./mobile-peers.ts";
 
 const h = createHarness();
 const vapid = testVapid();
 const peers = usePushPeers(h, vapid);
+const mobile = useMobilePeers(h);
 
 interface World {
   readonly stack: Stack;
@@ -41,6 +44,7 @@ async function world(): Promise<World> {
   const stack = h.open({
     vapid,
     gatewayUrl: peers.gw.url,
+    senders: mobile.senders(),
     isLive: (userId, deviceId) => node?.isLive(userId, deviceId) ?? false,
   });
   const store = createSqliteCallStore(":memory:");
@@ -170,6 +174,40 @@ describe("notifications from calls", () => {
     );
     assert.equal(got[0]?.body.collapseKey, got[1]?.body.collapseKey);
     assert.equal(got[1]?.body.payload.outcome, "completed");
+    await w.close();
+  });
+
+  it("an iPhone rung by a VoIP push, answered on the desk: a background stop (never VoIP), and declined elsewhere says so", async () => {
+    const w = await world();
+    await w.stack.registry.register({ userId: "dina", deviceId: "iphone", target: iphone(21, 22), registeredAtMs: 1 });
+    await w.open("alice", "a3");
+    await w.open("dina", "desk");
+    const answered = await w.calls.start({ userId: "alice", deviceId: "a3" }, "dina", true);
+    await settled(w, answered.callId, 1);
+    await w.calls.apply(answered.callId, { type: "accept", by: { userId: "dina", deviceId: "desk" } });
+    await settled(w, answered.callId, 2);
+    await w.calls.apply(answered.callId, { type: "hangup", by: { userId: "alice", deviceId: "a3" }, reason: "hangup" });
+    const declined = await w.calls.start({ userId: "alice", deviceId: "a3" }, "dina", false);
+    await settled(w, declined.callId, 1);
+    await w.calls.apply(declined.callId, { type: "decline", by: { userId: "dina", deviceId: "desk" } });
+    await settled(w, declined.callId, 2);
+    assert.deepEqual(mobile.apns.refused, []);
+    const pushes = (callId: string) =>
+      mobile.apns.delivered
+        .filter((d) => d.decoded.callId === callId)
+        .map((d) => [
+          d.token,
+          d.headers["apns-push-type"],
+          d.decoded.kind.case === "stopRinging" ? d.decoded.kind.value.reason : d.decoded.kind.case,
+        ]);
+    assert.deepEqual(pushes(answered.callId), [
+      [hex(21), "voip", "incomingCall"],
+      [hex(22), "background", RingEndReason.ANSWERED_ELSEWHERE],
+    ]);
+    assert.deepEqual(pushes(declined.callId), [
+      [hex(21), "voip", "incomingCall"],
+      [hex(22), "background", RingEndReason.DECLINED_ELSEWHERE],
+    ]);
     await w.close();
   });
 });

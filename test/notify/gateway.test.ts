@@ -9,6 +9,7 @@ import { describe, it } from "node:test";
 import { createSystemClock } from "../../src/adapters/clock/system-clock.ts";
 import { nodeDigests } from "../../src/adapters/crypto/node-digests.ts";
 import { callTopic } from "../../src/app/push-notifier.ts";
+import { encodePushNotification } from "../../src/codec/push-notification.ts";
 import { waitFor } from "../support/wait-for.ts";
 import { createHarness, notificationCount, testVapid, usePushPeers } from "./harness.ts";
 
@@ -53,6 +54,7 @@ describe("mobile push gateway", () => {
         ttlSeconds: undefined,
         payload: {
           v: 1,
+          proto: encodePushNotification(n),
           kind: "incoming_call",
           tag: "call-g-1",
           userId: "bob",

@@ -25,6 +25,7 @@ import type { Clock } from "../../src/app/ports/clock.ts";
 import type { NotificationOutbox } from "../../src/app/ports/notification-outbox.ts";
 import type { PushRegistry } from "../../src/app/ports/push-registry.ts";
 import { createPushNotifier, type PushNotifier } from "../../src/app/push-notifier.ts";
+import { pushProto } from "../../src/codec/push-notification.ts";
 import { type LocalGateway, startLocalGateway } from "./local-gateway.ts";
 import { type LocalPushService, startLocalPushService } from "./local-push-service.ts";
 
@@ -57,6 +58,8 @@ export interface StackOptions {
   readonly dispatch?: DispatcherOptions;
   /** Defaults to the harness's manual clock. */
   readonly clock?: Clock;
+  /** More channels (the direct APNs and FCM senders). */
+  readonly senders?: PushSenders;
 }
 
 /** A temp directory with a sqlite file, a manual clock and stack builders. */
@@ -85,6 +88,7 @@ export function createHarness(): Harness {
         ...(options.gatewayUrl
           ? { gateway: createGatewaySender({ url: options.gatewayUrl, secret: gatewaySecret, timeoutMs }) }
           : {}),
+        ...options.senders,
       };
       const notifier = createPushNotifier({
         registry,
@@ -93,6 +97,7 @@ export function createHarness(): Harness {
         isLive: options.isLive ?? ((userId, deviceId) => options.live?.has(`${userId}/${deviceId}`) ?? false),
         clock: options.clock ?? clock,
         digests: nodeDigests,
+        proto: pushProto,
         metrics: createNotificationMetrics(metrics),
         logger: pino({ level: "silent" }),
         dispatch: { random: () => 1, initialBackoffMs: 1_000, ...options.dispatch },

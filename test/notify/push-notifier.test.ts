@@ -18,6 +18,7 @@ import type { PushSenders } from "../../src/app/notification-dispatcher.ts";
 import type { GatewayTarget } from "../../src/app/ports/push-registry.ts";
 import type { PushMessage, PushSender } from "../../src/app/ports/push-sender.ts";
 import { createPushNotifier } from "../../src/app/push-notifier.ts";
+import { pushProto } from "../../src/codec/push-notification.ts";
 import { DomainError } from "../../src/domain/errors.ts";
 import { notificationCount } from "./harness.ts";
 
@@ -45,6 +46,7 @@ function setup(senders: (gw: ReturnType<typeof recorder>) => PushSenders = (gw) 
     isLive: () => false,
     clock,
     digests: nodeDigests,
+    proto: pushProto,
     metrics: createNotificationMetrics(metrics),
     logger: pino({ level: "silent" }),
   });
@@ -62,7 +64,7 @@ describe("push notifier", () => {
   it("initialises every kind × channel × result series at 0", async () => {
     const { metrics } = setup();
     const values = (await metrics.getSingleMetric("calldrop_notifications_total")?.get())?.values ?? [];
-    assert.equal(values.length, 27);
+    assert.equal(values.length, 45); // 3 kinds × 5 channels (webpush, gateway, apns, fcm, log) × 3 results
     assert.ok(values.every((v) => v.value === 0));
     createNotificationMetrics(metrics); // a second user of the same registry reuses the metrics
   });
@@ -144,6 +146,7 @@ describe("push notifier", () => {
         senders: { gateway: recorder() },
         isLive: () => false,
         digests: nodeDigests,
+        proto: pushProto,
         clock: createManualClock(1),
         metrics: createNotificationMetrics(metrics),
         logger: pino({ level: "silent" }),

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { nodeDigests } from "../../src/adapters/crypto/node-digests.ts";
 import { callTopic } from "../../src/app/push-notifier.ts";
+import { encodePushNotification } from "../../src/codec/push-notification.ts";
 import { createHarness, notificationCount, testVapid } from "./harness.ts";
 import { type LocalPushService, startLocalPushService } from "./local-push-service.ts";
 
@@ -54,6 +55,7 @@ describe("Web Push delivery", () => {
     assert.equal(got?.subscriptionId, phone.id);
     assert.deepEqual(got?.payload, {
       v: 1,
+      proto: encodePushNotification(incoming),
       kind: "incoming_call",
       tag: "call-call-1",
       userId: "bob",
@@ -71,13 +73,15 @@ describe("Web Push delivery", () => {
     assert.equal(await notificationCount(s.metrics, "incoming_call", "webpush", "sent"), 1);
 
     // Answered elsewhere: the pushed phone gets stop-ringing under the same topic.
-    await s.notifier.notify({ kind: "stop_ringing", userId: "bob", callId: "call-1", outcome: "completed" });
+    const stopRinging = { kind: "stop_ringing", userId: "bob", callId: "call-1", outcome: "completed" } as const;
+    await s.notifier.notify(stopRinging);
     await s.notifier.drain();
     assert.equal(push.received.length, 2);
     const stop = push.received[1];
     assert.equal(stop?.subscriptionId, phone.id);
     assert.deepEqual(stop?.payload, {
       v: 1,
+      proto: encodePushNotification(stopRinging),
       kind: "stop_ringing",
       tag: "call-call-1",
       userId: "bob",

@@ -48,7 +48,8 @@ export declare type WebPushSubscription = Message<"calldrop.v1.WebPushSubscripti
 export declare const WebPushSubscriptionSchema: GenMessage<WebPushSubscription>;
 
 /**
- * MobilePushToken is a registration token of the FCM or APNs SDK on a device.
+ * MobilePushToken is a registration token of the FCM or APNs SDK on a device
+ * (docs/spec.md §8 "Mobile push contract").
  *
  * @generated from message calldrop.v1.MobilePushToken
  */
@@ -59,9 +60,23 @@ export declare type MobilePushToken = Message<"calldrop.v1.MobilePushToken"> & {
   platform: MobilePlatform;
 
   /**
+   * FCM: the registration token. APNs: the PushKit (VoIP) device token, hex,
+   * which incoming calls are pushed to. A server that sends to APNs or FCM
+   * itself refuses a token that is not in that form.
+   *
    * @generated from field: string token = 2;
    */
   token: string;
+
+  /**
+   * APNs only, optional: the app's regular remote-notification device token,
+   * hex. Stop-ringing and missed-call pushes go to it as regular pushes (a
+   * VoIP push is only ever an incoming call); without it the device gets
+   * only incoming calls pushed and learns the rest over its signaling session.
+   *
+   * @generated from field: string alert_token = 3;
+   */
+  alertToken: string;
 };
 
 /**

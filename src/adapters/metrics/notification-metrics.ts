@@ -9,7 +9,7 @@ import type { NotificationChannel, NotificationMetrics, NotificationResult } fro
 import type { Notification } from "../../domain/call-types.ts";
 
 const kinds: readonly Notification["kind"][] = ["incoming_call", "missed_call", "stop_ringing"];
-const channels: readonly NotificationChannel[] = ["webpush", "gateway", "log"];
+const channels: readonly NotificationChannel[] = ["webpush", "gateway", "apns", "fcm", "log"];
 const results: readonly NotificationResult[] = ["sent", "failed", "dropped"];
 
 const totalName = "calldrop_notifications_total";
@@ -21,7 +21,7 @@ export function createNotificationMetrics(registry: Registry): NotificationMetri
     (registry.getSingleMetric(totalName) as Counter<"kind" | "channel" | "result"> | undefined) ??
     new Counter({
       name: totalName,
-      help: "Notifications per device by kind, channel (webpush, gateway, log) and result (sent, failed, dropped).",
+      help: "Notifications per device by kind, channel (webpush, gateway, apns, fcm, log) and result (sent, failed, dropped).",
       labelNames: ["kind", "channel", "result"] as const,
       registers: [registry],
     });

@@ -43,6 +43,7 @@ export function createGatewaySender(options: GatewaySenderOptions): PushSender<G
         id: m.key,
         platform: m.target.platform,
         token: m.target.token,
+        ...(m.target.alertToken ? { alertToken: m.target.alertToken } : {}),
         kind: m.kind,
         priority: m.urgency,
         collapseKey: m.topic,

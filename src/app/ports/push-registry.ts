@@ -1,3 +1,5 @@
+import type { Notification } from "../../domain/call-types.ts";
+
 /** A browser's Web Push subscription (W3C Push API, RFC 8030/8291). */
 export interface WebPushTarget {
   readonly channel: "webpush";
@@ -14,10 +16,45 @@ export interface GatewayTarget {
   readonly channel: "gateway";
   readonly platform: "fcm" | "apns";
   readonly token: string;
+  /** APNs: the regular (non-VoIP) device token, when the app registered one. */
+  readonly alertToken?: string;
 }
 
+/**
+ * An iOS app pushed through APNs by this server (docs/spec.md §8 "Mobile push contract"):
+ * incoming calls go to the PushKit token as VoIP pushes, everything else to the regular
+ * token as alert/background pushes; without one the device gets only incoming calls.
+ */
+export interface ApnsTarget {
+  readonly channel: "apns";
+  readonly platform: "apns";
+  /** The PushKit (VoIP) device token, lowercase hex. */
+  readonly token: string;
+  /** The regular remote-notification device token, lowercase hex. */
+  readonly alertToken?: string;
+}
+
+/** An Android app pushed through FCM HTTP v1 by this server. */
+export interface FcmTarget {
+  readonly channel: "fcm";
+  readonly platform: "fcm";
+  /** The FCM registration token. */
+  readonly token: string;
+}
+
+/** A mobile token in whichever channel delivers it. */
+export type MobileTarget = GatewayTarget | ApnsTarget | FcmTarget;
+
 /** Where a device's notifications go. */
-export type PushTarget = WebPushTarget | GatewayTarget;
+export type PushTarget = WebPushTarget | MobileTarget;
+
+/**
+ * Whether a target can be pushed a kind of notification: an APNs device without a regular
+ * token gets only incoming calls, because a VoIP push must always be a call to ring.
+ */
+export function carries(target: PushTarget, kind: Notification["kind"]): boolean {
+  return target.channel !== "apns" || kind === "incoming_call" || target.alertToken !== undefined;
+}
 
 /** The delivery channels, as used in metrics labels. */
 export type PushChannel = PushTarget["channel"];
