@@ -54,6 +54,15 @@ describe('call waiting on two nodes (docs/spec.md §14 "Call waiting")', () => {
     assert.equal((await c.store.get(first))?.outcome, "completed");
   });
 
+  test("a device of the callee that comes online while a call waits rings it as a waiting call", async () => {
+    const { bob, second } = await waitingCall();
+    await bob.next("incoming_call", 2);
+    const tablet = await c.device(0, "bob", "tablet");
+    const rung = await tablet.next("incoming_call");
+    assert.equal(rung.callId, second);
+    assert.equal(rung.waiting, true);
+  });
+
   test("auto-busy: a callee who turned call waiting off is busy, and nothing rings", async () => {
     await c.settings.update("bob", { callWaiting: false });
     const { bob, carol, second } = await waitingCall();
