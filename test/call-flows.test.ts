@@ -207,6 +207,8 @@ function callFlows(): void {
       assert.equal(await s.setCallWaiting(false), false);
       assert.equal(await s.callWaiting(), false);
       assert.equal(await s.setCallWaiting(true), true);
+      // Only a signed-in user reads or changes their own settings.
+      await assert.rejects(settingsClient(server.baseUrl, "not-a-token").setCallWaiting(false), /unauthenticated/);
     });
 
     test("an ordinary call does not ring as waiting", async () => {
