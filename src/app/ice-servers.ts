@@ -4,6 +4,7 @@
  * username `${expiryUnixSeconds}:${callId or userId}`, credential
  * base64(HMAC-SHA1(secret, username)). Pure: the HMAC comes in as a port and time is passed in.
  */
+import type { RelayProtocol } from "../domain/call-types.ts";
 import { DomainError } from "../domain/errors.ts";
 import { checkCallId } from "../domain/limits.ts";
 import type { CallDirectory } from "./ports/call-directory.ts";
@@ -38,14 +39,11 @@ export interface IceConfig {
 /** Sensible local defaults: no servers (loopback host candidates suffice), 1 h credentials. */
 export const DEFAULT_ICE_CONFIG: IceConfig = { stunUrls: [], turnUrls: [], credentialTtlS: 3600 };
 
-/** How a client reaches the TURN server over a TURN URL (RFC 7065): the relay protocol it reports. */
-export type TurnTransport = "udp" | "tcp" | "tls";
-
 /**
- * The transport of a TURN URL (RFC 7065: `turn:` defaults to UDP, `turns:` is TLS over TCP),
+ * The transport of a TURN URL, i.e. the relay protocol a client using it reports (RFC 7065: `turn:` defaults to UDP, `turns:` is TLS over TCP),
  * or an error text for a URL that is not one a browser can use.
  */
-export function turnTransport(url: string): TurnTransport | string {
+export function turnTransport(url: string): RelayProtocol | string {
   const m = /^(turns?):(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?(?:\?transport=(udp|tcp))?$/.exec(url);
   if (!m) return `ice: not a TURN URL (turn[s]:host[:port][?transport=udp|tcp]): ${url}`;
   const [, scheme, , port, transport] = m;
@@ -54,7 +52,7 @@ export function turnTransport(url: string): TurnTransport | string {
   return transport === "tcp" ? "tcp" : "udp";
 }
 
-const TRANSPORT_RANK: Record<TurnTransport, number> = { udp: 0, tcp: 1, tls: 2 };
+const TRANSPORT_RANK: Record<RelayProtocol, number> = { udp: 0, tcp: 1, tls: 2 };
 
 /**
  * The TURN URLs in the order clients should try them (docs/spec.md §5): UDP (least latency and
