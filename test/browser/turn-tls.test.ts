@@ -8,6 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { createHash, X509Certificate } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type RunningCoturn, startCoturn } from "../../scripts/services/coturn.ts";
 import { nodeDigests } from "../../src/adapters/crypto/node-digests.ts";
@@ -17,6 +19,8 @@ import type { Peer } from "../support/browser.ts";
 import { launchIsolatedPeer } from "../support/netns-peer.ts";
 import { startServer, type TestServer } from "../support/server.ts";
 import { relayProbe } from "../support/turn-probe.ts";
+
+const ARTIFACTS = join(import.meta.dirname, "../../test-artifacts");
 
 /** Chromium's flag trusting exactly the key of `pem` (base64 SHA-256 of its SubjectPublicKeyInfo). */
 function trustKeyOf(pem: string): string {
@@ -94,5 +98,7 @@ describe("web client: a call where UDP is blocked connects through TURN over TLS
       assert.equal(row.pathWords, "relay/tls", `${p.name}'s history says how the relay was reached`);
       assert.match(row.text, /relay\/tls/);
     }
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await alice.page.getByTestId("history").screenshot({ path: join(ARTIFACTS, "desktop-history-relay-tls.png") });
   });
 });
