@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import { eventPartitionOf } from "../../../domain/call-events.ts";
 import { isDomainError } from "../../../domain/errors.ts";
+import type { QualitySample, QualitySummary } from "../../../domain/quality.ts";
 import { callEventLogContract, readUntil, samePartitionId } from "../call-event-log.contract.ts";
 import { callOf, callStoreContract, completed, missed } from "../call-store.contract.ts";
 import { createCassandraCallStore } from "./cassandra-call-store.ts";
@@ -146,18 +147,28 @@ async function keyspaceAt(version: number, ks: string, rows: readonly string[]):
 }
 
 const simple = { class: "SimpleStrategy", replication_factor: 1 };
+
+/** A plain quality summary of `samples` samples. */
+const summaryOf = (samples: number): QualitySummary => ({
+  samples,
+  avgFractionLost: 0,
+  avgJitterMs: 1,
+  avgRttMs: 20,
+  avgBitrateBps: 900_000,
+  resolutionChanges: 0,
+});
 const oldCall = `INSERT INTO calls_by_id (call_id, caller_user_id, caller_device_id, callee_user_id, video, started_at_ms,
     ring_deadline_ms, answered_at_ms, ended_at_ms, outcome, end_reason, quality)
   VALUES ('old', 'alice', 'alice-phone', 'bob', true, 1000, 31000, 5000, 60000, 'completed', 'hangup',
     {samples: 12, avg_fraction_lost: 0.0125, avg_jitter_ms: 3.75, avg_rtt_ms: 41.5, avg_bitrate_bps: 987654,
      resolution_changes: 2})`;
 
-test("migrations 4 to 6 keep a v3 keyspace's calls: a summary written before scores reads back without one", async () => {
+test("migrations 4 to 7 keep a v3 keyspace's calls: a summary written before scores reads back without one", async () => {
   const ks = `calldrop_v3_${randomBytes(4).toString("hex")}`;
   const admin = createCassandraClient(testConfig(contactPoint, "system"));
   try {
     await keyspaceAt(3, ks, [oldCall]);
-    assert.deepEqual(await migrate(admin, ks, simple), [4, 5, 6]);
+    assert.deepEqual(await migrate(admin, ks, simple), [4, 5, 6, 7]);
     await checkSchema(admin, ks);
     const store = createCassandraCallStore(testConfig(contactPoint, ks));
     try {
@@ -181,12 +192,12 @@ test("migrations 4 to 6 keep a v3 keyspace's calls: a summary written before sco
   }
 });
 
-test("migrations 5 and 6 add ratings to a v4 keyspace: an old call has none, and can be rated (docs/spec.md §15)", async () => {
+test("migrations 5 to 7 add ratings to a v4 keyspace: an old call has none, and can be rated (docs/spec.md §15)", async () => {
   const ks = `calldrop_v4_${randomBytes(4).toString("hex")}`;
   const admin = createCassandraClient(testConfig(contactPoint, "system"));
   try {
     await keyspaceAt(4, ks, [oldCall]);
-    assert.deepEqual(await migrate(admin, ks, simple), [5, 6]);
+    assert.deepEqual(await migrate(admin, ks, simple), [5, 6, 7]);
     await checkSchema(admin, ks);
     const store = createCassandraCallStore(testConfig(contactPoint, ks));
     try {
@@ -215,7 +226,7 @@ test("migration 6 adds the event log to a v5 keyspace: a call ringing before it 
       started_at_ms, ring_deadline_ms) VALUES ('ringing', 'alice', 'alice-phone', 'bob', true, 1000, 31000)`;
   try {
     await keyspaceAt(5, ks, [ringing]);
-    assert.deepEqual(await migrate(admin, ks, simple), [6]);
+    assert.deepEqual(await migrate(admin, ks, simple), [6, 7]);
     await checkSchema(admin, ks);
     const store = createCassandraCallStore(testConfig(contactPoint, ks, { eventSettleMs: 500 }));
     try {
@@ -229,6 +240,38 @@ test("migration 6 adds the event log to a v5 keyspace: a call ringing before it 
         events.map((e) => e.eventId),
         ["ringing:answered", "ringing:ended"],
       );
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await admin.execute(`DROP KEYSPACE IF EXISTS ${ks}`, [], ddlOptions);
+    await admin.shutdown();
+  }
+});
+
+test("migration 7 adds the relay protocol to a v6 keyspace: an old summary and sample have none, a new one keeps it", async () => {
+  const ks = `calldrop_v6_${randomBytes(4).toString("hex")}`;
+  const admin = createCassandraClient(testConfig(contactPoint, "system"));
+  const oldSample = `INSERT INTO call_samples (call_id, at_ms, user_id, fraction_lost, jitter_ms, rtt_ms,
+      available_outgoing_bitrate_bps, sent_bitrate_bps, frame_width, frame_height, frames_per_second, quality_step,
+      quality_limitation_reason, path) VALUES ('old', 2000, 'alice', 0, 1, 20, 1000000, 900000, 640, 360, 30, 0, 'none', 'relay')`;
+  try {
+    await keyspaceAt(6, ks, [oldCall, oldSample]);
+    assert.deepEqual(await migrate(admin, ks, simple), [7]);
+    await checkSchema(admin, ks);
+    const store = createCassandraCallStore(testConfig(contactPoint, ks));
+    try {
+      assert.equal((await store.get("old"))?.quality?.relayProtocol, undefined);
+      const [sample] = await store.listSamples("old");
+      assert.equal(sample?.path, "relay");
+      assert.equal(sample?.relayProtocol, undefined);
+      // Written after the migration: kept (the store contract checks the round trip in detail).
+      const call = callOf("tls", "alice", "bob", 1000);
+      await store.recordStart(call);
+      await store.addSamples("tls", "bob", [{ ...(sample as QualitySample), atMs: 6000, relayProtocol: "tls" }]);
+      assert.equal(await store.finalize(call, completed(call), { ...summaryOf(12), relayProtocol: "tls" }), true);
+      assert.equal((await store.get("tls"))?.quality?.relayProtocol, "tls");
+      assert.equal((await store.listSamples("tls"))[0]?.relayProtocol, "tls");
     } finally {
       await store.close();
     }
