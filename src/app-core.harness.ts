@@ -16,8 +16,10 @@ import { createLogNotifier, type LogNotifier } from "./adapters/notify/log-notif
 import { createInProcessBus } from "./adapters/peers/in-process-peers.ts";
 import { createInProcessRegistry } from "./adapters/presence/in-process-presence.ts";
 import { createSqliteBlockList } from "./adapters/store/sqlite-block-list.ts";
+import { createSqliteCallSettings } from "./adapters/store/sqlite-call-settings.ts";
 import { createSqliteCallStore } from "./adapters/store/sqlite-call-store.ts";
 import { type Blocking, createBlocking } from "./app/blocking.ts";
+import { type CallSettings, createCallSettings } from "./app/call-settings.ts";
 import type { CallDirectory } from "./app/ports/call-directory.ts";
 import type { CallStore } from "./app/ports/call-store.ts";
 import type { Metrics } from "./app/ports/metrics.ts";
@@ -81,6 +83,8 @@ export interface TestCluster {
   readonly notifier: LogNotifier;
   /** The users' block lists, shared by the nodes. */
   readonly blocking: Blocking;
+  /** The users' call settings, shared by the nodes. */
+  readonly settings: CallSettings;
   node(k: number): TestNode;
   /** Opens a fresh session of `userId`'s `deviceId` on node `k`. */
   device(k: number, userId: string, deviceId: string): Promise<TestDevice>;
@@ -114,6 +118,7 @@ export async function createTestCluster(count = 2): Promise<TestCluster> {
   const directory = createMemoryCallDirectory();
   const notifier = createLogNotifier(logger);
   const blocking = createBlocking({ list: createSqliteBlockList(":memory:"), clock, logger });
+  const settings = createCallSettings({ store: createSqliteCallSettings(":memory:"), logger });
   const inProcess = { registry: createInProcessRegistry(), bus: createInProcessBus() };
   const nodes: TestNode[] = [];
   for (let k = 0; k < count; k++) {
@@ -125,6 +130,7 @@ export async function createTestCluster(count = 2): Promise<TestCluster> {
       store,
       notifier,
       blocking,
+      settings,
       metrics,
       logger,
       registry,
@@ -214,6 +220,7 @@ export async function createTestCluster(count = 2): Promise<TestCluster> {
     directory,
     notifier,
     blocking,
+    settings,
     node,
     device,
     async advance(ms, stepMs = 1_000) {

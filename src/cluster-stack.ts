@@ -24,6 +24,7 @@ import { createInProcessPresence, type InProcessRegistry } from "./adapters/pres
 import type { Blocking } from "./app/blocking.ts";
 import { type CallRouting, createCallRouting } from "./app/call-routing.ts";
 import { type CallService, createCallService } from "./app/call-service.ts";
+import type { CallSettings } from "./app/call-settings.ts";
 import { createCallTakeover } from "./app/call-takeover.ts";
 import { type CommandCache, createCommandCache } from "./app/command-cache.ts";
 import { createNodeEventStream } from "./app/node-events.ts";
@@ -74,6 +75,8 @@ export interface ClusterStackDeps {
   readonly notifier: Notifier;
   /** Whether a callee blocked a caller, asked at every call start. */
   readonly blocking: Pick<Blocking, "blocks">;
+  /** Whether a callee in a call takes waiting calls, asked when a start finds them in one. */
+  readonly settings: Pick<CallSettings, "takesWaitingCalls">;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly registry: Registry;
@@ -136,6 +139,7 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
     directory,
     notifier: deps.notifier,
     blocking: deps.blocking,
+    settings: deps.settings,
     delivery: router,
     metrics: deps.metrics,
     clusterMetrics,

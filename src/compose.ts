@@ -12,6 +12,7 @@ import { ServiceHistoryService } from "../gen/calldrop/internal/v1/history_pb.js
 import { BlockService } from "../gen/calldrop/v1/block_pb.js";
 import { DeviceService } from "../gen/calldrop/v1/device_pb.js";
 import { CallHistoryService } from "../gen/calldrop/v1/history_pb.js";
+import { CallSettingsService } from "../gen/calldrop/v1/settings_pb.js";
 import { SignalService } from "../gen/calldrop/v1/signal_pb.js";
 import { loadLocalDevKey } from "./adapters/auth/local-dev-key.ts";
 import { createSystemClock } from "./adapters/clock/system-clock.ts";
@@ -24,6 +25,7 @@ import { createBlocking } from "./app/blocking.ts";
 import { createCallEventFeed } from "./app/call-event-feed.ts";
 import { createCallRatings } from "./app/call-rating.ts";
 import type { CallService } from "./app/call-service.ts";
+import { createCallSettings } from "./app/call-settings.ts";
 import type { CallStore, DeferredOutcomes } from "./app/ports/call-store.ts";
 import type { Clock } from "./app/ports/clock.ts";
 import type { Notifier } from "./app/ports/notifier.ts";
@@ -32,10 +34,18 @@ import type { Config } from "./config.ts";
 import { DomainError } from "./domain/errors.ts";
 import { createPushStack } from "./push-stack.ts";
 import { createNodeSignaling, createNodeSignalService } from "./signaling-stack.ts";
-import { createBlockList, createCallStore, type Drainable, drainOutbox, OUTBOX_DRAIN_FLOOR_MS } from "./store-stack.ts";
+import {
+  createBlockList,
+  createCallSettingsStore,
+  createCallStore,
+  type Drainable,
+  drainOutbox,
+  OUTBOX_DRAIN_FLOOR_MS,
+} from "./store-stack.ts";
 import { createAuthenticator, createAuthInterceptor } from "./transport/auth.ts";
 import { createBlockService } from "./transport/block-service.ts";
 import { createCallEventsService } from "./transport/call-events-service.ts";
+import { createCallSettingsService } from "./transport/call-settings-service.ts";
 import { createConnectNodeHandler } from "./transport/connect-node-handler.ts";
 import { createDeviceService } from "./transport/device-service.ts";
 import type { GrpcJsService } from "./transport/grpc-js-adapter.ts";
@@ -117,7 +127,18 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     logger,
     maxBlockedPerUser: config.calls.maxBlockedPerUser,
   });
-  cluster = await createClusterStack(config, { clock, store, notifier, blocking, metrics, logger, registry });
+  const settingsStore = createCallSettingsStore(config);
+  const settings = createCallSettings({ store: settingsStore, logger });
+  cluster = await createClusterStack(config, {
+    clock,
+    store,
+    notifier,
+    blocking,
+    settings,
+    metrics,
+    logger,
+    registry,
+  });
   const { hub, calls } = cluster;
   // Outcomes set when the outbox replays a queued finalize: this node set them, so it notifies.
   store.onOutcomeSet?.((call, end) => calls.outcomeSet(call, end));
@@ -134,6 +155,7 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
     { service: CallHistoryService, impl: createHistoryService(store, ratings) },
     { service: DeviceService, impl: createDeviceService(push.devices) },
     { service: BlockService, impl: createBlockService(blocking) },
+    { service: CallSettingsService, impl: createCallSettingsService(settings) },
     { service: ServiceHistoryService, impl: createServiceHistoryService(store, ratings, logger) },
     {
       service: CallEventsService,
@@ -211,6 +233,7 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
       await cluster?.close();
       await push.close();
       await blockList.close();
+      await settingsStore.close();
       await store.close();
     },
   };

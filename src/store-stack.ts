@@ -7,12 +7,15 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { Gauge } from "prom-client";
 import { createCassandraBlockList } from "./adapters/store/cassandra/cassandra-block-list.ts";
+import { createCassandraCallSettings } from "./adapters/store/cassandra/cassandra-call-settings.ts";
 import { createCassandraCallStore } from "./adapters/store/cassandra/cassandra-call-store.ts";
 import { isTransient } from "./adapters/store/cassandra/driver-errors.ts";
 import { createOutboxCallStore } from "./adapters/store/outbox/outbox-call-store.ts";
 import { createSqliteBlockList } from "./adapters/store/sqlite-block-list.ts";
+import { createSqliteCallSettings } from "./adapters/store/sqlite-call-settings.ts";
 import { createSqliteCallStore } from "./adapters/store/sqlite-call-store.ts";
 import type { BlockList } from "./app/ports/block-list.ts";
+import type { CallSettingsStore } from "./app/ports/call-settings-store.ts";
 import type { CallStore, DeferredOutcomes } from "./app/ports/call-store.ts";
 import type { Clock } from "./app/ports/clock.ts";
 import type { Config } from "./config.ts";
@@ -97,6 +100,14 @@ export async function drainOutbox(store: Partial<Drainable>, untilMs: number, lo
     logger.info({ replayed: queued }, "call-store outbox drained");
   }
   return left;
+}
+
+/** The users' call settings where the call store lives (docs/spec.md §14 "Call waiting"). */
+export function createCallSettingsStore(config: Config): CallSettingsStore {
+  const { kind, sqlitePath, cassandra } = config.store;
+  return kind === "cassandra" && cassandra
+    ? createCassandraCallSettings(cassandra)
+    : createSqliteCallSettings(sqlitePath);
 }
 
 /** The block lists, where the call store is: Cassandra for a cluster, else the embedded file. */

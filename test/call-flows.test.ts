@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { blockClient, type Device, historyClient, mobileDevice, webDevice } from "./support/devices.ts";
+import { blockClient, type Device, historyClient, mobileDevice, settingsClient, webDevice } from "./support/devices.ts";
 import { type ServerProcess, startServer } from "./support/server-process.ts";
 import { waitFor } from "./support/wait-for.ts";
 
@@ -27,6 +27,10 @@ async function mobile(userId: string, deviceId = "phone"): Promise<Device> {
 
 async function web(userId: string, deviceId = "browser"): Promise<Device> {
   return webDevice({ baseUrl: server.baseUrl, token: await server.token(userId), userId, deviceId });
+}
+
+async function settings(userId: string) {
+  return settingsClient(server.baseUrl, await server.token(userId));
 }
 
 async function history(userId: string) {
@@ -162,8 +166,9 @@ function callFlows(): void {
     bob.drop();
   });
 
-  test("busy: the callee is already in a call", async () => {
+  test("busy: the callee is already in a call and turned call waiting off (docs/spec.md §14)", async () => {
     const [alice, bob, carol] = await Promise.all([mobile(user("alice")), mobile(user("bob")), web(user("carol"))]);
+    assert.equal(await (await settings(bob.userId)).setCallWaiting(false), false);
     const first = await alice.command("startCall", { calleeUserId: bob.userId });
     await bob.next("incomingCall");
     await bob.command("accept", { callId: first.callId });
@@ -173,6 +178,93 @@ function callFlows(): void {
     assert.equal((await finalRecord(carol.userId, second.callId)).outcome, Outcome.BUSY);
     assert.ok(!bob.events.some((e) => e.case === "incomingCall" && e.value.callId === second.callId));
     for (const d of [alice, bob, carol]) d.drop();
+  });
+
+  describe('call waiting (docs/spec.md §14 "Call waiting")', () => {
+    /** alice calls bob and bob answers; then carol calls bob, whose devices ring the waiting call. */
+    async function waitingCall() {
+      const [alice, bob, carol] = await Promise.all([mobile(user("alice")), web(user("bob")), mobile(user("carol"))]);
+      const first = await alice.command("startCall", { calleeUserId: bob.userId });
+      await bob.next("incomingCall", (v) => v.callId === first.callId);
+      await bob.command("accept", { callId: first.callId });
+      await alice.next("callAccepted", (v) => v.callId === first.callId);
+      const second = await carol.command("startCall", { calleeUserId: bob.userId });
+      const incoming = await bob.next("incomingCall", (v) => v.callId === second.callId);
+      assert.equal(incoming.value.waiting, true, "rings as a waiting call");
+      assert.equal(incoming.value.callerUserId, carol.userId);
+      assert.equal(
+        (await carol.next("ringing", (v) => v.callId === second.callId)).value.devices,
+        1,
+        "carol hears ringing",
+      );
+      assert.equal(first.callId === second.callId, false);
+      return { alice, bob, carol, first: first.callId, second: second.callId };
+    }
+
+    test("is on by default, and a user turns it off and on again", async () => {
+      const s = await settings(user("dora"));
+      assert.equal(await s.callWaiting(), true);
+      assert.equal(await s.setCallWaiting(false), false);
+      assert.equal(await s.callWaiting(), false);
+      assert.equal(await s.setCallWaiting(true), true);
+      // Only a signed-in user reads or changes their own settings.
+      await assert.rejects(settingsClient(server.baseUrl, "not-a-token").setCallWaiting(false), /unauthenticated/);
+    });
+
+    test("an ordinary call does not ring as waiting", async () => {
+      const [alice, bob] = await Promise.all([mobile(user("alice")), web(user("bob"))]);
+      const { callId } = await alice.command("startCall", { calleeUserId: bob.userId });
+      assert.equal((await bob.next("incomingCall", (v) => v.callId === callId)).value.waiting, false);
+      for (const d of [alice, bob]) d.drop();
+    });
+
+    test("End & accept: the first call ends completed, the waiting call is answered", async () => {
+      const { alice, bob, carol, first, second } = await waitingCall();
+      await bob.command("hangup", { callId: first, reason: 1 });
+      assert.equal((await alice.next("callEnded", (v) => v.callId === first)).value.outcome, Outcome.COMPLETED);
+      await bob.command("accept", { callId: second });
+      assert.equal((await carol.next("callAccepted", (v) => v.callId === second)).value.answeredDeviceId, "browser");
+      await carol.command("hangup", { callId: second, reason: 1 });
+      await bob.next("callEnded", (v) => v.callId === second);
+      assert.equal((await finalRecord(alice.userId, first)).outcome, Outcome.COMPLETED);
+      const answered = await finalRecord(carol.userId, second);
+      assert.equal(answered.outcome, Outcome.COMPLETED);
+      assert.equal(answered.answeredDeviceId, "browser");
+      const bobs = (await (await history(bob.userId)).list()).calls.map((c) => [c.callId, c.outcome]);
+      assert.deepEqual(bobs, [
+        [second, Outcome.COMPLETED],
+        [first, Outcome.COMPLETED],
+      ]);
+      for (const d of [alice, bob, carol]) d.drop();
+    });
+
+    test("Decline: the waiting call is declined, the first call goes on", async () => {
+      const { alice, bob, carol, first, second } = await waitingCall();
+      await bob.command("decline", { callId: second });
+      assert.equal((await carol.next("callEnded", (v) => v.callId === second)).value.outcome, Outcome.DECLINED);
+      assert.equal((await finalRecord(bob.userId, second)).outcome, Outcome.DECLINED);
+      await alice.command("description", { callId: first, type: SdpType.OFFER, sdp: "v=0\r\nstill here" });
+      assert.equal((await bob.next("description", (v) => v.callId === first)).value.sdp, "v=0\r\nstill here");
+      assert.ok(!alice.events.some((e) => e.case === "callEnded"), "the first call runs on");
+      await alice.command("hangup", { callId: first, reason: 1 });
+      assert.equal((await finalRecord(bob.userId, first)).outcome, Outcome.COMPLETED);
+      for (const d of [alice, bob, carol]) d.drop();
+    });
+
+    test("at most one waiting call: a third caller gets busy, and a caller in a call starts none", async () => {
+      const { alice, bob, carol, first, second } = await waitingCall();
+      const dave = await mobile(user("dave"));
+      const third = await dave.command("startCall", { calleeUserId: bob.userId });
+      assert.equal((await dave.next("callEnded", (v) => v.callId === third.callId)).value.outcome, Outcome.BUSY);
+      assert.ok(!bob.events.some((e) => e.case === "incomingCall" && e.value.callId === third.callId));
+      const toCarol = await dave.command("startCall", { calleeUserId: carol.userId });
+      assert.equal((await dave.next("callEnded", (v) => v.callId === toCarol.callId)).value.outcome, Outcome.BUSY);
+      await assert.rejects(bob.command("startCall", { calleeUserId: dave.userId }), /already in a call/);
+      await carol.command("cancel", { callId: second });
+      assert.equal((await bob.next("callEnded", (v) => v.callId === second)).value.outcome, Outcome.CANCELLED);
+      await alice.command("hangup", { callId: first, reason: 1 });
+      for (const d of [alice, bob, carol, dave]) d.drop();
+    });
   });
 
   test("unreachable: the callee has no device and no push target", async () => {

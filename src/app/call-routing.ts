@@ -52,7 +52,7 @@ export interface CallRouting {
   start(from: DeviceRef, commandId: string, calleeUserId: string, video: boolean): Promise<CommandResult>;
   /** Runs a device's command for a call, on the node running it. */
   run(from: DeviceRef, commandId: string, command: CallCommand): Promise<CommandResult>;
-  /** Tells the node running the user's call (if any) about one of the user's sessions. */
+  /** Tells the nodes running the user's calls (if any; two with a waiting call) about one of the user's sessions. */
   deviceNotice(session: DeviceRef & { readonly id: string }, kind: DeviceNoticeKind): Promise<void>;
   /** A command, notice or reply from another node. */
   receive(fromNodeId: string, message: Inbound): void;
@@ -201,18 +201,21 @@ export function createCallRouting(deps: CallRoutingDeps): CallRouting {
       );
     },
     async deviceNotice(session, kind) {
-      const live = await directory.findByUser(session.userId);
-      if (!live) return;
       const device = { userId: session.userId, deviceId: session.deviceId };
-      const { callId } = live;
-      await onOwner(
-        callId,
-        "notice",
-        async () => {
-          await calls.notice(callId, device, kind, self);
-          return { callId, mergedIntoExisting: false };
-        },
-        () => ({ kind: "notice", callId, device, sessionId: session.id, notice: kind }),
+      // Every call the user is in: an answered one and a waiting one (docs/spec.md §14 "Call waiting").
+      const live = await directory.callsOfUser(session.userId);
+      await Promise.all(
+        live.map(({ callId }) =>
+          onOwner(
+            callId,
+            "notice",
+            async () => {
+              await calls.notice(callId, device, kind, self);
+              return { callId, mergedIntoExisting: false };
+            },
+            () => ({ kind: "notice", callId, device, sessionId: session.id, notice: kind }),
+          ),
+        ),
       );
     },
     receive(from, message) {

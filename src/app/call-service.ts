@@ -23,12 +23,14 @@ import type {
   TimerName,
   Transition,
 } from "../domain/call-types.ts";
+import { isAnsweredCall } from "../domain/call-waiting.ts";
 import { commandEvent } from "../domain/commands.ts";
 import { DomainError } from "../domain/errors.ts";
 import type { Blocking } from "./blocking.ts";
 import { createCallAdoption } from "./call-adoption.ts";
 import { type CallEntry, createCallEffects } from "./call-effects.ts";
 import { createCallParticipants } from "./call-participants.ts";
+import type { CallSettings } from "./call-settings.ts";
 import { createCallTable } from "./call-table.ts";
 import {
   claimWhenBack,
@@ -60,6 +62,8 @@ export interface CallServiceDeps {
   readonly notifier: Notifier;
   /** Whether a callee blocked a caller (read at every start, beside the callee's devices). */
   readonly blocking: Pick<Blocking, "blocks">;
+  /** Whether a callee in a call takes waiting calls (read only when a start finds them in one). */
+  readonly settings: Pick<CallSettings, "takesWaitingCalls">;
   readonly delivery: Delivery;
   readonly metrics: Metrics;
   readonly clusterMetrics: ClusterMetrics;
@@ -189,6 +193,13 @@ export function createCallService(deps: CallServiceDeps): CallService {
     }
   }
 
+  /** Whether a refused claim ran only into the callee's answered call, and the callee takes waiting calls. */
+  async function mayWait(conflict: ClaimResult, calleeUserId: string): Promise<boolean> {
+    if (conflict.ok || conflict.caller || !conflict.callee) return false;
+    if (!isAnsweredCall(conflict.callee.state)) return false;
+    return deps.settings.takesWaitingCalls(calleeUserId);
+  }
+
   /** Backpressure: signaling towards a participant whose node's link is far behind is refused, not queued. */
   function refuseWhenCongested(e: CallEntry, from: DeviceRef): void {
     const { state } = e;
@@ -264,11 +275,23 @@ export function createCallService(deps: CallServiceDeps): CallService {
           calleePushable,
           calleeBusy: false,
           calleeBlocksCaller,
+          waiting: false,
         };
         let t = startCall(input, clock.now(), deps.policy);
         let conflict: ClaimResult & { deferred?: true } = { ok: true };
-        if (t.state.phase === "ringing") conflict = await claim(t.state);
-        else {
+        if (t.state.phase === "ringing") {
+          conflict = await claim(t.state);
+          // The callee is in an answered call: ring as a waiting call if they take them (§14 "Call waiting").
+          if (await mayWait(conflict, calleeUserId)) {
+            const waiting = startCall({ ...input, waiting: true }, clock.now(), deps.policy);
+            const asWaiting = await claim(waiting.state as Extract<CallState, { phase: "ringing" }>);
+            if (asWaiting.ok) [t, conflict] = [waiting, asWaiting];
+            // Their call ended meanwhile: the callee is free, so the start rings as an ordinary call.
+            else if (!asWaiting.caller && !asWaiting.callee)
+              conflict = await claim(t.state as Extract<CallState, { phase: "ringing" }>);
+            else conflict = asWaiting;
+          }
+        } else {
           const mine = await liveCallOf(from.userId);
           if (mine && mine.state.phase !== "ended") conflict = { ok: false, caller: mine };
         }

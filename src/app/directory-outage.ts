@@ -8,6 +8,7 @@
  */
 import type { Logger } from "pino";
 import type { CallState } from "../domain/call-types.ts";
+import { claimConflict } from "../domain/call-waiting.ts";
 import { isDomainError } from "../domain/errors.ts";
 import type { CallDirectory, ClaimResult, LiveCall } from "./ports/call-directory.ts";
 import type { Clock } from "./ports/clock.ts";
@@ -45,10 +46,14 @@ export function localClaim(
   ownerNodeId: string,
 ): ClaimResult {
   const { callId, caller, calleeUserId } = claim.call;
-  const mine = localLiveCall(states, caller.userId, ownerNodeId, callId);
-  const theirs = localLiveCall(states, calleeUserId, ownerNodeId, callId);
-  if (!mine && !theirs) return { ok: true };
-  return { ok: false, ...(mine ? { caller: mine } : {}), ...(theirs ? { callee: theirs } : {}) };
+  const live = (userId: string) =>
+    [...states].flatMap((state): LiveCall[] =>
+      state.call.callId !== callId && (state.call.caller.userId === userId || state.call.calleeUserId === userId)
+        ? [{ callId: state.call.callId, ownerNodeId, state }]
+        : [],
+    );
+  const conflict = claimConflict(claim, live(caller.userId), live(calleeUserId));
+  return conflict ? { ok: false, ...conflict } : { ok: true };
 }
 
 /** How long commands wait for directory writes, as the directory has lately behaved. */

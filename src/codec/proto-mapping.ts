@@ -279,7 +279,12 @@ function kindToProto({ body: b }: SessionEvent): ServerEvent["kind"] {
     case "incoming_call":
       return {
         case: "incomingCall",
-        value: { $typeName: "calldrop.v1.IncomingCall", ...stripType(b), ringDeadlineMs: BigInt(b.ringDeadlineMs) },
+        value: {
+          $typeName: "calldrop.v1.IncomingCall",
+          ...stripType(b),
+          ringDeadlineMs: BigInt(b.ringDeadlineMs),
+          waiting: b.waiting ?? false,
+        },
       };
     case "call_accepted":
       return { case: "callAccepted", value: { $typeName: "calldrop.v1.CallAccepted", ...stripType(b) } };

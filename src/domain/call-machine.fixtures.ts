@@ -51,6 +51,7 @@ export function startInput(overrides: Partial<StartInput> = {}): StartInput {
     calleePushable: true,
     calleeBusy: false,
     calleeBlocksCaller: false,
+    waiting: false,
     ...overrides,
   };
 }

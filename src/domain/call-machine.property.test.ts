@@ -152,6 +152,7 @@ describe("property: random event sequences", () => {
         calleePushable: r.chance(0.5),
         calleeBusy: r.chance(0.1),
         calleeBlocksCaller: r.chance(0.05),
+        waiting: r.chance(0.2),
       });
       const started = startCall(input, now, policy);
       let state = deepFreeze(started.state);
@@ -172,6 +173,9 @@ describe("property: random event sequences", () => {
           if (e.kind === "send" && e.event.type === "call_ended" && e.to.deviceId === alice.deviceId)
             callerToldEnd += 1;
           if (e.kind === "send") assert.notEqual(e.to.userId, "mallory");
+          // A waiting call rings quietly on every device it rings, an ordinary one never (§14 "Call waiting").
+          if (e.kind === "send" && e.event.type === "incoming_call")
+            assert.equal(e.event.waiting, input.waiting || undefined);
         }
       };
       observe(started.effects);

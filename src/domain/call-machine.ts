@@ -67,6 +67,11 @@ export interface StartInput {
   readonly calleeBusy: boolean;
   /** Whether the callee blocked the caller (docs/spec.md §14 "Blocking"). */
   readonly calleeBlocksCaller: boolean;
+  /**
+   * Whether the call rings as a waiting call: the callee is in another answered call, takes call
+   * waiting, and the directory let this call wait (docs/spec.md §14 "Call waiting").
+   */
+  readonly waiting: boolean;
 }
 
 /**
@@ -85,6 +90,7 @@ export function startCall(input: StartInput, nowMs: number, policy: CallPolicy =
     video: input.video,
     startedAtMs: nowMs,
     ringDeadlineMs: nowMs + policy.ringTimeoutMs,
+    ...(input.waiting ? { waiting: true as const } : {}),
   };
   const record: Effect = { kind: "record_start", call };
   const unreachable: CallEnd = { outcome: "unreachable", reason: "no_devices", endedAtMs: nowMs };
@@ -113,13 +119,14 @@ export function startCall(input: StartInput, nowMs: number, policy: CallPolicy =
     ),
   ];
   if (input.calleePushable) {
-    const { type: _type, ...fields } = incoming;
+    // A push rings a device that is not in the call: as today, waiting or not.
+    const { type: _type, waiting: _waiting, ...fields } = incoming;
     effects.push({ kind: "notify", notification: { kind: "incoming_call", userId: call.calleeUserId, ...fields } });
   }
   return { state: { phase: "ringing", call, ringing: input.calleeDevices, pushed: input.calleePushable }, effects };
 }
 
-/** The event that rings a callee device. */
+/** The event that rings a callee device: quietly, as a waiting call, when the call is one (§14 "Call waiting"). */
 function incomingCall(call: CallInfo) {
   return {
     type: "incoming_call",
@@ -127,6 +134,7 @@ function incomingCall(call: CallInfo) {
     callerUserId: call.caller.userId,
     video: call.video,
     ringDeadlineMs: call.ringDeadlineMs,
+    ...(call.waiting ? { waiting: true as const } : {}),
   } as const;
 }
 

@@ -20,6 +20,7 @@ function ringing(): CallState {
       calleePushable: false,
       calleeBusy: false,
       calleeBlocksCaller: false,
+      waiting: false,
     },
     T0,
   ).state;

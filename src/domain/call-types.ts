@@ -43,6 +43,11 @@ export interface CallInfo {
   readonly video: boolean;
   readonly startedAtMs: number;
   readonly ringDeadlineMs: number;
+  /**
+   * Set when the call rang as a waiting call: its callee was in another answered call and
+   * takes call waiting (docs/spec.md §14 "Call waiting"). Absent otherwise.
+   */
+  readonly waiting?: true;
 }
 
 /** WebRTC signaling relayed verbatim between the two participants. */
@@ -155,6 +160,8 @@ export type OutboundEvent =
       readonly callerUserId: string;
       readonly video: boolean;
       readonly ringDeadlineMs: number;
+      /** The callee is in another call: ring quietly, offer "End & accept" (docs/spec.md §14 "Call waiting"). */
+      readonly waiting?: true;
     }
   | { readonly type: "call_accepted"; readonly callId: string; readonly answeredDeviceId: string }
   | { readonly type: "answered_elsewhere"; readonly callId: string; readonly answeredDeviceId: string }

@@ -125,7 +125,14 @@ describe("web client: P2P calls in real Chromium", () => {
     await call(alice.page, "nobody-online");
     await waitForText(alice.page, /nobody-online cannot be reached/);
 
-    // carol (a second tab in bob's browser) calls bob while bob is in a call with alice.
+    // carol (a second tab in bob's browser) calls bob while bob is in a call with alice; bob turned
+    // call waiting off (docs/spec.md §14 "Call waiting"), so carol hears bob is busy.
+    const waitingBox = bob.page.getByTestId("call-waiting");
+    await waitingBox.uncheck();
+    await bob.page.waitForFunction(() => {
+      const box = document.querySelector<HTMLInputElement>("[data-testid=call-waiting]");
+      return box && !box.disabled && !box.checked;
+    });
     await call(alice.page, "bob");
     await bob.page.getByTestId("accept").click();
     await waitForCall(bob.page, "alice-bob connected", (c) => c.phase === "connected");
@@ -140,6 +147,7 @@ describe("web client: P2P calls in real Chromium", () => {
     }
     await bob.page.getByTestId("hangup").click();
     await waitForText(alice.page, /Call with bob ended/);
+    await waitingBox.check();
   });
 
   it("says so when the camera is denied", async () => {

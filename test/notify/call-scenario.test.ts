@@ -12,9 +12,11 @@ import { RingEndReason } from "../../gen/calldrop/push/v1/push_pb.js";
 import { createMemoryCallDirectory } from "../../src/adapters/directory/memory-call-directory.ts";
 import { createMetrics } from "../../src/adapters/metrics/service-metrics.ts";
 import { createSqliteBlockList } from "../../src/adapters/store/sqlite-block-list.ts";
+import { createSqliteCallSettings } from "../../src/adapters/store/sqlite-call-settings.ts";
 import { createSqliteCallStore } from "../../src/adapters/store/sqlite-call-store.ts";
 import { createBlocking } from "../../src/app/blocking.ts";
 import type { CallService } from "../../src/app/call-service.ts";
+import { createCallSettings } from "../../src/app/call-settings.ts";
 import type { SessionHub } from "../../src/app/session-hub.ts";
 import { type ClusterStack, createClusterStack } from "../../src/cluster-stack.ts";
 import { loadConfig } from "../../src/config.ts";
@@ -67,6 +69,7 @@ async function world(): Promise<World> {
     store,
     notifier: stack.notifier,
     blocking: createBlocking({ list: createSqliteBlockList(":memory:"), clock: h.clock, logger }),
+    settings: createCallSettings({ store: createSqliteCallSettings(":memory:"), logger }),
     metrics: createMetrics(registry, { version: "test" }),
     logger,
     registry,

@@ -226,7 +226,7 @@ export function scenarios(
       for (const d of [alice, bobPhone, bobLaptop]) d.drop();
     });
 
-    test("glare across nodes: calls started at once become one call; a third caller gets busy", async () => {
+    test("glare across nodes: calls started at once become one call; one call waits (§14), a third caller gets busy", async () => {
       for (let round = 0; round < 3; round++) {
         const alice = await open(mobileDevice, round, user("alice"), "phone");
         const bob = await open(webDevice, round + 1, user("bob"), "browser");
@@ -238,16 +238,23 @@ export function scenarios(
         assert.equal([a, b].filter((r) => r.mergedIntoExisting).length, 1, "exactly one side merged");
         await alice.next("callAccepted", (v) => v.callId === a.callId);
         await bob.next("callAccepted", (v) => v.callId === a.callId);
+        // docs/spec.md §14 "Call waiting": carol's call waits on alice's devices; dave's, on yet another node, is busy.
         const carol = await open(mobileDevice, round + 2, user("carol"), "phone");
-        const busy = await carol.command("startCall", { calleeUserId: alice.userId });
-        assert.equal((await carol.next("callEnded", (v) => v.callId === busy.callId)).value.outcome, Outcome.BUSY);
+        const waiting = await carol.command("startCall", { calleeUserId: alice.userId });
+        const rang = await alice.next("incomingCall", (v) => v.callId === waiting.callId);
+        assert.equal(rang.value.waiting, true);
+        const dave = await open(webDevice, round, user("dave"), "browser");
+        const busy = await dave.command("startCall", { calleeUserId: alice.userId });
+        assert.equal((await dave.next("callEnded", (v) => v.callId === busy.callId)).value.outcome, Outcome.BUSY);
+        await carol.command("cancel", { callId: waiting.callId });
+        await alice.next("callEnded", (v) => v.callId === waiting.callId);
         await alice.command("hangup", { callId: a.callId });
         await bob.next("callEnded", (v) => v.callId === a.callId);
         await finalRecord(2, alice.userId, a.callId);
         const h = historyClient(topo.node(2).baseUrl, await topo.node(2).token(alice.userId));
         const between = (await h.list()).calls.filter((c) => [c.callerUserId, c.calleeUserId].includes(bob.userId));
         assert.equal(between.length, 1, "one record for the two starts");
-        for (const d of [alice, bob, carol]) d.drop();
+        for (const d of [alice, bob, carol, dave]) d.drop();
       }
     });
 

@@ -13,6 +13,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { BlockService } from "../../gen/calldrop/v1/block_pb.js";
 import { CallHistoryService } from "../../gen/calldrop/v1/history_pb.js";
+import { CallSettingsService } from "../../gen/calldrop/v1/settings_pb.js";
 import { SignalService } from "../../gen/calldrop/v1/signal_pb.js";
 import { createSignalMemory, type SignalMemory } from "../../web/src/signal-memory.ts";
 
@@ -334,6 +335,17 @@ export function blockClient(baseUrl: string, token: string) {
     block: async (userId: string) => (await client.blockUser({ userId }, { headers })).blocked?.userId,
     unblock: async (userId: string) => (await client.unblockUser({ userId }, { headers })).removed,
     list: async () => (await client.listBlockedUsers({}, { headers })).users.map((u) => u.userId),
+  };
+}
+
+/** CallSettingsService as `token`'s user (Connect over Node's fetch; docs/spec.md §14 "Call waiting"). */
+export function settingsClient(baseUrl: string, token: string) {
+  const client = createClient(CallSettingsService, createConnectTransport({ baseUrl }));
+  const headers = { authorization: `Bearer ${token}` };
+  return {
+    callWaiting: async () => (await client.getCallSettings({}, { headers })).settings?.callWaiting,
+    setCallWaiting: async (callWaiting: boolean) =>
+      (await client.updateCallSettings({ callWaiting }, { headers })).settings?.callWaiting,
   };
 }
 

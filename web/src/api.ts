@@ -1,11 +1,12 @@
 /**
  * The browser's only way to the server: Connect-Web clients for SignalService,
- * CallHistoryService and BlockService on the page's origin, with the bearer token on every call.
+ * CallHistoryService, BlockService and CallSettingsService on the page's origin, with the bearer token on every call.
  */
 import { type Client, createClient, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { BlockService } from "../../gen/calldrop/v1/block_pb.js";
 import { CallHistoryService } from "../../gen/calldrop/v1/history_pb.js";
+import { CallSettingsService } from "../../gen/calldrop/v1/settings_pb.js";
 import { SignalService } from "../../gen/calldrop/v1/signal_pb.js";
 
 /** Typed clients of the services. */
@@ -13,6 +14,7 @@ export interface Api {
   readonly signal: Client<typeof SignalService>;
   readonly history: Client<typeof CallHistoryService>;
   readonly blocks: Client<typeof BlockService>;
+  readonly settings: Client<typeof CallSettingsService>;
 }
 
 /** Builds the clients; `token()` is read on every request (so sign-in can change it). */
@@ -27,6 +29,7 @@ export function createApi(baseUrl: string, token: () => string): Api {
     signal: createClient(SignalService, transport),
     history: createClient(CallHistoryService, transport),
     blocks: createClient(BlockService, transport),
+    settings: createClient(CallSettingsService, transport),
   };
 }
 

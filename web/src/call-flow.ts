@@ -22,6 +22,7 @@ import {
   phaseOf,
   statusOf,
   transition,
+  type WaitingCall,
 } from "./call-state.ts";
 import { stopMedia } from "./media.ts";
 import { relayProtocolToPb } from "./media-path.ts";
@@ -56,6 +57,8 @@ export interface CallView {
   /** Date.now() at accept (callee click / caller's call_accepted) and at media connected. */
   readonly acceptAtMs?: number;
   readonly connectedAtMs?: number;
+  /** A call waiting while in this one (docs/spec.md §14 "Call waiting"). */
+  readonly waiting?: WaitingCall;
   readonly candidateErrors: readonly { errorCode: number; errorText: string; url: string }[];
   /** ICE restarts this device started to get the media back (a network change). */
   readonly iceRestarts: number;
@@ -87,6 +90,10 @@ export interface CallFlow {
   rejoin(saved: SavedCall): void;
   accept(): Promise<void>;
   decline(): Promise<void>;
+  /** Hangs up the call in progress and answers the waiting one (docs/spec.md §14 "Call waiting"). */
+  endAndAccept(): void;
+  /** Declines the waiting call; the call in progress goes on. */
+  declineWaiting(): void;
   /** Cancel (ringing, caller), or hang up (answered). */
   hangup(): Promise<void>;
   toggleMute(): void;
@@ -128,19 +135,24 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
     const before = state;
     const t = transition(state, event, Date.now());
     state = t.state;
-    if (!hasCall(before) && hasCall(state)) {
-      call = {
-        chain: Promise.resolve(),
-        rejoining: false,
-        muted: false,
-        cameraOff: false,
-        peerMuted: false,
-        peerCameraOff: false,
-        candidateErrors: [],
-      };
-    }
+    if (!hasCall(before) && hasCall(state)) call = newCall();
     for (const effect of t.effects) run(effect, before);
+    // End & accept tore the first call down: the waiting call, now ringing here, gets its own resources.
+    if (hasCall(state) && call === undefined) call = newCall();
     render();
+  }
+
+  /** The resources of a new call. */
+  function newCall(): Call {
+    return {
+      chain: Promise.resolve(),
+      rejoining: false,
+      muted: false,
+      cameraOff: false,
+      peerMuted: false,
+      peerCameraOff: false,
+      candidateErrors: [],
+    };
   }
 
   function run(e: CallEffect, before: CallState): void {
@@ -149,6 +161,13 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
       case "ring":
       case "ringback":
         d.ringtone.start(e.type);
+        return;
+      case "ring_waiting":
+        d.ringtone.start("waiting");
+        return;
+      case "accept_now":
+        // After this dispatch has given the answered call its resources.
+        queueMicrotask(() => void accept());
         return;
       case "silence":
         d.ringtone.stop();
@@ -278,6 +297,7 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
       setupMs: connected ? s.setupMs : undefined,
       quality: call?.quality,
       acceptAtMs: answered ? s.acceptAtMs : undefined,
+      waiting: answered ? s.waiting : undefined,
       connectedAtMs: answered ? s.connectedAtMs : undefined,
       candidateErrors: call?.candidateErrors ?? [],
       iceRestarts: call?.recovery?.restartCount() ?? 0,
@@ -425,8 +445,8 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
         dispatch({ type: "ringing", callId: k.value.callId });
         return;
       case "incomingCall": {
-        const { callId, callerUserId, video } = k.value;
-        dispatch({ type: "incoming_call", callId, peer: callerUserId, video });
+        const { callId, callerUserId, video, waiting } = k.value;
+        dispatch({ type: "incoming_call", callId, peer: callerUserId, video, waiting });
         return;
       }
       case "callAccepted":
@@ -508,6 +528,21 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
     }
   }
 
+  async function accept(): Promise<void> {
+    if (state.tag !== "incoming") return;
+    const video = state.video;
+    dispatch({ type: "accept" });
+    const c = call;
+    if (!c || !(await withMedia(c, video))) return;
+    enqueue(c, () => createPeerFor(c));
+    try {
+      await d.session.send({ case: "accept", value: { callId: current() } });
+      sendControls(c, false);
+    } catch (e) {
+      if (call === c) dispatch({ type: "command_failed", notice: serverErrorNotice(e) });
+    }
+  }
+
   return {
     async startCall(calleeUserId, video) {
       if (hasCall(state) || calleeUserId === "") return;
@@ -526,19 +561,12 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
         if (call === c) dispatch({ type: "command_failed", notice: serverErrorNotice(e) });
       }
     },
-    async accept() {
-      if (state.tag !== "incoming") return;
-      const video = state.video;
-      dispatch({ type: "accept" });
-      const c = call;
-      if (!c || !(await withMedia(c, video))) return;
-      enqueue(c, () => createPeerFor(c));
-      try {
-        await d.session.send({ case: "accept", value: { callId: current() } });
-        sendControls(c, false);
-      } catch (e) {
-        if (call === c) dispatch({ type: "command_failed", notice: serverErrorNotice(e) });
-      }
+    accept,
+    endAndAccept() {
+      dispatch({ type: "end_and_accept" });
+    },
+    declineWaiting() {
+      dispatch({ type: "decline_waiting" });
     },
     rejoin(saved) {
       if (hasCall(state)) return;

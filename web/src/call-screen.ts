@@ -1,7 +1,8 @@
 /**
  * The call screen (outgoing, connecting, in call, reconnecting): the peer's name and avatar, the
  * call timer, the peer's media state (camera off, muted; docs/spec.md §14), the local and remote
- * videos, the control buttons and the quality badge. A view of `CallView` and nothing else: what
+ * videos, the control buttons, the quality badge and a waiting call's banner ("End & accept" /
+ * "Decline", docs/spec.md §14 "Call waiting"). A view of `CallView` and nothing else: what
  * to show follows from the view, and the only state kept here is the timer.
  */
 import type { CallView } from "./call-flow.ts";
@@ -24,6 +25,9 @@ export interface CallScreenElements {
   readonly camera: HTMLElement;
   readonly hangup: HTMLElement;
   readonly badge: HTMLElement;
+  /** The waiting call's banner and its title. */
+  readonly waiting: HTMLElement;
+  readonly waitingTitle: HTMLElement;
 }
 
 /** The call screen of one page. */
@@ -44,6 +48,24 @@ function setVideo(el: HTMLVideoElement, stream: MediaStream | undefined): void {
 /** Binds the call screen to its elements; `announce` tells screen readers. */
 export function createCallScreen(els: CallScreenElements, announce: (text: string) => void): CallScreen {
   let callTimer: ReturnType<typeof setInterval> | undefined;
+  /** The waiting call shown, to announce and focus a new one once. */
+  let waitingShown = "";
+  /** Shows the waiting call's banner: announced, and focus moves to it (its first button next). */
+  function showWaiting(v: CallView): void {
+    const w = v.waiting;
+    els.waiting.hidden = !w;
+    if (!w) {
+      if (waitingShown && els.waiting.contains(document.activeElement)) els.status.focus();
+      waitingShown = "";
+      return;
+    }
+    const kind = w.video ? "Video call" : "Audio call";
+    els.waitingTitle.textContent = `${w.peer} is calling · ${kind}`;
+    if (waitingShown === w.callId) return;
+    waitingShown = w.callId;
+    announce(`${w.peer} is calling while you are in a call. End and accept, or decline.`);
+    els.waiting.focus();
+  }
   return {
     show(v, changed, previous) {
       const s = v.state;
@@ -72,6 +94,7 @@ export function createCallScreen(els: CallScreenElements, announce: (text: strin
       // Into the call screen (from home or the ringing screen, whose Accept is gone): focus its heading.
       const fromHome = previous === "idle" || previous === "ended";
       if (changed && (fromHome || previous === "incoming")) els.status.focus();
+      showWaiting(v);
       els.badge.hidden = !v.quality;
       if (v.quality) {
         els.badge.textContent = badgeText(v.quality, v.path);

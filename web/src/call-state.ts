@@ -23,11 +23,20 @@ interface Base {
   readonly video: boolean;
 }
 
+/** A second call ringing while in a call (docs/spec.md §14 "Call waiting"). */
+export interface WaitingCall {
+  readonly peer: string;
+  readonly callId: string;
+  readonly video: boolean;
+}
+
 /** An answered call (both sides agreed): the media is being set up, or flows, or is being got back. */
 interface Answered extends Base {
   readonly role: Role;
   /** Date.now() at accept (callee click, caller's call_accepted, or a reloaded page's rejoin). */
   readonly acceptAtMs: number;
+  /** A call waiting to be answered ("End & accept") or declined; at most one. */
+  readonly waiting?: WaitingCall;
 }
 
 /** Where the call is, from this device's point of view. */
@@ -74,7 +83,18 @@ export type CallEvent =
   /** StartCall's result; `merged`: the callee was calling us at once and the server answered their call here. */
   | { readonly type: "started"; readonly callId: string; readonly merged: boolean }
   | { readonly type: "ringing"; readonly callId: string }
-  | { readonly type: "incoming_call"; readonly callId: string; readonly peer: string; readonly video: boolean }
+  | {
+      readonly type: "incoming_call";
+      readonly callId: string;
+      readonly peer: string;
+      readonly video: boolean;
+      /** The server rings it as a waiting call: this user is in a call (docs/spec.md §14). */
+      readonly waiting?: boolean;
+    }
+  /** Hang up the call in progress and answer the waiting one. */
+  | { readonly type: "end_and_accept" }
+  /** Decline the waiting call; the call in progress goes on. */
+  | { readonly type: "decline_waiting" }
   | { readonly type: "accept" }
   | { readonly type: "decline" }
   /** Hang up, cancel while ringing out, or decline while ringing in. */
@@ -118,11 +138,15 @@ export type CallCommand =
 /** What the flow does for a transition, in order. */
 export type CallEffect =
   | { readonly type: "ring" }
+  /** The quiet call-waiting tone (docs/spec.md §14); the banner over the call screen says who calls. */
+  | { readonly type: "ring_waiting" }
   | { readonly type: "ringback" }
   | { readonly type: "silence" }
   | { readonly type: "send"; readonly command: CallCommand }
   /** Keep the answered call for a page reload. */
   | { readonly type: "save" }
+  /** Answer the call now in `incoming` (End & accept: after the first call's teardown). */
+  | { readonly type: "accept_now" }
   /** Create the peer connection; `offer`: this side makes the first offer. */
   | { readonly type: "connect_peer"; readonly offer: boolean }
   /** Read the connected path from the connection's stats (answered with `path_known`). */
@@ -166,6 +190,56 @@ const stay = (state: CallState): Transition => ({ state, effects: [] });
 /** A state with a call in it. */
 export type LiveState = Exclude<CallState, { tag: "idle" } | { tag: "ended" }>;
 
+/** A state with an answered call in it. */
+export type AnsweredState = Extract<CallState, { tag: "connecting" | "in_call" | "reconnecting" }>;
+
+/** The state has an answered call in it. */
+export function isAnswered(s: CallState): s is AnsweredState {
+  return s.tag === "connecting" || s.tag === "in_call" || s.tag === "reconnecting";
+}
+
+/** The state without its waiting call, and the tone of the call in progress back (none). */
+function withoutWaiting(s: AnsweredState, before: CallEffect[] = []): Transition {
+  const { waiting: _gone, ...rest } = s;
+  return { state: rest, effects: [...before, { type: "silence" }] };
+}
+
+/** Events about the waiting call (docs/spec.md §14 "Call waiting"); undefined when `e` is not about it. */
+function waitingTransition(s: CallState, e: CallEvent, now: number): Transition | undefined {
+  if (!isAnswered(s)) return undefined;
+  const w = s.waiting;
+  switch (e.type) {
+    case "incoming_call":
+      if (s.callId === e.callId || w?.callId === e.callId) return stay(s);
+      // One waiting call at most, and only one the server rings as such: anything else is busy.
+      if (!e.waiting || w)
+        return { state: s, effects: [{ type: "send", command: { case: "busy", callId: e.callId } }] };
+      return {
+        state: { ...s, waiting: { peer: e.peer, callId: e.callId, video: e.video } },
+        effects: [{ type: "ring_waiting" }],
+      };
+    case "call_ended":
+    case "answered_elsewhere":
+      return w?.callId === e.callId ? withoutWaiting(s) : undefined;
+    case "decline_waiting":
+      if (!w) return stay(s);
+      return withoutWaiting(s, [{ type: "send", command: { case: "decline", callId: w.callId } }]);
+    case "end_and_accept": {
+      if (!w) return stay(s);
+      // The first call ends completed (a hangup); then the waiting call is answered like any.
+      const hungUp = end(s, now, undefined, [
+        { type: "send", command: { case: "hangup", callId: s.callId, reason: HangupReason.NORMAL } },
+      ]);
+      return {
+        state: { tag: "incoming", peer: w.peer, callId: w.callId, video: w.video },
+        effects: [...hungUp.effects, { type: "accept_now" }],
+      };
+    }
+    default:
+      return undefined;
+  }
+}
+
 /** The state has a call in it (not idle, not ended). */
 export function hasCall(s: CallState): s is LiveState {
   return s.tag !== "idle" && s.tag !== "ended";
@@ -188,6 +262,17 @@ function end(s: LiveState, now: number, notice: Notice | undefined, before: Call
 
 /** The next state and its effects; an event the state does not take changes nothing. */
 export function transition(s: CallState, e: CallEvent, now: number): Transition {
+  const aboutWaiting = waitingTransition(s, e, now);
+  if (aboutWaiting) return aboutWaiting;
+  if (isAnswered(s) && s.waiting) {
+    // The call in progress moves on as if nothing waited; when it ends, the waiting call rings as any.
+    const { waiting, ...alone } = s;
+    const t = transition(alone, e, now);
+    if (!hasCall(t.state)) {
+      return { state: { tag: "incoming", ...waiting }, effects: [...t.effects, { type: "ring" }] };
+    }
+    return isAnswered(t.state) ? { state: { ...t.state, waiting }, effects: t.effects } : t;
+  }
   switch (e.type) {
     case "dial":
       if (hasCall(s) || e.peer === "") return stay(s);

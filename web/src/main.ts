@@ -8,6 +8,7 @@ import { createBlockView } from "./block-view.ts";
 import { type CallFlow, type CallView, createCallFlow } from "./call-flow.ts";
 import { createCallScreen } from "./call-screen.ts";
 import type { CallTag } from "./call-state.ts";
+import { bindCallWaitingSetting } from "./call-waiting-setting.ts";
 import { createHistoryView, type HistoryView } from "./history-view.ts";
 import { captureHeight, openMedia } from "./media.ts";
 import { OFFLINE_NOTICE, serverErrorNotice } from "./messages.ts";
@@ -74,6 +75,8 @@ function main(): void {
       camera: $("camera"),
       hangup: $("hangup"),
       badge: $("badge"),
+      waiting: $("waiting"),
+      waitingTitle: $("waiting-title"),
     },
     announce,
   );
@@ -232,6 +235,12 @@ function main(): void {
       },
       { onError: (e) => notify(serverErrorNotice(e)), announce, rated: () => void history?.refresh() },
     );
+    void bindCallWaitingSetting(
+      api,
+      $<HTMLInputElement>("call-waiting"),
+      (e) => notify(serverErrorNotice(e)),
+      announce,
+    );
     void createBlockView(
       api,
       {
@@ -305,6 +314,8 @@ function main(): void {
   };
   $("decline").onclick = () => void flow?.decline();
   $("hangup").onclick = () => void flow?.hangup();
+  $("waiting-accept").onclick = () => flow?.endAndAccept();
+  $("waiting-decline").onclick = () => flow?.declineWaiting();
   $("mute").onclick = () => flow?.toggleMute();
   $("camera").onclick = () => flow?.toggleCamera();
   $("history-refresh").onclick = () => void history?.refresh();

@@ -1,11 +1,12 @@
 /**
  * The ringtone (an incoming call rings here) and the ringback (the other side is ringing)
  * as WebAudio beeps, no audio files: the ringtone a loud two-tone burst every 3 s, the
- * ringback the quieter 440 + 480 Hz tone, 2 s on, 4 s off, as on a phone line.
+ * ringback the quieter 440 + 480 Hz tone, 2 s on, 4 s off, as on a phone line; the call-waiting tone
+ * (a call waits while in a call, docs/spec.md §14) a short quiet 440 Hz beep every 5 s.
  */
 
 /** Which tone plays. */
-export type Tone = "ring" | "ringback";
+export type Tone = "ring" | "ringback" | "waiting";
 
 /** The page's tones: at most one plays; start and stop any number of times. */
 export interface Ringtone {
@@ -25,6 +26,7 @@ interface Pattern {
 const PATTERNS: Record<Tone, Pattern> = {
   ring: { hz: [440, 480], seconds: 1.3, gain: 0.2, everyMs: 3_000 },
   ringback: { hz: [440, 480], seconds: 2, gain: 0.06, everyMs: 6_000 },
+  waiting: { hz: [440], seconds: 0.3, gain: 0.05, everyMs: 5_000 },
 };
 
 /** Creates the tones; the AudioContext is made lazily on first start. */

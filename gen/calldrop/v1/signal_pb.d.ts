@@ -989,6 +989,15 @@ export declare type IncomingCall = Message<"calldrop.v1.IncomingCall"> & {
    * @generated from field: int64 ring_deadline_ms = 4;
    */
   ringDeadlineMs: bigint;
+
+  /**
+   * The callee is in another call (docs/spec.md §14 "Call waiting"): ring
+   * quietly and offer "End & accept" (hang up that call, then accept this
+   * one) and "Decline".
+   *
+   * @generated from field: bool waiting = 5;
+   */
+  waiting: boolean;
 };
 
 /**

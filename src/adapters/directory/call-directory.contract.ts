@@ -120,6 +120,106 @@ export function callDirectoryContract(title: string, createHarness: () => CallDi
       assert.equal((await dir.findByUser("bob"))?.callId, second.call.callId);
     });
 
+    describe('call waiting (docs/spec.md §14 "Call waiting")', () => {
+      const waiting = (caller: string, callee: string): Ringing => {
+        const s = ringing(caller, callee);
+        return { ...s, call: { ...s.call, waiting: true } };
+      };
+      const answer = (s: Ringing): LiveCall["state"] => ({
+        phase: "connecting",
+        call: s.call,
+        answeredDeviceId: "p1",
+        answeredAtMs: 2_000,
+        setupDeadlineMs: 32_000,
+        candidates: 0,
+      });
+      const end = (s: Ringing): LiveCall["state"] => ({
+        phase: "ended",
+        call: s.call,
+        end: { outcome: "completed", reason: "hangup", endedAtMs: 3_000 },
+      });
+
+      it("lets one waiting call ring a callee in an answered call; a third call is busy", async () => {
+        const first = ringing("alice", "bob");
+        await dir.claim(first, "n1");
+        await dir.update(answer(first));
+        const second = waiting("carol", "bob");
+        assert.deepEqual(await dir.claim(second, "n2"), { ok: true });
+        assert.deepEqual(
+          (await dir.callsOfUser("bob")).map((c) => c.callId).sort(),
+          [first.call.callId, second.call.callId].sort(),
+        );
+        assert.equal((await dir.findByUser("bob"))?.callId, first.call.callId, "the answered call first");
+        assert.deepEqual(await dir.findByUser("carol"), {
+          callId: second.call.callId,
+          ownerNodeId: "n2",
+          state: second,
+        });
+        for (const third of [
+          waiting("dave", "bob"),
+          ringing("dave", "bob"),
+          ringing("dave", "carol"),
+          waiting("dave", "carol"),
+        ]) {
+          const r = await dir.claim(third, "n1");
+          assert.equal(r.ok, false);
+        }
+        const busy = await dir.claim(waiting("dave", "bob"), "n1");
+        assert.ok(!busy.ok && busy.callee !== undefined && busy.caller === undefined);
+        assert.deepEqual(await dir.findByUser("dave"), undefined, "refused claims wrote nothing");
+        const fromBob = await dir.claim(ringing("bob", "erin"), "n1");
+        assert.equal(!fromBob.ok && fromBob.caller?.callId, first.call.callId, "a user in a call starts none");
+      });
+
+      it("gives a ringing callee no waiting call (glare stays one call), and names no callee when the callee is free", async () => {
+        const first = ringing("alice", "bob");
+        await dir.claim(first, "n1");
+        const ringingBob = await dir.claim(waiting("carol", "bob"), "n2");
+        assert.equal(!ringingBob.ok && ringingBob.callee?.callId, first.call.callId);
+        const glare = await dir.claim(waiting("bob", "alice"), "n2");
+        assert.equal(!glare.ok && glare.caller?.callId, first.call.callId);
+        const free = await dir.claim(waiting("carol", "dave"), "n2");
+        assert.deepEqual(free, { ok: false });
+      });
+
+      it("End & accept: the first call's release leaves the waiting call, which keeps its callee busy until it ends", async () => {
+        const first = ringing("alice", "bob");
+        await dir.claim(first, "n1");
+        await dir.update(answer(first));
+        const second = waiting("carol", "bob");
+        await dir.claim(second, "n2");
+        await dir.update(end(first));
+        await dir.update(answer(second));
+        await dir.release(first.call.callId);
+        assert.deepEqual(
+          (await h.open().callsOfUser("bob")).map((c) => c.callId),
+          [second.call.callId],
+        );
+        assert.equal((await dir.claim(ringing("dave", "bob"), "n1")).ok, false);
+        assert.deepEqual(await dir.claim(ringing("alice", "erin"), "n1"), { ok: true }, "alice is free");
+        const next = waiting("frank", "bob");
+        assert.deepEqual(await dir.claim(next, "n1"), { ok: true }, "the answered call may have a waiting call again");
+        await dir.release(second.call.callId);
+        await dir.release(next.call.callId);
+        assert.deepEqual(await dir.callsOfUser("bob"), []);
+        assert.deepEqual(await dir.claim(ringing("dave", "bob"), "n1"), { ok: true });
+      });
+
+      it("of racing waiting calls to one callee exactly one rings, across instances", async () => {
+        const first = ringing("alice", "bob");
+        await dir.claim(first, "n1");
+        await dir.update(answer(first));
+        const other = h.open();
+        const results = await Promise.all([
+          dir.claim(waiting("w1", "bob"), "n1"),
+          other.claim(waiting("w2", "bob"), "n2"),
+          other.claim(waiting("w3", "bob"), "n2"),
+        ]);
+        assert.equal(results.filter((r) => r.ok).length, 1);
+        assert.equal((await dir.callsOfUser("bob")).length, 2);
+      });
+    });
+
     it("lists every live call in pages", async () => {
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) {

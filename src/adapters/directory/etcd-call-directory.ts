@@ -1,6 +1,7 @@
 import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleWhen } from "cockatiel";
 import { type ComparatorBuilder, Etcd3, type IKeyValue, isRecoverableError, Range } from "etcd3";
 import type { CallDirectory, ClaimResult, LiveCall } from "../../app/ports/call-directory.ts";
+import { claimConflict, keepsBusy, preferred } from "../../domain/call-waiting.ts";
 import { DomainError } from "../../domain/errors.ts";
 import { decodeStoredCall } from "./etcd-directory-codec.ts";
 import {
@@ -140,22 +141,31 @@ export function createEtcdCallDirectory(options: EtcdCallDirectoryOptions): Call
   };
   const involves = (live: LiveCall, userId: string) =>
     live.state.call.caller.userId === userId || live.state.call.calleeUserId === userId;
-  /** The user's pointers in both layouts (for a claim's comparisons) and the calls they point to. */
+  /**
+   * The user's pointers in both layouts, first and second (§14 "Call waiting"), for a claim's
+   * comparisons, and the calls they point to.
+   */
   const pointersOf = (userId: string) =>
     Promise.all(
-      layouts.map(async (layout) => {
-        const pointer = await read(layout.userKey(userId));
-        const found = pointer.kv && (await inLayout(layout, layout.callIdOfPointer(pointer.kv.value)));
-        const live = found && involves(found.live, userId) ? found.live : undefined;
-        return { key: pointer.key, revision: pointer.revision, live };
-      }),
+      layouts.flatMap((layout) =>
+        [layout.userKey(userId), layout.waitingKey(userId)].map(async (key) => {
+          const pointer = await read(key);
+          const found = pointer.kv && (await inLayout(layout, layout.callIdOfPointer(pointer.kv.value)));
+          const live = found && involves(found.live, userId) ? found.live : undefined;
+          return { key: pointer.key, revision: pointer.revision, live };
+        }),
+      ),
     );
-  /** The user's call: one that keeps them busy first, else an ended one still listed. */
-  const callOf = (pointers: Awaited<ReturnType<typeof pointersOf>>) => {
-    const calls = pointers.flatMap((p) => (p.live ? [p.live] : []));
-    return calls.find((c) => c.state.phase !== "ended") ?? calls[0];
+  type Pointers = Awaited<ReturnType<typeof pointersOf>>;
+  const callsOf = (pointers: Pointers) => [
+    ...new Map(pointers.flatMap((p) => (p.live ? [[p.live.callId, p.live] as const] : []))).values(),
+  ];
+  /** Where a new call of `userId` goes in `layout`: the first pointer, unless it holds a call keeping them busy. */
+  const slotFor = (layout: DirectoryLayout, userId: string, pointers: Pointers) => {
+    const first = layout.userKey(userId);
+    const taken = pointers.find((p) => p.key.equals(first))?.live;
+    return taken && keepsBusy(taken.state) ? layout.waitingKey(userId) : first;
   };
-  const busy = (live: LiveCall | undefined) => (live?.state.phase === "ended" ? undefined : live);
   const retrying = async <T>(what: string, attempt: () => Promise<T | undefined>): Promise<T> => {
     for (let n = 0; n < MAX_ATTEMPTS; n++) {
       const result = await attempt();
@@ -200,15 +210,14 @@ export function createEtcdCallDirectory(options: EtcdCallDirectoryOptions): Call
             pointersOf(call.caller.userId),
             pointersOf(call.calleeUserId),
           ]);
-          const caller = busy(callOf(callerPointers));
-          const callee = busy(callOf(calleePointers));
-          if (caller || callee) return { ok: false, ...(caller ? { caller } : {}), ...(callee ? { callee } : {}) };
+          const conflict = claimConflict(state, callsOf(callerPointers), callsOf(calleePointers));
+          if (conflict) return { ok: false, ...conflict };
           const res = await unchanged([...callerPointers, ...calleePointers])
             .and(layout.callKey(call.callId), "Create", "==", 0)
             .then(
               client.put(layout.callKey(call.callId)).value(layout.encode({ ownerNodeId, state })),
-              client.put(layout.userKey(call.caller.userId)).value(layout.pointer(call.callId)),
-              client.put(layout.userKey(call.calleeUserId)).value(layout.pointer(call.callId)),
+              client.put(slotFor(layout, call.caller.userId, callerPointers)).value(layout.pointer(call.callId)),
+              client.put(slotFor(layout, call.calleeUserId, calleePointers)).value(layout.pointer(call.callId)),
               client.put(layout.ownerKey(ownerNodeId, call.callId)).value(""),
             )
             .commit();
@@ -242,7 +251,7 @@ export function createEtcdCallDirectory(options: EtcdCallDirectoryOptions): Call
           client.delete().key(layout.callKey(callId)),
           client.delete().key(layout.ownerKey(live.ownerNodeId, callId)),
         ];
-        // Usually both users still point at the call: one transaction.
+        // Usually both users' first pointers still point at the call: one transaction.
         const both = await client
           .if(caller, "Value", "==", pointer)
           .and(callee, "Value", "==", pointer)
@@ -250,7 +259,8 @@ export function createEtcdCallDirectory(options: EtcdCallDirectoryOptions): Call
           .then(client.delete().key(caller), client.delete().key(callee), ...entry)
           .commit();
         if (both.succeeded) return;
-        for (const user of [caller, callee]) {
+        const users = [call.caller.userId, call.calleeUserId];
+        for (const user of users.flatMap((u) => [layout.userKey(u), layout.waitingKey(u)])) {
           // Only while the user still points at this call (a new call may have freed them already).
           await client.if(user, "Value", "==", pointer).then(client.delete().key(user)).commit();
         }
@@ -260,7 +270,8 @@ export function createEtcdCallDirectory(options: EtcdCallDirectoryOptions): Call
           .commit();
       }),
     find: (callId) => guarded(async () => (await locate(callId))?.live),
-    findByUser: (userId) => guarded(async () => callOf(await pointersOf(userId))),
+    findByUser: (userId) => guarded(async () => preferred(callsOf(await pointersOf(userId)))),
+    callsOfUser: (userId) => guarded(async () => callsOf(await pointersOf(userId))),
     ownedBy: (nodeId, limit) =>
       guarded(async () => {
         const calls: LiveCall[] = [];

@@ -128,6 +128,8 @@ function encodeCompact({ ownerNodeId, state }: StoredCall): Buffer {
   const w = writer();
   const { call } = state;
   const t0 = call.startedAtMs;
+  // A waiting call (docs/spec.md §14) is stored as JSON: rare, and nodes from before read it whole.
+  if (call.waiting) throw new NotCompact();
   w.byte(VERSION | PHASES.indexOf(state.phase));
   w.str(ownerNodeId);
   w.str(call.caller.userId);

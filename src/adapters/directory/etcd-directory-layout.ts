@@ -6,15 +6,19 @@
  *   compact (written since issue 12; UUID call ids, i.e. every id the Ids port makes):
  *     <prefix>C<call id, 16 bytes>                      → encodeStoredCall (binary)
  *     <prefix>U<SHA-256(user id), first 12 bytes>       → call id, 16 bytes
+ *     <prefix>W<SHA-256(user id), first 12 bytes>       → call id, 16 bytes (the user's second call)
  *     <prefix>O<SHA-256(node id), first 8 bytes><call id, 16 bytes> → ""
  *   legacy (what nodes wrote before; still read, and written for other call ids):
  *     <prefix>calls/<callId>                → JSON {"ownerNodeId", "state"}
  *     <prefix>call-users/<userId>           → callId
+ *     <prefix>call-waiting/<userId>         → callId (the user's second call)
  *     <prefix>call-owners/<nodeId>/<callId> → ""
  *
  * Hashed user and node ids keep keys short whatever the identity provider's ids look like;
  * the call value names both users and the owner in full, and readers check them, so a call is
- * never attributed to the wrong user. Two users whose hashes collided (odds 2^-96 per pair) would
+ * never attributed to the wrong user. A user has a second pointer for a second live call: a waiting
+ * call, or the one answered while another rang (docs/spec.md §14 "Call waiting"); nodes from before
+ * call waiting read only the first, so a rolling upgrade enables call waiting once every node reads both. Two users whose hashes collided (odds 2^-96 per pair) would
  * share one pointer key: the later claim would take it over, and their busy checks interfere.
  */
 import { createHash } from "node:crypto";
@@ -38,6 +42,8 @@ export interface DirectoryLayout {
   holds(callId: string): boolean;
   callKey(callId: string): Buffer;
   userKey(userId: string): Buffer;
+  /** The user's second pointer (§14 "Call waiting"). */
+  waitingKey(userId: string): Buffer;
   ownerKey(nodeId: string, callId: string): Buffer;
   /** The owner index entries of one node. */
   ownerRange(nodeId: string): Range;
@@ -63,6 +69,7 @@ const after = (key: Buffer) => cat(key, Buffer.from([0]));
 export function compactLayout(prefix: string): DirectoryLayout {
   const call = cat(prefix, "C");
   const user = cat(prefix, "U");
+  const waiting = cat(prefix, "W");
   const owner = cat(prefix, "O");
   const ownerPrefix = (nodeId: string) => cat(owner, digest(nodeId, 8));
   return {
@@ -70,6 +77,7 @@ export function compactLayout(prefix: string): DirectoryLayout {
     holds: isUuid,
     callKey: (callId) => cat(call, uuidBytes(callId)),
     userKey: (userId) => cat(user, digest(userId, 12)),
+    waitingKey: (userId) => cat(waiting, digest(userId, 12)),
     ownerKey: (nodeId, callId) => cat(ownerPrefix(nodeId), uuidBytes(callId)),
     ownerRange: (nodeId) => Range.prefix(ownerPrefix(nodeId)),
     calls: Range.prefix(call),
@@ -90,6 +98,7 @@ export function legacyLayout(prefix: string): DirectoryLayout {
     holds: () => true,
     callKey: (callId) => cat(call, callId),
     userKey: (userId) => cat(prefix, "call-users/", userId),
+    waitingKey: (userId) => cat(prefix, "call-waiting/", userId),
     ownerKey: (nodeId, callId) => cat(prefix, "call-owners/", nodeId, "/", callId),
     ownerRange: (nodeId) => Range.prefix(`${prefix}call-owners/${nodeId}/`),
     calls: Range.prefix(call),

@@ -1,4 +1,5 @@
 import type { CallDirectory, LiveCall } from "../../app/ports/call-directory.ts";
+import { claimConflict, keepsBusy, preferred } from "../../domain/call-waiting.ts";
 
 /**
  * The single-node call directory: plain maps in this process. Every method runs
@@ -6,26 +7,27 @@ import type { CallDirectory, LiveCall } from "../../app/ports/call-directory.ts"
  */
 export function createMemoryCallDirectory(): CallDirectory {
   const calls = new Map<string, LiveCall>();
-  const byUser = new Map<string, string>();
-  const ofUser = (userId: string) => {
-    const callId = byUser.get(userId);
-    return callId === undefined ? undefined : calls.get(callId);
-  };
-  /** The user's live call that keeps them busy (not ended). */
-  const busyWith = (userId: string) => {
-    const live = ofUser(userId);
-    return live?.state.phase === "ended" ? undefined : live;
+  /** Each user's live calls (at most two: docs/spec.md §14 "Call waiting"). */
+  const byUser = new Map<string, string[]>();
+  const ofUser = (userId: string) =>
+    (byUser.get(userId) ?? []).flatMap((id) => {
+      const live = calls.get(id);
+      return live ? [live] : [];
+    });
+  /** Lists the call for `userId`, dropping the ended calls it replaces. */
+  const list = (userId: string, callId: string) => {
+    const kept = ofUser(userId).filter((c) => keepsBusy(c.state));
+    byUser.set(userId, [...kept.map((c) => c.callId), callId]);
   };
 
   return {
     async claim(state, ownerNodeId) {
       const { call } = state;
-      const caller = busyWith(call.caller.userId);
-      const callee = busyWith(call.calleeUserId);
-      if (caller || callee) return { ok: false, ...(caller ? { caller } : {}), ...(callee ? { callee } : {}) };
+      const conflict = claimConflict(state, ofUser(call.caller.userId), ofUser(call.calleeUserId));
+      if (conflict) return { ok: false, ...conflict };
       calls.set(call.callId, { callId: call.callId, ownerNodeId, state });
-      byUser.set(call.caller.userId, call.callId);
-      byUser.set(call.calleeUserId, call.callId);
+      list(call.caller.userId, call.callId);
+      list(call.calleeUserId, call.callId);
       return { ok: true };
     },
     async update(state) {
@@ -37,11 +39,14 @@ export function createMemoryCallDirectory(): CallDirectory {
       if (!live) return;
       calls.delete(callId);
       for (const user of [live.state.call.caller.userId, live.state.call.calleeUserId]) {
-        if (byUser.get(user) === callId) byUser.delete(user);
+        const left = (byUser.get(user) ?? []).filter((id) => id !== callId);
+        if (left.length > 0) byUser.set(user, left);
+        else byUser.delete(user);
       }
     },
     find: async (callId) => calls.get(callId),
-    findByUser: async (userId) => ofUser(userId),
+    findByUser: async (userId) => preferred(ofUser(userId)),
+    callsOfUser: async (userId) => ofUser(userId),
     async ownedBy(nodeId, limit) {
       return [...calls.values()].filter((c) => c.ownerNodeId === nodeId).slice(0, limit);
     },

@@ -1,4 +1,5 @@
 import type { CallDirectory, LiveCall } from "../../app/ports/call-directory.ts";
+import { claimConflict, keepsBusy, preferred } from "../../domain/call-waiting.ts";
 import { openWalDatabase } from "../sqlite/wal.ts";
 
 const schema = `
@@ -11,6 +12,11 @@ CREATE TABLE IF NOT EXISTS live_calls (
 ) STRICT;
 CREATE INDEX IF NOT EXISTS live_calls_by_owner ON live_calls (owner_node_id);
 CREATE TABLE IF NOT EXISTS live_call_users (
+  user_id TEXT PRIMARY KEY,
+  call_id TEXT NOT NULL
+) STRICT;
+-- A user's second live call: a waiting call, or the one answered while another rang (docs/spec.md §14).
+CREATE TABLE IF NOT EXISTS live_call_waiting (
   user_id TEXT PRIMARY KEY,
   call_id TEXT NOT NULL
 ) STRICT;
@@ -40,24 +46,35 @@ export function createSqliteCallDirectory(path: string): CallDirectory {
   db.exec(schema);
   const byId = db.prepare("SELECT * FROM live_calls WHERE call_id = ?");
   const ofUser = db.prepare(
-    "SELECT c.* FROM live_call_users u JOIN live_calls c ON c.call_id = u.call_id WHERE u.user_id = ?",
+    `SELECT c.*, 0 AS slot FROM live_call_users u JOIN live_calls c ON c.call_id = u.call_id WHERE u.user_id = ?
+     UNION ALL
+     SELECT c.*, 1 AS slot FROM live_call_waiting w JOIN live_calls c ON c.call_id = w.call_id WHERE w.user_id = ?`,
   );
   const insertCall = db.prepare(
     "INSERT INTO live_calls (call_id, owner_node_id, caller_user_id, callee_user_id, state) VALUES (?, ?, ?, ?, ?)",
   );
-  const insertUser = db.prepare("INSERT OR REPLACE INTO live_call_users (user_id, call_id) VALUES (?, ?)");
+  const insertUser = [
+    db.prepare("INSERT OR REPLACE INTO live_call_users (user_id, call_id) VALUES (?, ?)"),
+    db.prepare("INSERT OR REPLACE INTO live_call_waiting (user_id, call_id) VALUES (?, ?)"),
+  ];
   const setState = db.prepare("UPDATE live_calls SET state = ? WHERE call_id = ?");
   const deleteCall = db.prepare("DELETE FROM live_calls WHERE call_id = ?");
   const deleteUsers = db.prepare("DELETE FROM live_call_users WHERE call_id = ?");
+  const deleteWaiting = db.prepare("DELETE FROM live_call_waiting WHERE call_id = ?");
   const owned = db.prepare("SELECT * FROM live_calls WHERE owner_node_id = ? LIMIT ?");
   const ownedIdRows = db.prepare("SELECT call_id FROM live_calls WHERE owner_node_id = ?");
   const page = db.prepare("SELECT * FROM live_calls WHERE call_id > ? ORDER BY call_id LIMIT ?");
   const move = db.prepare("UPDATE live_calls SET owner_node_id = ? WHERE call_id = ? AND owner_node_id = ?");
 
-  const find = (userId: string) => {
-    const row = ofUser.get(userId) as Row | undefined;
-    return row ? toLive(row) : undefined;
+  /** The user's calls, each with the slot it is listed in. */
+  const callsOf = (userId: string) =>
+    (ofUser.all(userId, userId) as unknown as (Row & { slot: number })[]).map((r) => ({ ...toLive(r), slot: r.slot }));
+  /** Lists the call for `userId` in a slot that holds no call keeping them busy (the other slot is the waiting one). */
+  const list = (userId: string, callId: string, calls: ReturnType<typeof callsOf>) => {
+    const taken = calls.find((c) => c.slot === 0 && keepsBusy(c.state));
+    insertUser[taken ? 1 : 0]?.run(userId, callId);
   };
+  const strip = ({ slot: _slot, ...live }: LiveCall & { slot: number }): LiveCall => live;
   const transaction = <T>(fn: () => T): T => {
     db.exec("BEGIN IMMEDIATE");
     try {
@@ -74,16 +91,13 @@ export function createSqliteCallDirectory(path: string): CallDirectory {
     async claim(state, ownerNodeId) {
       const { call } = state;
       return transaction(() => {
-        const busyWith = (userId: string) => {
-          const live = find(userId);
-          return live?.state.phase === "ended" ? undefined : live;
-        };
-        const caller = busyWith(call.caller.userId);
-        const callee = busyWith(call.calleeUserId);
-        if (caller || callee) return { ok: false, ...(caller ? { caller } : {}), ...(callee ? { callee } : {}) };
+        const callerCalls = callsOf(call.caller.userId);
+        const calleeCalls = callsOf(call.calleeUserId);
+        const conflict = claimConflict(state, callerCalls.map(strip), calleeCalls.map(strip));
+        if (conflict) return { ok: false, ...conflict };
         insertCall.run(call.callId, ownerNodeId, call.caller.userId, call.calleeUserId, JSON.stringify(state));
-        insertUser.run(call.caller.userId, call.callId);
-        insertUser.run(call.calleeUserId, call.callId);
+        list(call.caller.userId, call.callId, callerCalls);
+        list(call.calleeUserId, call.callId, calleeCalls);
         return { ok: true };
       });
     },
@@ -93,6 +107,7 @@ export function createSqliteCallDirectory(path: string): CallDirectory {
     async release(callId) {
       transaction(() => {
         deleteUsers.run(callId);
+        deleteWaiting.run(callId);
         deleteCall.run(callId);
       });
     },
@@ -100,7 +115,8 @@ export function createSqliteCallDirectory(path: string): CallDirectory {
       const row = byId.get(callId) as Row | undefined;
       return row ? toLive(row) : undefined;
     },
-    findByUser: async (userId) => find(userId),
+    findByUser: async (userId) => preferred(callsOf(userId).map(strip)),
+    callsOfUser: async (userId) => callsOf(userId).map(strip),
     ownedBy: async (nodeId, limit) => (owned.all(nodeId, limit) as unknown as Row[]).map(toLive),
     ownedIds: async (nodeId) =>
       new Set((ownedIdRows.all(nodeId) as unknown as { call_id: string }[]).map((r) => r.call_id)),

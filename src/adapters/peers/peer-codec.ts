@@ -91,6 +91,7 @@ function bodyFromPb(e: ServerEvent): SessionEventBody {
         callerUserId: k.value.callerUserId,
         video: k.value.video,
         ringDeadlineMs: Number(k.value.ringDeadlineMs),
+        ...(k.value.waiting ? { waiting: true as const } : {}),
       };
     case "callAccepted":
     case "answeredElsewhere":

@@ -29,6 +29,21 @@ export const everyMessage: readonly PeerMessage[] = [
   {
     kind: "deliver",
     userId: "bob",
+    deviceId: "laptop",
+    origin: "a",
+    // A waiting call (docs/spec.md §14 "Call waiting") rings as one on another node too.
+    body: {
+      type: "incoming_call",
+      callId,
+      callerUserId: "carol",
+      video: false,
+      ringDeadlineMs: 1_700_000_030_000,
+      waiting: true,
+    },
+  },
+  {
+    kind: "deliver",
+    userId: "bob",
     origin: "a",
     body: { type: "missed_call", callId, callerUserId: "alice", startedAtMs: 5 },
   },

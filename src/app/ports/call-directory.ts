@@ -41,6 +41,13 @@ export interface CallDirectory {
    * Registers `state`'s call as the live call of its caller and callee, run by
    * `ownerNodeId`, unless either user already has a live call that has not ended (then
    * nothing is written).
+   *
+   * A waiting call (`state.call.waiting`, docs/spec.md §14 "Call waiting") is the one exception,
+   * decided in the same atomic step: it is registered when its caller has no live call and its
+   * callee has exactly one, which has been answered. So a user is in at most two live calls — one
+   * answered and one waiting — a third call is busy, and a ringing call never gets a waiting one
+   * (glare is decided as before). A waiting claim refused while the callee has no live call at all
+   * says so by naming no callee: the start goes ahead as an ordinary call.
    */
   claim(state: Extract<CallState, { phase: "ringing" }>, ownerNodeId: string): Promise<ClaimResult>;
   /** Stores the call's state after a phase change (no-op when the call is not live). */
@@ -49,8 +56,13 @@ export interface CallDirectory {
   release(callId: string): Promise<void>;
   /** The live call, or undefined. */
   find(callId: string): Promise<LiveCall | undefined>;
-  /** The live call a user is in (as caller or callee; possibly ended), or undefined. */
+  /**
+   * The live call a user is in (as caller or callee; possibly ended), or undefined. Of two (a
+   * waiting call, §14), one that has not ended first, an answered one before a ringing one.
+   */
   findByUser(userId: string): Promise<LiveCall | undefined>;
+  /** Every live call a user is in (at most two: an answered one and a waiting one; possibly ended). */
+  callsOfUser(userId: string): Promise<readonly LiveCall[]>;
   /** Up to `limit` live calls run by `nodeId`. */
   ownedBy(nodeId: string, limit: number): Promise<readonly LiveCall[]>;
   /**

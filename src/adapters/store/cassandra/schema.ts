@@ -13,6 +13,8 @@
  * - push_devices / push_addresses: devices' push targets by user, and the device holding each
  *   target address (cassandra-push-registry.ts), shared by every node of a cluster.
  * - blocked_users: each user's block list (cassandra-block-list.ts), read at every call start.
+ * - call_settings: each user's call settings (cassandra-call-settings.ts), read when a call finds
+ *   its callee in a call.
  * - call_events: the call event log (docs/spec.md §9 "Call events"), one partition per log partition
  *   and hour of write time, ordered by write time; kept 7 days. calls_by_id keeps each event's
  *   position (started_pos, answered_pos, ended_pos) so a retried write finds the event it wrote.
@@ -137,6 +139,11 @@ export const migrations: readonly Migration[] = [
       "ALTER TYPE quality_summary ADD IF NOT EXISTS relay_protocol text",
       "ALTER TABLE call_samples ADD IF NOT EXISTS relay_protocol text",
     ],
+  },
+  {
+    version: 8,
+    description: "users' call settings: call waiting (docs/spec.md §14)",
+    statements: ["CREATE TABLE IF NOT EXISTS call_settings (user_id text PRIMARY KEY, call_waiting boolean)"],
   },
 ];
 
