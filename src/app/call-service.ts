@@ -25,10 +25,12 @@ import type {
 } from "../domain/call-types.ts";
 import { commandEvent } from "../domain/commands.ts";
 import { DomainError } from "../domain/errors.ts";
+import { emptyRollup, type RollupPolicy } from "../domain/sample-rollup.ts";
 import type { Blocking } from "./blocking.ts";
 import { createCallAdoption } from "./call-adoption.ts";
 import { type CallEntry, createCallEffects } from "./call-effects.ts";
 import { createCallParticipants } from "./call-participants.ts";
+import { createCallSamples } from "./call-samples.ts";
 import { createCallTable } from "./call-table.ts";
 import {
   claimWhenBack,
@@ -68,6 +70,8 @@ export interface CallServiceDeps {
   readonly lingerMs: number;
   /** Samples kept in memory per call for the summary. */
   readonly maxSamplesPerCall: number;
+  /** How a call's samples are rolled up into stored windows (docs/spec.md §7 "Sample windows"). */
+  readonly sampleRollup: RollupPolicy;
   /** How long a participant device may have no session anywhere before it counts as lost. */
   readonly absentGraceMs: number;
   /** Events kept per absent participant device until it comes back. */
@@ -106,7 +110,7 @@ export interface CallService {
   forfeit(callId: string): void;
   /** Calls ringing or in progress on this node. */
   activeCount(): number;
-  /** Waits for pending store writes (for graceful shutdown and tests). */
+  /** Writes the calls' open sample windows and waits for pending store writes (graceful shutdown, tests). */
   flush(): Promise<void>;
 }
 
@@ -122,6 +126,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
       writes: Promise.resolve(),
       directoryWrites: Promise.resolve(),
       samples: [],
+      rollup: emptyRollup,
       parts: createCallParticipants({
         clock,
         graceMs: deps.absentGraceMs,
@@ -144,8 +149,13 @@ export function createCallService(deps: CallServiceDeps): CallService {
     metrics,
     logger,
     onTimer: (callId, timer) => fire(callId, timer),
+    sealSamples: (e) => samples.sealOpen(e),
   });
   const { write, send, execute } = effects;
+  const samples = createCallSamples(
+    { nodeId, clock, store, policy: deps.sampleRollup, maxSamplesPerCall: deps.maxSamplesPerCall, logger },
+    write,
+  );
   const waits = createDirectoryWaits(clock);
 
   /** Applies a transition; resolves once a phase change is durable in the directory. */
@@ -240,6 +250,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
     clusterMetrics: deps.clusterMetrics,
     logger,
     hold: newEntry,
+    storedSamples: (callId) => samples.stored(callId),
     send,
     arm,
     sendMissed,
@@ -300,8 +311,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
       if (command.kind !== "quality_report") return service.apply(callId, commandEvent(from, command), at);
       const e = await calls.entryOf(callId);
       requireParticipantUser(e.state.call, from);
-      if (e.samples.length < deps.maxSamplesPerCall) e.samples.push({ ...command.sample, userId: from.userId });
-      await write(e, "add_samples", () => store.addSamples(callId, from.userId, [command.sample]));
+      samples.report(e, from.userId, command.sample);
       return { callId, mergedIntoExisting: false };
     },
     async apply(callId, event, at) {
@@ -363,6 +373,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
     },
     activeCount: () => calls.activeCount(),
     async flush() {
+      for (const e of calls.entries()) samples.sealOpen(e);
       await Promise.all([...calls.entries()].flatMap((e) => [e.writes, e.directoryWrites]));
     },
   };
