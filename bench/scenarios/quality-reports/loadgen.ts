@@ -18,7 +18,7 @@ type Side = "caller" | "callee";
 
 /** The server's count of quality-sample window writes so far. */
 async function sampleWrites(port: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
   const line = text
     .split("\n")
     .find(
