@@ -5,18 +5,23 @@
  * a STUN binding request, and the peer deny-list must cover every private / reserved range
  * while leaving public addresses relayable. watch-secrets.sh (the secrets-sync sidecar) must
  * apply edits of the mounted secrets file to a running coturn: Debian's `turnutils_uclient`
- * allocates with credentials of each secret (docs/key-rotation.md).
+ * allocates with credentials of each secret (docs/key-rotation.md). With a certificate mounted,
+ * the real coturn serves TURN over TLS (a STUN binding answered through a TLS handshake that
+ * checks the certificate), on 443 in the pod.
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createSocket } from "node:dgram";
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { BlockList, isIPv6 } from "node:net";
+import { type AddressInfo, BlockList, createServer, isIPv6 } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { connect as tlsConnect } from "node:tls";
+import { writeSelfSignedCertificate } from "../scripts/services/self-signed-cert.ts";
+import { loadConfig } from "../src/config.ts";
 import { waitFor } from "../test/support/wait-for.ts";
 import { debianBinaryInstalled } from "./tools/debian.ts";
 
@@ -71,6 +76,46 @@ async function stunBinding(port: number, timeoutMs: number): Promise<number> {
   }
 }
 
+/** A STUN Binding request over TLS to 127.0.0.1:`port`, trusting `ca` only; resolves with the mapped port. */
+function stunOverTls(port: number, ca: Buffer | undefined, timeoutMs: number): Promise<number> {
+  const txid = randomBytes(12);
+  const request = Buffer.concat([Buffer.from([0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42]), txid]);
+  return new Promise<number>((resolve, reject) => {
+    const sock = tlsConnect({ host: "127.0.0.1", port, ...(ca ? { ca } : {}) }, () => sock.write(request));
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error("no STUN reply over TLS"));
+    }, timeoutMs);
+    let got = Buffer.alloc(0);
+    sock.on("data", (d: Buffer) => {
+      got = Buffer.concat([got, d]);
+      if (got.length < 20 || got.length < 20 + got.readUInt16BE(2)) return;
+      clearTimeout(timer);
+      sock.destroy();
+      if (got.readUInt16BE(0) !== 0x0101 || !got.subarray(8, 20).equals(txid)) {
+        reject(new Error("not a binding answer"));
+        return;
+      }
+      for (let at = 20; at + 4 <= got.length; at += 4 + Math.ceil(got.readUInt16BE(at + 2) / 4) * 4) {
+        if (got.readUInt16BE(at) === 0x0020) resolve(got.readUInt16BE(at + 6) ^ 0x2112);
+      }
+      reject(new Error("no XOR-MAPPED-ADDRESS"));
+    });
+    sock.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
+async function freeTcpPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
 async function freeUdpPort(): Promise<number> {
   const s = createSocket("udp4");
   await new Promise<void>((r) => s.bind(0, "127.0.0.1", r));
@@ -121,8 +166,20 @@ describe("turnserver.conf policy", () => {
     assert.deepEqual(option(conf(), "use-auth-secret"), [""]);
     assert.deepEqual(option(conf(), "lt-cred-mech"), [], "no static long-term users");
     assert.deepEqual(option(conf(), "max-bps"), ["500000"]);
+    assert.deepEqual(
+      option(conf(), "max-bps"),
+      [String(loadConfig({}).ice.relayMaxBps)],
+      "the cap signaling is configured with by default (ice.relayMaxBps, src/config.ts)",
+    );
     assert.deepEqual([option(conf(), "min-port"), option(conf(), "max-port")], [["49152"], ["65535"]]);
     assert.deepEqual(option(conf(), "static-auth-secret"), [], "the secret is never in the file");
+  });
+
+  it("serves TURN over UDP and TCP on 3478 and over TLS on 443, TLS 1.2 or newer (docs/spec.md §5)", () => {
+    assert.deepEqual(option(conf(), "listening-port"), ["3478"]);
+    assert.deepEqual(option(conf(), "tls-listening-port"), ["443"]);
+    for (const off of ["no-udp", "no-tcp", "no-tls"]) assert.deepEqual(option(conf(), off), [], `no ${off}`);
+    assert.deepEqual([option(conf(), "no-tlsv1"), option(conf(), "no-tlsv1_1")], [[""], [""]]);
   });
 
   it("denies relaying to loopback, private, link-local and reserved peers, but not to the internet", () => {
@@ -156,14 +213,14 @@ interface RunningTurn {
   stop: () => Promise<void>;
 }
 
-async function startTurnserver(conf: string): Promise<RunningTurn> {
+async function startTurnserver(conf: string, extraArgs: readonly string[] = []): Promise<RunningTurn> {
   const turnserver = debianBinaryInstalled("coturn", "turnserver", (l) => process.stdout.write(`# ${l}\n`));
   const file = join(work, `live-${randomBytes(4).toString("hex")}.conf`);
   writeFileSync(file, conf);
   const port = await freeUdpPort();
   const args = ["-c", file, "--listening-port", String(port), "--log-file=stdout"];
   // Test-only paths (the pod passes /run/coturn/…): nothing is written outside the temp dir.
-  args.push("--pidfile", `${file}.pid`, "--db", `${file}.db`);
+  args.push("--pidfile", `${file}.pid`, "--db", `${file}.db`, ...extraArgs);
   const proc: ChildProcess = spawn(turnserver, args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   proc.stdout?.on("data", (d) => {
@@ -195,6 +252,36 @@ describe("real coturn (Debian turnserver)", () => {
       assert.match(turn.output(), /500000 bytes per second allowed per session/);
       const denied = option(readFileSync(template, "utf8"), "denied-peer-ip");
       assert.equal(turn.output().match(/Black listing: /g)?.length ?? 0, denied.length, "every deny range loaded");
+    } finally {
+      await turn.stop();
+    }
+  });
+
+  it("serves TURN over TLS with a mounted certificate: a STUN binding answered through a verified handshake", async () => {
+    const tls = join(work, "tls-live");
+    mkdirSync(tls, { recursive: true });
+    writeSelfSignedCertificate(tls, "127.0.0.1");
+    const tlsPort = await freeTcpPort();
+    // 443 in the pod; a free port here (the test shares the machine).
+    const turn = await startTurnserver(render({ NODE_IP: "127.0.0.1", COTURN_TLS_DIR: tls }), [
+      "--tls-listening-port",
+      String(tlsPort),
+    ]);
+    try {
+      assert.ok(turn.mapped > 0, turn.output());
+      assert.doesNotMatch(
+        turn.output(),
+        /Bad configuration format|CONFIG ERROR|cannot|ERROR: .*(cert|key)/i,
+        turn.output(),
+      );
+      const ca = readFileSync(join(tls, "tls.crt"));
+      const mapped = await waitFor(() => stunOverTls(tlsPort, ca, 2_000).catch(() => 0), {
+        what: "a STUN binding answered over TLS",
+        timeoutMs: 10_000,
+        state: () => turn.output().slice(-2000),
+      });
+      assert.ok(mapped > 0);
+      await assert.rejects(stunOverTls(tlsPort, undefined, 2_000), /self-signed|certificate/i, "the check is real");
     } finally {
       await turn.stop();
     }

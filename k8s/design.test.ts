@@ -236,6 +236,50 @@ describe("coturn DaemonSet", () => {
     assert.equal(ns.metadata.labels?.["pod-security.kubernetes.io/enforce"], "privileged");
   });
 
+  it("binds 443 for TURN over TLS with NET_BIND_SERVICE alone; the other containers gain nothing", () => {
+    const spec = get(prod, "DaemonSet", "coturn").spec.template.spec;
+    assert.equal(spec.securityContext.runAsNonRoot, true);
+    assert.equal(spec.securityContext.runAsUser, 65534);
+    const coturn = spec.containers.find((c: any) => c.name === "coturn");
+    assert.deepEqual(coturn.securityContext.capabilities, { drop: ["ALL"], add: ["NET_BIND_SERVICE"] });
+    assert.equal(coturn.securityContext.readOnlyRootFilesystem, true);
+    assert.deepEqual(
+      coturn.ports.filter((p: any) => p.name.startsWith("turn")).map((p: any) => [p.name, p.containerPort, p.protocol]),
+      [
+        ["turn-udp", 3478, "UDP"],
+        ["turn-tcp", 3478, "TCP"],
+        ["turns", 443, "TCP"],
+      ],
+    );
+    for (const c of [...spec.initContainers, ...spec.containers.filter((c: any) => c.name !== "coturn")]) {
+      assert.equal(c.securityContext.allowPrivilegeEscalation, false, c.name);
+      assert.deepEqual(c.securityContext.capabilities, { drop: ["ALL"] }, c.name);
+    }
+    const tls = spec.volumes.find((v: any) => v.name === "tls");
+    assert.equal(tls.secret.secretName, "coturn-tls");
+    assert.ok(
+      coturn.volumeMounts.some((m: any) => m.name === "tls" && m.mountPath === "/etc/coturn/tls" && m.readOnly),
+      "the certificate is mounted where render-config.sh looks for it",
+    );
+  });
+
+  it("signaling hands out TURN URLs on coturn's ports: udp and tcp on listening-port, turns: on tls-listening-port", () => {
+    const conf = byPrefix(prod, "ConfigMap", "coturn-config-").data?.["turnserver.conf"] as string;
+    const port = (name: string) =>
+      /^(\S+)=(\d+)$/m.exec(conf.split("\n").find((l) => l.startsWith(`${name}=`)) ?? "")?.[2];
+    const urls = JSON.parse(
+      byPrefix(prod, "ConfigMap", "calldrop-signaling-config").data?.CALLDROP_ICE__TURN_URLS ?? "[]",
+    );
+    const transports = urls.map((u: string) => {
+      const m = /^(turns?):[^:?]+:(\d+)(?:\?transport=(udp|tcp))?$/.exec(u);
+      assert.ok(m, `a TURN URL with a port: ${u}`);
+      const [, scheme, p, transport = "udp"] = m;
+      assert.equal(p, port(scheme === "turns" ? "tls-listening-port" : "listening-port"), u);
+      return scheme === "turns" ? "tls" : transport;
+    });
+    assert.deepEqual(transports, ["udp", "tcp", "tls"], "all three, in the order clients try them");
+  });
+
   it("rotates the TURN REST secrets without a restart: a sidecar applies the mounted Secret to coturn's userdb", () => {
     const spec = get(prod, "DaemonSet", "coturn").spec.template.spec;
     const sidecar = spec.containers.find((c: any) => c.name === "secrets-sync");

@@ -99,3 +99,26 @@ test("presence shards: one shard on etcdEndpoints by default; a list of distinct
     assert.throws(() => loadConfig({ ...cluster, CALLDROP_CLUSTER__PRESENCE_SHARDS: JSON.stringify(value) }), message);
   }
 });
+
+test("ice: TURN over UDP, TCP and TLS URLs are validated; coturn's cap must stay above the relay bitrate hint", () => {
+  const urls = ["turn:t.example:3478?transport=udp", "turn:t.example:3478?transport=tcp", "turns:t.example:443"];
+  const c = loadConfig({ CALLDROP_ICE__TURN_URLS: JSON.stringify(urls), CALLDROP_ICE__TURN_SECRET: '"s"' });
+  assert.deepEqual(c.ice.turnUrls, urls);
+  assert.equal(c.ice.relayMaxBps, 500_000, "the default, equal to max-bps in k8s/base/coturn/turnserver.conf");
+  assert.throws(
+    () =>
+      loadConfig({
+        CALLDROP_ICE__TURN_URLS: '["turns:t.example:443?transport=udp"]',
+        CALLDROP_ICE__TURN_SECRET: '"s"',
+      }),
+    /turns: is TLS over TCP, not udp: turns:t.example:443\?transport=udp/,
+  );
+  assert.throws(() => loadConfig({ CALLDROP_ICE__RELAY_MAX_BPS: "-5" }), /relayMaxBps/);
+  assert.throws(
+    () => loadConfig({ CALLDROP_ICE__RELAY_MAX_BPS: "20000", CALLDROP_CALLS__RELAY_MAX_BITRATE_BPS: "200000" }),
+    /calls.relayMaxBitrateBps \(200000 bit\/s\) must not exceed coturn's cap ice.relayMaxBps \(20000 bytes\/s = 160000 bit\/s\)/,
+  );
+  const capped = loadConfig({ CALLDROP_ICE__RELAY_MAX_BPS: "20000", CALLDROP_CALLS__RELAY_MAX_BITRATE_BPS: "0" });
+  assert.equal(capped.ice.relayMaxBps, 20_000);
+  assert.equal(loadConfig({ CALLDROP_ICE__RELAY_MAX_BPS: "0" }).ice.relayMaxBps, 0, "0: no cap, any hint");
+});

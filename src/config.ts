@@ -129,6 +129,12 @@ const schema = z.strictObject({
       credentialTtlS: z.number().int().positive().default(3600),
       /** Every client relay-only (privacy, or exercising the relay path). */
       forceRelay: z.boolean().default(false),
+      /**
+       * coturn's per-session cap, bytes/s (`max-bps` in k8s/base/coturn/turnserver.conf, which
+       * k8s/coturn.test.ts keeps equal to this default); 0 = none. calls.relayMaxBitrateBps must
+       * stay under it, else coturn drops what the hint lets clients send (docs/spec.md §5).
+       */
+      relayMaxBps: z.number().int().min(0).default(500_000),
     })
     .prefault({}),
   notifications: z
@@ -308,6 +314,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: obje
   }
   const iceProblems = validateIceConfig(config.ice);
   if (iceProblems.length > 0) throw new Error(`invalid configuration: ${iceProblems.join("; ")}`);
+  if (config.ice.relayMaxBps > 0 && config.calls.relayMaxBitrateBps > config.ice.relayMaxBps * 8) {
+    throw new Error(
+      `invalid configuration: calls.relayMaxBitrateBps (${config.calls.relayMaxBitrateBps} bit/s) must not exceed coturn's cap ice.relayMaxBps (${config.ice.relayMaxBps} bytes/s = ${config.ice.relayMaxBps * 8} bit/s)`,
+    );
+  }
   return config;
 }
 

@@ -1,9 +1,11 @@
 /**
  * coturn (Debian `coturn`) on 127.0.0.1 for the relay tests: renders
- * coturn/turnserver.local.conf into a temp dir with a free port, puts a fresh
+ * coturn/turnserver.local.conf into a temp dir with free ports (TURN over UDP and TCP on
+ * one, TURN over TLS on another, with a fresh self-signed certificate), puts a fresh
  * secret into its userdb with coturn/sync-secrets.sh (as production does, so the
  * secrets can rotate while it runs), starts `turnserver -c` (never the system
- * config), and exposes CALLDROP_TEST_TURN_URL / CALLDROP_TEST_TURN_SECRET. Run
+ * config), and exposes CALLDROP_TEST_TURN_URL / CALLDROP_TEST_TURNS_URL /
+ * CALLDROP_TEST_TURN_SECRET. Run
  * directly to get one by hand.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
@@ -13,6 +15,7 @@ import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureDebianPackage } from "./apt-install.ts";
+import { writeSelfSignedCertificate } from "./self-signed-cert.ts";
 import type { RunningService, TestService } from "./service.ts";
 
 const TEMPLATE = join(import.meta.dirname, "../../coturn/turnserver.local.conf");
@@ -29,9 +32,14 @@ export interface CoturnOptions {
 
 /** A running coturn with its address. */
 export interface RunningCoturn extends RunningService {
+  /** TURN over UDP and TCP. */
   readonly port: number;
+  /** TURN over TLS (`turns:`). */
+  readonly tlsPort: number;
+  /** The listener's self-signed certificate (PEM), for clients to trust. */
+  readonly certificate: string;
   readonly secret: string;
-  /** `turn:127.0.0.1:<port>` URLs for UDP and TCP. */
+  /** UDP, TCP and TLS URLs, in the order clients should try them (docs/spec.md §5). */
   readonly urls: readonly string[];
   /** Makes coturn accept exactly `secrets` from now on, without a restart (a key rotation). */
   setSecrets(secrets: readonly string[]): void;
@@ -42,10 +50,12 @@ export async function startCoturn(log: (line: string) => void, options: CoturnOp
   const turnserver = ensureDebianPackage("coturn", "/usr/bin/turnserver", log);
   const dir = mkdtempSync(join(tmpdir(), "calldrop-coturn-"));
   const port = await freeTcpPort();
+  const tlsPort = await freeTcpPort();
   const minPort = 20_000 + Math.floor(Math.random() * 400) * 100;
   const secret = options.secret ?? randomBytes(24).toString("hex");
   const vars: Record<string, string> = {
     PORT: String(port),
+    TLS_PORT: String(tlsPort),
     MIN_PORT: String(minPort),
     MAX_PORT: String(minPort + 99),
     MAX_BPS: String(options.maxBps ?? 0),
@@ -62,6 +72,7 @@ export async function startCoturn(log: (line: string) => void, options: CoturnOp
     return v;
   });
   writeFileSync(join(dir, "turnserver.conf"), conf);
+  const tls = writeSelfSignedCertificate(dir, "127.0.0.1");
   setSecrets([secret]);
   const child = spawn(turnserver, ["-c", join(dir, "turnserver.conf")], { stdio: ["ignore", "pipe", "pipe"] });
   const tail: string[] = [];
@@ -73,19 +84,30 @@ export async function startCoturn(log: (line: string) => void, options: CoturnOp
   child.stderr?.on("data", keep);
   try {
     await waitForPort(port, child, 10_000);
+    await waitForPort(tlsPort, child, 10_000);
   } catch (e) {
     child.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`coturn did not start: ${String(e)}\n${tail.join("")}`);
   }
-  log(`coturn on 127.0.0.1:${port} (relay ports ${minPort}-${minPort + 99}, max-bps ${vars.MAX_BPS})`);
-  const urls = [`turn:127.0.0.1:${port}?transport=udp`, `turn:127.0.0.1:${port}?transport=tcp`];
+  log(`coturn on 127.0.0.1:${port}, TLS ${tlsPort} (relay ports ${minPort}-${minPort + 99}, max-bps ${vars.MAX_BPS})`);
+  const urls = [
+    `turn:127.0.0.1:${port}?transport=udp`,
+    `turn:127.0.0.1:${port}?transport=tcp`,
+    `turns:127.0.0.1:${tlsPort}?transport=tcp`,
+  ];
   return {
     port,
+    tlsPort,
+    certificate: readFileSync(tls.cert, "utf8"),
     secret,
     urls,
     setSecrets,
-    env: { CALLDROP_TEST_TURN_URL: `turn:127.0.0.1:${port}`, CALLDROP_TEST_TURN_SECRET: secret },
+    env: {
+      CALLDROP_TEST_TURN_URL: `turn:127.0.0.1:${port}`,
+      CALLDROP_TEST_TURNS_URL: `turns:127.0.0.1:${tlsPort}`,
+      CALLDROP_TEST_TURN_SECRET: secret,
+    },
     async stop() {
       await stopChild(child);
       rmSync(dir, { recursive: true, force: true });

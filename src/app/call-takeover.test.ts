@@ -195,6 +195,22 @@ describe("call takeover", () => {
     assert.deepEqual(w.forfeited, [lost.call.callId]);
   });
 
+  it("fencing also adopts a call the directory gives to this node but that it does not run (a failed adoption)", async () => {
+    const w = setup(["me"]);
+    const stranded = ringing("a10", "b10");
+    const running = ringing("a11", "b11");
+    await w.directory.claim(stranded, "me");
+    await w.directory.claim(running, "me");
+    w.running.add(running.call.callId);
+    assert.equal(await w.takeover.fence(), 0);
+    assert.deepEqual(
+      w.adopted.map((l) => l.callId),
+      [stranded.call.callId],
+    );
+    await w.takeover.fence();
+    assert.equal(w.adopted.length, 1, "adopted once: it runs here now");
+  });
+
   it("a lost lease fences at once, and again after the others' leftover pass", async () => {
     const w = setup(["me", "other"]);
     const calls = [ringing("a7", "b7"), ringing("a8", "b8"), ringing("a9", "b9")];

@@ -217,10 +217,18 @@ export function createCallTakeover(deps: CallTakeoverDeps): CallTakeover {
     },
     async fence() {
       const running = deps.calls.running();
-      if (running.length === 0) return 0;
       // One read of this node's owner index instead of a read per call: only a call missing from
       // it (taken over, released, or claimed while the directory was down) is looked up.
       const owned = await directory.ownedIds(self);
+      // The other way round: a call the directory gives to this node that it does not run (a
+      // takeover whose adoption failed, e.g. the store was down) is adopted again.
+      for (const callId of owned) {
+        if (calls.runs(callId)) continue;
+        const live = await directory.find(callId);
+        if (live?.ownerNodeId !== self) continue;
+        await calls.adopt(live);
+        logger.info({ callId }, "adopted a call this node owned but did not run");
+      }
       let dropped = 0;
       for (const callId of running) {
         if (owned.has(callId)) continue;

@@ -10,6 +10,7 @@ import {
   DEFAULT_ICE_CONFIG,
   type IceConfig,
   turnCredential,
+  turnTransport,
   turnUsername,
   validateIceConfig,
 } from "./ice-servers.ts";
@@ -53,6 +54,24 @@ describe("buildIceServers", () => {
     assert.equal(onlyTurn.relayOnly, true);
     const none = buildIceServers(DEFAULT_ICE_CONFIG, { userId: "bob" }, NOW_MS, nodeDigests);
     assert.deepEqual(none, { iceServers: [], ttlSeconds: 0, relayOnly: false });
+  });
+
+  it("answers TURN over UDP, then TCP, then TLS, whatever the configured order (docs/spec.md §5)", () => {
+    const urls = [
+      "turns:turn.example.com:443?transport=tcp",
+      "turn:turn.example.com:3478?transport=tcp",
+      "turn:turn.example.com:3478",
+      "turns:turn.example.com:5349",
+      "turn:turn.example.com:3478?transport=udp",
+    ];
+    const turn = buildIceServers({ ...config, turnUrls: urls }, { userId: "alice" }, NOW_MS, nodeDigests).iceServers[1];
+    assert.deepEqual(turn?.urls, [
+      "turn:turn.example.com:3478",
+      "turn:turn.example.com:3478?transport=udp",
+      "turn:turn.example.com:3478?transport=tcp",
+      "turns:turn.example.com:443?transport=tcp",
+      "turns:turn.example.com:5349",
+    ]);
   });
 
   it("refuses TURN URLs without a secret", () => {
@@ -141,5 +160,35 @@ describe("validateIceConfig", () => {
     });
     assert.equal(problems.length, 3);
     assert.deepEqual(validateIceConfig({ ...DEFAULT_ICE_CONFIG, forceRelay: true }), ["ice.forceRelay needs turnUrls"]);
+  });
+
+  it("knows each TURN URL's transport and refuses URLs a browser cannot use", () => {
+    assert.equal(turnTransport("turn:h"), "udp");
+    assert.equal(turnTransport("turn:h:3478?transport=udp"), "udp");
+    assert.equal(turnTransport("turn:10.0.0.1:3478?transport=tcp"), "tcp");
+    assert.equal(turnTransport("turns:h:443?transport=tcp"), "tls");
+    assert.equal(turnTransport("turns:[2001:db8::1]:443"), "tls");
+    const bad = {
+      "turns:h:443?transport=udp": /TLS over TCP, not udp/,
+      "turn:h:0": /bad port/,
+      "turn:h:70000": /bad port/,
+      "turn:h:3478?transport=sctp": /not a TURN URL/,
+      "turn://h:3478": /not a TURN URL/,
+      "stun:h:3478": /not a TURN URL/,
+      "turn:user@h": /not a TURN URL/,
+    };
+    for (const [url, message] of Object.entries(bad)) {
+      const problems = validateIceConfig({ ...config, turnUrls: [url] });
+      assert.equal(problems.length, 1, `${url}: ${problems}`);
+      assert.match(problems[0] ?? "", message, url);
+      assert.ok(problems[0]?.includes(url), "the problem names the URL");
+    }
+    assert.deepEqual(validateIceConfig({ ...config, turnUrls: ["turn:h", "turn:h"] }), [
+      "ice.turnUrls lists a URL twice",
+    ]);
+    assert.deepEqual(validateIceConfig({ ...config, stunUrls: ["turn:h"] }), ["ice: not a STUN URL: turn:h"]);
+    assert.deepEqual(validateIceConfig({ ...config, relayMaxBps: -1 }), [
+      "ice.relayMaxBps must be an integer ≥ 0 (bytes/s, 0 = none)",
+    ]);
   });
 });

@@ -4,6 +4,7 @@
  * username `${expiryUnixSeconds}:${callId or userId}`, credential
  * base64(HMAC-SHA1(secret, username)). Pure: the HMAC comes in as a port and time is passed in.
  */
+import type { RelayProtocol } from "../domain/call-types.ts";
 import { DomainError } from "../domain/errors.ts";
 import { checkCallId } from "../domain/limits.ts";
 import type { CallDirectory } from "./ports/call-directory.ts";
@@ -16,7 +17,11 @@ import type { Digests } from "./ports/digests.ts";
 export interface IceConfig {
   /** e.g. ["stun:turn.example.com:3478"]; may be empty. */
   readonly stunUrls: readonly string[];
-  /** e.g. ["turn:turn.example.com:3478?transport=udp", "turns:turn.example.com:5349?transport=tcp"]; may be empty. */
+  /**
+   * e.g. ["turn:turn.example.com:3478?transport=udp", "turn:turn.example.com:3478?transport=tcp",
+   * "turns:turn.example.com:443?transport=tcp"]; may be empty. Answered in the order clients
+   * should try them, whatever their order here (`turnUrlOrder`).
+   */
   readonly turnUrls: readonly string[];
   /** coturn's `static-auth-secret`. Required when `turnUrls` is non-empty. */
   readonly turnSecret?: string | undefined;
@@ -24,10 +29,47 @@ export interface IceConfig {
   readonly credentialTtlS: number;
   /** Operators can force every client into relay-only mode (privacy, or testing the relay path). */
   readonly forceRelay?: boolean | undefined;
+  /**
+   * coturn's per-session bandwidth cap (`max-bps`, bytes/s, 0 = none), as the TURN fleet is
+   * configured: the relay bitrate hint must stay under it (src/config.ts checks).
+   */
+  readonly relayMaxBps?: number | undefined;
 }
 
 /** Sensible local defaults: no servers (loopback host candidates suffice), 1 h credentials. */
 export const DEFAULT_ICE_CONFIG: IceConfig = { stunUrls: [], turnUrls: [], credentialTtlS: 3600 };
+
+/**
+ * The transport of a TURN URL, i.e. the relay protocol a client using it reports (RFC 7065: `turn:` defaults to UDP, `turns:` is TLS over TCP),
+ * or an error text for a URL that is not one a browser can use.
+ */
+export function turnTransport(url: string): RelayProtocol | string {
+  const m = /^(turns?):(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?(?:\?transport=(udp|tcp))?$/.exec(url);
+  if (!m) return `ice: not a TURN URL (turn[s]:host[:port][?transport=udp|tcp]): ${url}`;
+  const [, scheme, , port, transport] = m;
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65_535)) return `ice: bad port in ${url}`;
+  if (scheme === "turns") return transport === "udp" ? `ice: turns: is TLS over TCP, not udp: ${url}` : "tls";
+  return transport === "tcp" ? "tcp" : "udp";
+}
+
+const TRANSPORT_RANK: Record<RelayProtocol, number> = { udp: 0, tcp: 1, tls: 2 };
+
+/**
+ * The TURN URLs in the order clients should try them (docs/spec.md §5): UDP (least latency and
+ * overhead), then TCP (UDP blocked), then TLS (only TLS gets through, e.g. to port 443); the
+ * configured order within one transport. Browsers prefer earlier servers of a list and, at
+ * equal standing, UDP over TCP over TLS relays.
+ */
+export function turnUrlOrder(urls: readonly string[]): string[] {
+  const rank = (url: string) => {
+    const t = turnTransport(url);
+    return t === "udp" || t === "tcp" || t === "tls" ? TRANSPORT_RANK[t] : 3;
+  };
+  return urls
+    .map((url, i) => ({ url, i, r: rank(url) }))
+    .sort((a, b) => a.r - b.r || a.i - b.i)
+    .map((e) => e.url);
+}
 
 /** One RTCIceServer entry (empty username/credential for STUN, as in the proto). */
 export interface IceServerEntry {
@@ -94,7 +136,7 @@ export function buildIceServers(
     if (!config.turnSecret) throw new Error("ice.turnSecret is required when ice.turnUrls is set");
     const username = turnUsername(nowMs / 1000 + config.credentialTtlS, request.callId || request.userId);
     iceServers.push({
-      urls: [...config.turnUrls],
+      urls: turnUrlOrder(config.turnUrls),
       username,
       credential: turnCredential(config.turnSecret, username, digests),
     });
@@ -109,14 +151,20 @@ export function buildIceServers(
 /** Validates an IceConfig at boot; returns the problems found (empty when fine). */
 export function validateIceConfig(config: IceConfig): string[] {
   const problems: string[] = [];
-  const scheme = /^(stun|stuns|turn|turns):/;
-  for (const url of [...config.stunUrls, ...config.turnUrls]) {
-    if (!scheme.test(url)) problems.push(`ice: not a STUN/TURN URL: ${url}`);
+  for (const url of config.stunUrls) {
+    if (!/^stuns?:/.test(url)) problems.push(`ice: not a STUN URL: ${url}`);
   }
+  for (const url of config.turnUrls) {
+    const transport = turnTransport(url);
+    if (transport !== "udp" && transport !== "tcp" && transport !== "tls") problems.push(transport);
+  }
+  if (new Set(config.turnUrls).size !== config.turnUrls.length) problems.push("ice.turnUrls lists a URL twice");
   if (config.turnUrls.length > 0 && !config.turnSecret) problems.push("ice.turnSecret is required with turnUrls");
   if (!Number.isInteger(config.credentialTtlS) || config.credentialTtlS < 60) {
     problems.push("ice.credentialTtlS must be an integer ≥ 60");
   }
   if (config.forceRelay && config.turnUrls.length === 0) problems.push("ice.forceRelay needs turnUrls");
+  const cap = config.relayMaxBps ?? 0;
+  if (!Number.isInteger(cap) || cap < 0) problems.push("ice.relayMaxBps must be an integer ≥ 0 (bytes/s, 0 = none)");
   return problems;
 }

@@ -1,9 +1,14 @@
-/** Unit tests of the history record's protobuf encoding: the quality score and the ratings (docs/spec.md §15). */
+/**
+ * Unit tests of the history record's protobuf encoding: the quality score and the ratings
+ * (docs/spec.md §15), and the relay protocol of samples and summaries (§7).
+ */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { QualityVerdict, RatingReason } from "../../gen/calldrop/v1/call_pb.js";
+import { create } from "@bufbuild/protobuf";
+import { PathType, QualityVerdict, RatingReason, RelayProtocol } from "../../gen/calldrop/v1/call_pb.js";
+import { ClientMessageSchema } from "../../gen/calldrop/v1/signal_pb.js";
 import type { CallRecord } from "../app/ports/call-store.ts";
-import { ratingReasonsFromPb, recordToProto } from "./proto-mapping.ts";
+import { commandFromProto, ratingReasonsFromPb, recordToProto } from "./proto-mapping.ts";
 
 const record: CallRecord = {
   callId: "c1",
@@ -73,4 +78,31 @@ test("rating reasons decode to their domain names; unspecified and unknown numbe
     ["audio_choppy", "could_not_hear", "dropped"],
   );
   assert.deepEqual(ratingReasonsFromPb([RatingReason.UNSPECIFIED, 42 as RatingReason]), ["0", "42"]);
+});
+
+test("a quality report's relay protocol decodes to udp, tcp or tls; unspecified and unknown numbers to none", () => {
+  const decode = (relayProtocol: RelayProtocol) => {
+    const m = create(ClientMessageSchema, {
+      kind: {
+        case: "qualityReport",
+        value: { callId: "c1", sample: { atMs: 5n, path: PathType.RELAY, relayProtocol } },
+      },
+    });
+    const c = commandFromProto(m);
+    assert.equal(c.kind, "quality_report");
+    return c.kind === "quality_report" ? c.sample.relayProtocol : "not a report";
+  };
+  assert.equal(decode(RelayProtocol.UDP), "udp");
+  assert.equal(decode(RelayProtocol.TCP), "tcp");
+  assert.equal(decode(RelayProtocol.TLS), "tls");
+  assert.equal(decode(RelayProtocol.UNSPECIFIED), undefined);
+  assert.equal(decode(9 as RelayProtocol), undefined);
+});
+
+test("a summary's relay protocol is encoded; none is unspecified", () => {
+  assert.equal(
+    recordToProto({ ...record, quality: { ...averages, relayProtocol: "tls" } }).quality?.relayProtocol,
+    RelayProtocol.TLS,
+  );
+  assert.equal(recordToProto({ ...record, quality: averages }).quality?.relayProtocol, RelayProtocol.UNSPECIFIED);
 });

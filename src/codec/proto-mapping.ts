@@ -13,6 +13,7 @@ import {
   type QualityScore as QualityScorePb,
   QualityVerdict,
   RatingReason as RatingReasonPb,
+  RelayProtocol as RelayProtocolPb,
 } from "../../gen/calldrop/v1/call_pb.js";
 import {
   type ClientMessage,
@@ -25,7 +26,7 @@ import {
 } from "../../gen/calldrop/v1/signal_pb.js";
 import type { CallRecord } from "../app/ports/call-store.ts";
 import type { SessionEvent } from "../app/session-events.ts";
-import type { EndReason, HangupReason, Outcome, PathType, Signal } from "../domain/call-types.ts";
+import type { EndReason, HangupReason, Outcome, PathType, RelayProtocol, Signal } from "../domain/call-types.ts";
 import type { Command } from "../domain/commands.ts";
 import { DomainError } from "../domain/errors.ts";
 import type { Verdict } from "../domain/mos.ts";
@@ -122,6 +123,22 @@ export function pathFromPb(p: PathTypePb): PathType | undefined {
   return p === PathTypePb.RELAY ? "relay" : p === PathTypePb.P2P ? "p2p" : undefined;
 }
 
+const relayProtocols: Record<RelayProtocol, RelayProtocolPb> = {
+  udp: RelayProtocolPb.UDP,
+  tcp: RelayProtocolPb.TCP,
+  tls: RelayProtocolPb.TLS,
+};
+
+/** A relay protocol from protobuf (unspecified: not relayed, or not known). */
+function relayProtocolFromPb(p: RelayProtocolPb): RelayProtocol | undefined {
+  return (Object.keys(relayProtocols) as RelayProtocol[]).find((k) => relayProtocols[k] === p);
+}
+
+/** A relay protocol as protobuf (unspecified when absent). */
+export function relayProtocolToPb(p: RelayProtocol | undefined): RelayProtocolPb {
+  return p ? relayProtocols[p] : RelayProtocolPb.UNSPECIFIED;
+}
+
 /** The media path as protobuf. */
 export function pathToPb(p: PathType | undefined): PathTypePb {
   return p === "relay" ? PathTypePb.RELAY : p === "p2p" ? PathTypePb.P2P : PathTypePb.UNSPECIFIED;
@@ -208,6 +225,7 @@ export function commandFromProto(m: ClientMessage): Command {
 
 function sampleFromProto(s: QualitySamplePb): QualitySample {
   const path = pathFromPb(s.path);
+  const relayProtocol = relayProtocolFromPb(s.relayProtocol);
   return {
     atMs: Number(s.atMs),
     fractionLost: s.fractionLost,
@@ -221,6 +239,7 @@ function sampleFromProto(s: QualitySamplePb): QualitySample {
     qualityStep: s.qualityStep,
     qualityLimitationReason: s.qualityLimitationReason.slice(0, 32),
     ...(path ? { path } : {}),
+    ...(relayProtocol ? { relayProtocol } : {}),
   };
 }
 
@@ -364,6 +383,7 @@ export function recordToProto(r: CallRecord, view: RecordView = { ratingRequeste
             avgBitrateBps: q.avgBitrateBps,
             resolutionChanges: q.resolutionChanges,
             ...(q.score ? { score: scoreToPb(q.score) } : {}),
+            relayProtocol: relayProtocolToPb(q.relayProtocol),
           },
         }
       : {}),

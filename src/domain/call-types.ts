@@ -26,6 +26,9 @@ export type HangupReason = Extract<EndReason, "hangup" | "media_failed" | "netwo
 /** The selected ICE candidate-pair type of the media path. */
 export type PathType = "p2p" | "relay";
 
+/** How a participant reaches its TURN server (docs/spec.md §5): TURN over UDP, TCP or TLS. */
+export type RelayProtocol = "udp" | "tcp" | "tls";
+
 /** One device of one user. */
 export interface DeviceRef {
   readonly userId: string;

@@ -79,6 +79,18 @@ describe("summarizeQuality", () => {
     assert.equal(summary.avgBitrateBps, 1_000_000);
   });
 
+  it("keeps the most restrictive relay protocol of either participant: TLS over TCP over UDP", () => {
+    const relayed = (userId: string, atMs: number, relayProtocol: "udp" | "tcp" | "tls") =>
+      sample({ userId, atMs, path: "relay", relayProtocol });
+    const p2p = sample({ userId: "bob", atMs: 1, path: "p2p" });
+    assert.equal(summarizeQuality([p2p]).relayProtocol, undefined, "not relayed: none");
+    assert.equal(summarizeQuality([relayed("alice", 1, "udp"), p2p]).relayProtocol, "udp");
+    assert.equal(summarizeQuality([relayed("alice", 1, "udp"), relayed("bob", 1, "tcp")]).relayProtocol, "tcp");
+    const tls = [relayed("alice", 1, "udp"), relayed("bob", 2, "tls"), relayed("bob", 3, "tcp")];
+    assert.equal(summarizeQuality(tls).relayProtocol, "tls");
+    assert.equal(summarizeQuality([...tls].reverse()).relayProtocol, "tls", "whatever the order");
+  });
+
   it("rounds the average bitrate to a whole number", () => {
     const summary = summarizeQuality([sample({ sentBitrateBps: 1_000 }), sample({ sentBitrateBps: 1_001 })]);
     assert.equal(summary.avgBitrateBps, 1_001);

@@ -2,7 +2,7 @@
  * Call quality: one participant's periodic getStats() sample and the summary
  * stored on the call record (docs/spec.md §6, §7, §15).
  */
-import type { PathType } from "./call-types.ts";
+import type { PathType, RelayProtocol } from "./call-types.ts";
 import { type QualityScore, scoreQuality } from "./quality-score.ts";
 
 /** One getStats() reading reported by a client. */
@@ -21,6 +21,8 @@ export interface QualitySample {
   readonly qualityStep: number;
   readonly qualityLimitationReason: string;
   readonly path?: PathType;
+  /** How this participant reached the relay, when its selected local candidate is one. */
+  readonly relayProtocol?: RelayProtocol;
 }
 
 /** Averages over a call's samples, how often the sent resolution changed, and the call's score. */
@@ -33,6 +35,23 @@ export interface QualitySummary {
   readonly resolutionChanges: number;
   /** Absent without samples, and on calls recorded before scores existed. */
   readonly score?: QualityScore;
+  /**
+   * The most restrictive relay protocol of any sample (TLS over TCP over UDP): TLS says someone's
+   * network let only TURN over TLS through. Absent when no participant was relayed, and on calls
+   * recorded before it existed.
+   */
+  readonly relayProtocol?: RelayProtocol;
+}
+
+const RESTRICTIVENESS: Record<RelayProtocol, number> = { udp: 1, tcp: 2, tls: 3 };
+
+/** The most restrictive relay protocol among `samples` (docs/spec.md §7), if any was relayed. */
+export function mostRestrictiveRelay(samples: readonly QualitySample[]): RelayProtocol | undefined {
+  let most: RelayProtocol | undefined;
+  for (const { relayProtocol: p } of samples) {
+    if (p && (!most || RESTRICTIVENESS[p] > RESTRICTIVENESS[most])) most = p;
+  }
+  return most;
 }
 
 /** Summarizes samples (any order; grouped per participant for resolution changes and score windows). */
@@ -51,6 +70,7 @@ export function summarizeQuality(samples: readonly (QualitySample & { readonly u
     lastResolution.set(who, resolution);
   }
   const score = scoreQuality(samples);
+  const relayProtocol = mostRestrictiveRelay(samples);
   return {
     samples: samples.length,
     avgFractionLost: avg((s) => s.fractionLost),
@@ -59,5 +79,6 @@ export function summarizeQuality(samples: readonly (QualitySample & { readonly u
     avgBitrateBps: Math.round(avg((s) => s.sentBitrateBps)),
     resolutionChanges,
     ...(score ? { score } : {}),
+    ...(relayProtocol ? { relayProtocol } : {}),
   };
 }

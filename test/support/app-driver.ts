@@ -18,6 +18,8 @@ export interface PageCall {
   readonly sent?: { width: number; height: number; fps: number };
   readonly localCandidateType?: string;
   readonly remoteCandidateType?: string;
+  /** udp, tcp or tls when this side's selected local candidate is a relay, else "". */
+  readonly relayProtocol?: string;
   readonly localCandidatePort?: number;
   readonly availableOutgoingBitrateBps?: number;
   readonly fractionLost?: number;
@@ -72,6 +74,7 @@ export function callState(page: Page): Promise<PageCall> {
             sent: { width: number; height: number; fps: number };
             localCandidateType: string;
             remoteCandidateType: string;
+            relayProtocol: string;
             localCandidatePort: number;
             availableOutgoingBitrateBps?: number;
             fractionLost?: number;
@@ -92,6 +95,7 @@ export function callState(page: Page): Promise<PageCall> {
       sent: q?.stats.sent,
       localCandidateType: q?.stats.localCandidateType,
       remoteCandidateType: q?.stats.remoteCandidateType,
+      relayProtocol: q?.stats.relayProtocol,
       localCandidatePort: q?.stats.localCandidatePort,
       availableOutgoingBitrateBps: q?.stats.availableOutgoingBitrateBps,
       fractionLost: q?.stats.fractionLost,
@@ -141,6 +145,8 @@ export interface HistoryRow {
   readonly callId: string;
   readonly outcome: string;
   readonly path: string;
+  /** The path as the row says it: "P2P", "relay", "relay/tls"… */
+  readonly pathWords: string;
   readonly durationMs: number;
   readonly samples: number;
   /** The quality score in words, "" for a call without one. */
@@ -180,6 +186,7 @@ export async function historyRows(page: Page): Promise<HistoryRow[]> {
         callId: el.dataset.callId ?? "",
         outcome: el.dataset.outcome ?? "",
         path: el.dataset.path ?? "",
+        pathWords: el.dataset.pathWords ?? "",
         durationMs: Number(el.dataset.durationMs ?? 0),
         samples: Number(el.dataset.samples ?? 0),
         quality: el.dataset.quality ?? "",

@@ -41,15 +41,19 @@ export interface Peer {
   close(): Promise<void>;
 }
 
-/** Launches a peer; `extraArgs` add flags, `baseArgs` replace the defaults (e.g. to deny the camera). */
+/**
+ * Launches a peer; `extraArgs` add flags, `baseArgs` replace the defaults (e.g. to deny the camera),
+ * `executablePath` replaces the binary (e.g. a wrapper starting it in a network namespace).
+ */
 export async function launchPeer(
   name: string,
   extraArgs: readonly string[] = [],
   baseArgs: readonly string[] = CHROMIUM_ARGS,
+  executablePath: string = chromiumPath(),
 ): Promise<Peer> {
   const profile = mkdtempSync(join(tmpdir(), `calldrop-${name}-`));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath(),
+    executablePath,
     headless: true,
     args: [...baseArgs, ...extraArgs],
     viewport: { width: 900, height: 800 },

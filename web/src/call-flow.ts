@@ -24,6 +24,7 @@ import {
   transition,
 } from "./call-state.ts";
 import { stopMedia } from "./media.ts";
+import { relayProtocolToPb } from "./media-path.ts";
 import { createMediaRecovery, type MediaRecovery } from "./media-recovery.ts";
 import { mediaErrorNotice, type Notice, type Role, serverErrorNotice } from "./messages.ts";
 import { createPeer, type Peer } from "./peer.ts";
@@ -412,6 +413,7 @@ export function createCallFlow(d: CallFlowDeps): CallFlow {
       qualityStep: r.step,
       qualityLimitationReason: s.qualityLimitationReason,
       path: s.path === "relay" ? PathType.RELAY : s.path === "p2p" ? PathType.P2P : PathType.UNSPECIFIED,
+      relayProtocol: relayProtocolToPb(s.relayProtocol),
     };
   }
 

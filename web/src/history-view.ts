@@ -6,6 +6,7 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { CallOutcome, type CallRecord, PathType } from "../../gen/calldrop/v1/call_pb.js";
 import type { Api } from "./api.ts";
+import { pathInWords } from "./media-path.ts";
 import { qualityInWords } from "./quality-words.ts";
 import { myRating, ratingInWords } from "./rating-words.ts";
 
@@ -77,6 +78,7 @@ function row(call: CallRecord, me: string): HTMLTableRowElement {
   tr.dataset.callId = call.callId;
   tr.dataset.outcome = outcome;
   tr.dataset.path = call.path === PathType.RELAY ? "relay" : call.path === PathType.P2P ? "p2p" : "";
+  tr.dataset.pathWords = pathInWords(call.path, call.quality?.relayProtocol);
   tr.dataset.durationMs = String(call.durationMs);
   tr.dataset.samples = String(call.quality?.samples ?? 0);
   tr.dataset.quality = qualityInWords(call.quality, me) ?? "";
@@ -89,7 +91,7 @@ function row(call: CallRecord, me: string): HTMLTableRowElement {
     call.startedAt ? timestampDate(call.startedAt).toLocaleString() : "",
     incoming && call.outcome === CallOutcome.MISSED ? "missed" : outcome,
     call.durationMs > 0n ? formatDuration(Number(call.durationMs)) : "—",
-    tr.dataset.path === "relay" ? "relay" : tr.dataset.path === "p2p" ? "P2P" : "—",
+    tr.dataset.pathWords,
     call.setupMs > 0 ? `${call.setupMs} ms` : "—",
     q && q.samples > 0
       ? [

@@ -80,6 +80,13 @@ export declare type QualitySample = Message<"calldrop.v1.QualitySample"> & {
    * @generated from field: calldrop.v1.PathType path = 12;
    */
   path: PathType;
+
+  /**
+   * Set when this participant's selected local candidate is a relay.
+   *
+   * @generated from field: calldrop.v1.RelayProtocol relay_protocol = 13;
+   */
+  relayProtocol: RelayProtocol;
 };
 
 /**
@@ -130,6 +137,14 @@ export declare type QualitySummary = Message<"calldrop.v1.QualitySummary"> & {
    * @generated from field: calldrop.v1.QualityScore score = 7;
    */
   score?: QualityScore | undefined;
+
+  /**
+   * The most restrictive protocol over which a participant reached the relay (TLS over TCP over
+   * UDP): TLS means someone's network let only TURN over TLS through. Unspecified: not relayed.
+   *
+   * @generated from field: calldrop.v1.RelayProtocol relay_protocol = 8;
+   */
+  relayProtocol: RelayProtocol;
 };
 
 /**
@@ -499,6 +514,43 @@ export enum PathType {
  * Describes the enum calldrop.v1.PathType.
  */
 export declare const PathTypeSchema: GenEnum<PathType>;
+
+/**
+ * RelayProtocol is how a participant reaches its TURN server when its media is relayed: the
+ * relayProtocol of the selected local candidate (docs/spec.md §5, §7).
+ *
+ * @generated from enum calldrop.v1.RelayProtocol
+ */
+export enum RelayProtocol {
+  /**
+   * Not relayed on this side, or not known.
+   *
+   * @generated from enum value: RELAY_PROTOCOL_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: RELAY_PROTOCOL_UDP = 1;
+   */
+  UDP = 1,
+
+  /**
+   * @generated from enum value: RELAY_PROTOCOL_TCP = 2;
+   */
+  TCP = 2,
+
+  /**
+   * TURN over TLS (turns:), e.g. on port 443 where only TLS gets through.
+   *
+   * @generated from enum value: RELAY_PROTOCOL_TLS = 3;
+   */
+  TLS = 3,
+}
+
+/**
+ * Describes the enum calldrop.v1.RelayProtocol.
+ */
+export declare const RelayProtocolSchema: GenEnum<RelayProtocol>;
 
 /**
  * QualityVerdict is a MOS in words (docs/spec.md §15).

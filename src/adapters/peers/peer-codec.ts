@@ -25,7 +25,13 @@ import {
 } from "../../../gen/calldrop/v1/signal_pb.js";
 import type { CallCommand, DeviceNoticeKind, PeerMessage, SessionSnapshot } from "../../app/ports/peers.ts";
 import type { SessionEvent, SessionEventBody } from "../../app/session-events.ts";
-import { commandFromProto, eventToProto, mediaControlsToPb, pathToPb } from "../../codec/proto-mapping.ts";
+import {
+  commandFromProto,
+  eventToProto,
+  mediaControlsToPb,
+  pathToPb,
+  relayProtocolToPb,
+} from "../../codec/proto-mapping.ts";
 import { domainCodeOfName } from "../../codec/status-codes.ts";
 import type { EndReason, HangupReason, Outcome, Signal } from "../../domain/call-types.ts";
 import { asDomainErrorCode, type DomainErrorCode } from "../../domain/errors.ts";
@@ -167,12 +173,13 @@ function commandKind(c: CallCommand): ClientMessage["kind"] {
       };
     }
     case "quality_report": {
-      const { path, atMs, ...s } = c.sample;
+      const { path, relayProtocol, atMs, ...s } = c.sample;
       const sample: QualitySamplePb = {
         $typeName: "calldrop.v1.QualitySample",
         ...s,
         atMs: BigInt(atMs),
         path: pathToPb(path),
+        relayProtocol: relayProtocolToPb(relayProtocol),
       };
       return { case: "qualityReport", value: { ...$("calldrop.v1.QualityReport"), sample } };
     }

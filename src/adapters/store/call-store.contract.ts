@@ -339,6 +339,42 @@ export function callStoreContract(name: string, open: OpenStore): void {
       assert.deepEqual(await store.listSamples("none"), []);
     });
 
+    withStore(
+      "the relay protocol round-trips in samples, GetCall and both histories (docs/spec.md §7)",
+      async (store) => {
+        const call = callOf("tls", "alice", "bob", t0);
+        await store.recordStart(call);
+        const relayed = (atMs: number, relayProtocol: "udp" | "tls"): QualitySample => ({
+          ...sampleAt(atMs),
+          path: "relay",
+          relayProtocol,
+        });
+        await store.addSampleWindow("tls", {
+          key: "1-n1-0",
+          samples: [
+            { ...relayed(t0 + 1000, "udp"), userId: "alice" },
+            { ...relayed(t0 + 2000, "tls"), userId: "bob" },
+          ],
+        });
+        assert.deepEqual(
+          (await store.listSamples("tls")).map((s) => [s.userId, s.path, s.relayProtocol]),
+          [
+            ["alice", "relay", "udp"],
+            ["bob", "relay", "tls"],
+          ],
+        );
+        const summary: QualitySummary = { ...goodQuality, relayProtocol: "tls" };
+        assert.equal(await store.finalize(call, completed(call), summary), true);
+        const got = await store.get("tls");
+        assert.deepEqual(got?.quality, summary);
+        for (const user of ["alice", "bob"]) {
+          const [listed] = (await store.listForUser({ userId: user, limit: 5, missedOnly: false })).calls;
+          assert.deepEqual(listed, got, `history of ${user} matches GetCall`);
+        }
+        assert.equal((await store.get("tls"))?.quality?.relayProtocol, "tls");
+      },
+    );
+
     withStore("a retried window write does not duplicate its samples", async (store) => {
       const window = {
         key: "1-n1-0",

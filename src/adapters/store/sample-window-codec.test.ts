@@ -3,12 +3,13 @@ import { test } from "node:test";
 import { sampleAt } from "./call-store.contract.ts";
 import { decodeSampleWindow, encodeSampleWindow } from "./sample-window-codec.ts";
 
-test("a window's samples survive the round trip, with and without a path", () => {
+test("a window's samples survive the round trip, with and without a path and relay protocol", () => {
   const { path: _, ...noPath } = sampleAt(1_000_500, 360);
   const samples = [
     { ...sampleAt(1_000_000), userId: "alice" },
     { ...noPath, userId: "bob" },
     { ...sampleAt(1_002_000, 540), userId: "alice" },
+    { ...sampleAt(1_003_000), path: "relay" as const, relayProtocol: "tls" as const, userId: "bob" },
   ];
   assert.deepEqual(decodeSampleWindow(encodeSampleWindow(samples)), samples);
   assert.deepEqual(decodeSampleWindow(encodeSampleWindow([])), []);

@@ -3,10 +3,10 @@
  * of the window's users and one array per sample with the fields in a fixed order, times as
  * offsets from the first sample. About a third of the bytes of one JSON object per sample.
  */
-import type { PathType } from "../../domain/call-types.ts";
+import type { PathType, RelayProtocol } from "../../domain/call-types.ts";
 import type { UserSample } from "../../domain/sample-rollup.ts";
 
-/** One sample: user index, then the QualitySample fields in this order; path null when absent. */
+/** One sample: user index, then the QualitySample fields in this order; path and relay protocol null when absent. */
 type Packed = [
   number,
   number,
@@ -20,6 +20,7 @@ type Packed = [
   number,
   number,
   string,
+  string | null,
   string | null,
 ];
 
@@ -52,6 +53,7 @@ export function encodeSampleWindow(samples: readonly UserSample[]): string {
       x.qualityStep,
       x.qualityLimitationReason,
       x.path ?? null,
+      x.relayProtocol ?? null,
     ];
   });
   const encoded: Encoded = { v: 1, t0, u: users, s };
@@ -61,7 +63,7 @@ export function encodeSampleWindow(samples: readonly UserSample[]): string {
 /** Decodes what `encodeSampleWindow` wrote. */
 export function decodeSampleWindow(text: string): UserSample[] {
   const { t0, u, s } = JSON.parse(text) as Encoded;
-  return s.map(([user, dt, fractionLost, jitterMs, rttMs, avail, sent, w, h, fps, step, reason, path]) => ({
+  return s.map(([user, dt, fractionLost, jitterMs, rttMs, avail, sent, w, h, fps, step, reason, path, relay]) => ({
     userId: u[user] ?? "",
     atMs: t0 + dt,
     fractionLost,
@@ -75,5 +77,6 @@ export function decodeSampleWindow(text: string): UserSample[] {
     qualityStep: step,
     qualityLimitationReason: reason,
     ...(path ? { path: path as PathType } : {}),
+    ...(relay ? { relayProtocol: relay as RelayProtocol } : {}),
   }));
 }

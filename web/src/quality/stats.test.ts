@@ -15,7 +15,14 @@ function report(atMs: number, bytesSent: number, localType: string, extra: Parti
       currentRoundTripTime: 0.004,
       state: "succeeded",
     },
-    { id: "L1", type: "local-candidate", timestamp: atMs, candidateType: localType, port: 50123 },
+    {
+      id: "L1",
+      type: "local-candidate",
+      timestamp: atMs,
+      candidateType: localType,
+      port: 50123,
+      ...(localType === "relay" ? { relayProtocol: extra.relayProtocol ?? "udp" } : {}),
+    },
     { id: "R1", type: "remote-candidate", timestamp: atMs, candidateType: "host" },
     {
       id: "OV",
@@ -40,7 +47,7 @@ function report(atMs: number, bytesSent: number, localType: string, extra: Parti
       frameHeight: 180,
       jitter: 0.012,
     },
-    ...(Object.keys(extra).length
+    ...(Object.keys(extra).some((k) => k !== "relayProtocol")
       ? [{ id: "RI", type: "remote-inbound-rtp", kind: "video", timestamp: atMs, ...extra } as StatsEntry]
       : []),
   ];
@@ -74,5 +81,14 @@ describe("parseStats", () => {
     assert.equal(parseStats(report(1, 1, "relay")).path, "relay");
     assert.equal(parseStats(report(1, 1, "relay")).localCandidateType, "relay");
     assert.equal(parseStats([]).path, "unknown");
+  });
+
+  it("reads the relay protocol of a relayed local candidate (TURN over UDP, TCP or TLS), none otherwise", () => {
+    for (const p of ["udp", "tcp", "tls"]) {
+      assert.equal(parseStats(report(1, 1, "relay", { relayProtocol: p })).relayProtocol, p);
+    }
+    assert.equal(parseStats(report(1, 1, "relay", { relayProtocol: "sctp" })).relayProtocol, "", "unknown: none");
+    assert.equal(parseStats(report(1, 1, "host")).relayProtocol, "", "not relayed on this side");
+    assert.equal(parseStats([]).relayProtocol, "");
   });
 });

@@ -25,6 +25,11 @@ export interface ParsedStats {
   /** Local candidate type of the selected pair (host, srflx, prflx, relay). */
   readonly localCandidateType: string;
   readonly remoteCandidateType: string;
+  /**
+   * How this side reaches its TURN server when its selected local candidate is a relay (the
+   * candidate's relayProtocol: TURN over UDP, TCP or TLS); "" otherwise.
+   */
+  readonly relayProtocol: "udp" | "tcp" | "tls" | "";
   /** UDP/TCP port of the selected local candidate (0 when unknown). */
   readonly localCandidatePort: number;
   readonly availableOutgoingBitrateBps?: number;
@@ -63,6 +68,7 @@ export function parseStats(entries: Iterable<StatsEntry>, previous?: StatsSnapsh
   const localType = str(local?.candidateType);
   const remoteType = str(remote?.candidateType);
   const atMs = Math.max(0, ...all.map((e) => e.timestamp));
+  const relayProtocol = str(local?.relayProtocol);
 
   const bytesSent = sum(all, "outbound-rtp", "bytesSent");
   const bytesReceived = sum(all, "inbound-rtp", "bytesReceived");
@@ -77,6 +83,10 @@ export function parseStats(entries: Iterable<StatsEntry>, previous?: StatsSnapsh
     path: !pair ? "unknown" : localType === "relay" || remoteType === "relay" ? "relay" : "p2p",
     localCandidateType: localType,
     remoteCandidateType: remoteType,
+    relayProtocol:
+      localType === "relay" && (relayProtocol === "udp" || relayProtocol === "tcp" || relayProtocol === "tls")
+        ? relayProtocol
+        : "",
     localCandidatePort: num(local?.port) ?? 0,
     availableOutgoingBitrateBps: num(pair?.availableOutgoingBitrate),
     fractionLost: num(remoteIn?.fractionLost),

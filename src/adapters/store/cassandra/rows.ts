@@ -3,7 +3,7 @@
  * partition keys (UTC month of a call's start; minute of a ring deadline).
  */
 import type { CallRecord } from "../../../app/ports/call-store.ts";
-import type { CallEnd, CallInfo, Outcome, PathType } from "../../../domain/call-types.ts";
+import type { CallEnd, CallInfo, Outcome, PathType, RelayProtocol } from "../../../domain/call-types.ts";
 import type { Verdict } from "../../../domain/mos.ts";
 import type { QualitySample, QualitySummary } from "../../../domain/quality.ts";
 import type { QualityScore } from "../../../domain/quality-score.ts";
@@ -82,6 +82,7 @@ export function callValues(call: CallInfo, facts: CallFacts = {}): unknown[] {
       worst_mos: quality.score?.worstMos,
       verdict: quality.score?.verdict,
       poor_network_user_id: quality.score?.poorNetworkUserId,
+      relay_protocol: quality.relayProtocol,
     },
     ratingValue(facts.callerRating),
     ratingValue(facts.calleeRating),
@@ -144,12 +145,19 @@ export function toRecord(r: Row): CallRecord {
           avgBitrateBps: num(q.avg_bitrate_bps) ?? 0,
           resolutionChanges: num(q.resolution_changes) ?? 0,
           ...scoreOf(q),
+          ...relayProtocolOf(q.relay_protocol),
         }
       : undefined,
     callerRating: ratingOf(r.caller_rating),
     calleeRating: ratingOf(r.callee_rating),
   };
   return record;
+}
+
+/** A relay_protocol column (null: not relayed, and on rows written before migration 7). */
+function relayProtocolOf(v: unknown): { relayProtocol?: RelayProtocol } {
+  const p = str<RelayProtocol>(v);
+  return p ? { relayProtocol: p } : {};
 }
 
 /** The score fields of a quality_summary value; none on rows written before migration 4. */
@@ -184,5 +192,6 @@ export function toSample(r: Row): QualitySample & { readonly userId: string } {
     qualityStep: num(r.quality_step) ?? 0,
     qualityLimitationReason: String(r.quality_limitation_reason ?? ""),
     ...(path ? { path } : {}),
+    ...relayProtocolOf(r.relay_protocol),
   };
 }

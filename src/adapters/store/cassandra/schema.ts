@@ -133,6 +133,15 @@ export const migrations: readonly Migration[] = [
   },
   {
     version: 7,
+    description: "relay protocol (udp/tcp/tls) of each sample and in the call's quality summary (docs/spec.md §5, §7)",
+    // Rows written before read it as null: not relayed, or not known.
+    statements: [
+      "ALTER TYPE quality_summary ADD IF NOT EXISTS relay_protocol text",
+      "ALTER TABLE call_samples ADD IF NOT EXISTS relay_protocol text",
+    ],
+  },
+  {
+    version: 8,
     description: "quality samples rolled up per call: one row per window (docs/spec.md §7)",
     statements: [
       `CREATE TABLE IF NOT EXISTS call_sample_windows (
