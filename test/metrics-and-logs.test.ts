@@ -91,9 +91,15 @@ test("a call moves the call, setup, path, session, RPC, hop and store series", a
   const metricsText = await (await fetch(`${server.baseUrl}/metrics`)).text();
   assert.ok(!metricsText.includes("alice") && !metricsText.includes(callId), "no user or call ids as labels");
 
-  const logText = server.logs.map((l) => JSON.stringify(l)).join("\n");
-  assert.ok(server.logs.some((l) => l.msg === "call ended" && l.callId === callId && l.outcome === "completed"));
+  // Log lines come through the server's stdout pipe: wait for them rather than race the pipe.
+  await waitFor(
+    () => server.logs.some((l) => l.msg === "call ended" && l.callId === callId && l.outcome === "completed"),
+    {
+      what: "the call's 'call ended' log line",
+    },
+  );
   assert.ok(server.logs.some((l) => l.msg === "rpc" && typeof l.requestId === "string" && l.code === "ok"));
+  const logText = server.logs.map((l) => JSON.stringify(l)).join("\n");
   assert.ok(!logText.includes("SECRET-SDP-BODY"), "SDP bodies are never logged");
   assert.ok(!logText.includes((await server.token("alice")).split(".")[2] ?? "unreachable"), "tokens are never logged");
 });

@@ -12,6 +12,7 @@ import { CallHistoryService } from "../gen/calldrop/v1/history_pb.js";
 import { SignalService } from "../gen/calldrop/v1/signal_pb.js";
 import { mobileDevice, webDevice } from "./support/devices.ts";
 import { type ServerProcess, startServer } from "./support/server-process.ts";
+import { waitFor } from "./support/wait-for.ts";
 
 const refusedWith = (code: Code, message: RegExp) => (err: unknown) => {
   const e = ConnectError.from(err);
@@ -68,7 +69,9 @@ describe("service tokens", () => {
       const { call } = await history.getUserCall({ callId }, support);
       assert.equal(call?.callerUserId, "alice");
       assert.equal(call?.calleeUserId, "bob");
-      const audit = server.logs.filter((l) => l.audit === "history_read" && l.service === `support-${name}`);
+      // Log lines arrive through the server's stdout pipe, possibly after the reply.
+      const audited = () => server.logs.filter((l) => l.audit === "history_read" && l.service === `support-${name}`);
+      const audit = await waitFor(() => audited().length >= 4 && audited(), { what: "four audit lines" });
       assert.deepEqual(
         audit.map((l) => l.userId ?? l.callId),
         ["alice", "bob", "nobody", callId],
