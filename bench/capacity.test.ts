@@ -22,6 +22,8 @@ const measured: MeasuredInputs = {
   cpuMsPerCallLifecycle: 1,
   cpuUsPerRelayedMessage: 100,
   cpuUsPerQualityReport: 200,
+  sampleWritesPerReport: 1 / 12,
+  sampleBytesPerReport: 80,
   cpuUsPerForwardedMessage: 50,
   etcdDirectoryBytesPerCall: 552,
   etcdDirectoryRevisionsPerCall: 5,
@@ -56,10 +58,11 @@ describe("capacity model", () => {
     assert.equal(cpu.connects, 1e-3);
     assert.equal(cpu.callLifecycle, 10e-3);
     assert.ok(Math.abs(cpu.relayed - 100 * 100e-6) < 1e-12);
-    assert.ok(Math.abs(cpu.forwarding - (100 + 30) * 0.5 * 50e-6) < 1e-12);
+    // Relayed + call events + the half of the reports sent by the participant off the owner's pod.
+    assert.ok(Math.abs(cpu.forwarding - (100 + 30 + 100) * 0.5 * 50e-6) < 1e-12);
     assert.ok(Math.abs(cpu.qualityReports - 200 * 200e-6) < 1e-12);
     assert.equal(cpu.rpsTopUp, 0);
-    assert.ok(Math.abs(cpu.total - (0.004 + 0.001 + 0.01 + 0.01 + 0.00325 + 0.04)) < 1e-12);
+    assert.ok(Math.abs(cpu.total - (0.004 + 0.001 + 0.01 + 0.01 + 0.00575 + 0.04)) < 1e-12);
     // A seed RPS above the modelled command rate is priced as extra relayed messages.
     const topped = cpuDemand(measured, { ...a, peakRps: 10_000 });
     assert.ok(topped.rpsTopUp > 0.9 && topped.rpsTopUp < 1);
@@ -93,12 +96,23 @@ describe("capacity model", () => {
   });
 
   it("counts Cassandra writes per call (rows, LWTs, batchlog) and samples, times the replication factor", () => {
-    const c = cassandraLoad({ ...defaultAssumptions, headrooms: [1] });
+    const c = cassandraLoad(measured, { ...defaultAssumptions, headrooms: [1] });
     assert.equal(c.writeEquivalentsPerCall, 15 + 2 * 4 + 3 * 2);
     assert.ok(Math.abs(c.callWritesPerSecond - 1666.67 * 29) < 1);
-    assert.equal(c.sampleWritesPerSecond, 200_000);
-    assert.ok(Math.abs(c.replicaWritesPerSecond - (1666.67 * 29 + 200_000) * 3) < 10);
+    assert.ok(Math.abs(c.sampleWritesPerSecond - 200_000 / 12) < 0.01, "one row per call window of 12 reports");
+    assert.ok(Math.abs(c.replicaWritesPerSecond - (1666.67 * 29 + 200_000 / 12) * 3) < 10);
     assert.deepEqual(c.nodes, [Math.ceil(c.replicaWritesPerSecond / 25_000)]);
+  });
+
+  it("stores samples at their window bytes plus each row's overhead shared by the window", () => {
+    const a = { ...defaultAssumptions, headrooms: [1] };
+    const rolled = cassandraLoad(measured, a);
+    const unrolled = cassandraLoad({ sampleWritesPerReport: 1, sampleBytesPerReport: 140 }, a);
+    assert.equal(unrolled.sampleWritesPerSecond, 200_000, "a row per report, as before windows");
+    // Average concurrency 578.7 calls/s × 300 s × 2 participants / 5 s, 30 days, RF 3.
+    const samplesStored = ((2 * (50_000_000 / 86_400) * 300) / 5) * 86_400 * 30 * 3;
+    assert.ok(Math.abs(rolled.sampleStorageTb - (samplesStored * (80 + 60 / 12)) / 1e12) < 1e-9);
+    assert.ok(Math.abs(unrolled.sampleStorageTb - (samplesStored * 200) / 1e12) < 1e-9);
   });
 
   it("gives TURN bandwidth for the relayed share, both directions through the relay", () => {

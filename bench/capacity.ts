@@ -19,8 +19,12 @@ export type MeasuredInputs = {
   cpuMsPerCallLifecycle: number;
   /** Server CPU per relayed signaling command (offer/answer/candidate), µs (relay-compare). */
   cpuUsPerRelayedMessage: number;
-  /** Server CPU per command of the steady mix, used for quality reports (one store write each), µs (steady-calls). */
+  /** Server CPU per quality report, samples rolled up per call, µs (quality-reports; else the steady-calls command mix). */
   cpuUsPerQualityReport: number;
+  /** Sample rows written per quality report: one per call window (quality-reports, rollup on). */
+  sampleWritesPerReport: number;
+  /** Bytes a stored window takes per sample (quality-reports: the compact text of a 12-sample window). */
+  sampleBytesPerReport: number;
   /** CPU for one message over the node-to-node stream (send + receive), µs (bare grpc-js relay). */
   cpuUsPerForwardedMessage: number;
   /** etcd file bytes per active call of the call directory, compacted and defragmented (call-directory, compact layout). */
@@ -78,7 +82,8 @@ export type Assumptions = {
   /** Replica writes/s one Cassandra node sustains (assumed; 8 vCPU, NVMe). */
   cassandraReplicaWritesPerNode: number;
   sampleTtlDays: number;
-  sampleRowBytes: number;
+  /** Bytes of a sample row besides its samples: keys, timestamps, cell and row overhead (assumed). */
+  sampleRowOverheadBytes: number;
   relayedCallShare: number;
   /** Media bitrate per direction of a call, Mbit/s. */
   mediaMbitPerDirection: number;
@@ -115,7 +120,7 @@ export const defaultAssumptions: Assumptions = {
   replicationFactor: 3,
   cassandraReplicaWritesPerNode: 25_000,
   sampleTtlDays: 30,
-  sampleRowBytes: 200,
+  sampleRowOverheadBytes: 60,
   relayedCallShare: 0.2,
   mediaMbitPerDirection: 1.5,
   turnGbitPerServer: 7,
@@ -177,8 +182,13 @@ export function cpuDemand(m: MeasuredInputs, a: Assumptions, w = workload(a)): C
     connects: w.connectsPerSecond * m.cpuMsPerConnect * 1e-3,
     callLifecycle: w.peakCallsPerSecond * m.cpuMsPerCallLifecycle * 1e-3,
     relayed: w.relayedPerSecond * m.cpuUsPerRelayedMessage * us,
-    // Call events and relayed signals cross pods; quality reports stay on the sender's pod.
-    forwarding: (w.relayedPerSecond + w.peakCallsPerSecond * 3) * a.crossPodShare * m.cpuUsPerForwardedMessage * us,
+    // Call events and relayed signals cross pods; a quality report goes to the call's owner (docs/spec.md §7
+    // "Sample windows"), so the reports of the participant on the other pod cross too: half of them.
+    forwarding:
+      (w.relayedPerSecond + w.peakCallsPerSecond * 3 + w.qualityReportsPerSecond / 2) *
+      a.crossPodShare *
+      m.cpuUsPerForwardedMessage *
+      us,
     qualityReports: w.qualityReportsPerSecond * m.cpuUsPerQualityReport * us,
     rpsTopUp: Math.max(0, a.peakRps - w.commandsPerSecond) * m.cpuUsPerRelayedMessage * us,
   };
@@ -249,20 +259,24 @@ export function directoryLoad(m: MeasuredInputs, a: Assumptions) {
   };
 }
 
-/** Cassandra load: call records and quality samples. */
-export function cassandraLoad(a: Assumptions) {
+/** Cassandra load: call records and quality samples (rolled up per call: `sampleWritesPerReport` rows per report). */
+export function cassandraLoad(
+  m: Pick<MeasuredInputs, "sampleWritesPerReport" | "sampleBytesPerReport">,
+  a: Assumptions,
+) {
   const w = workload(a);
   const perCall =
     a.cassandraRowsPerCall +
     a.cassandraLwtPerCall * a.lwtWriteEquivalents +
     a.cassandraLoggedBatchesPerCall * a.batchlogWrites;
   const callWritesPerSecond = w.peakCallsPerSecond * perCall;
-  const sampleWritesPerSecond = w.qualityReportsPerSecond;
+  const sampleWritesPerSecond = w.qualityReportsPerSecond * m.sampleWritesPerReport;
   const replicaWritesPerSecond = (callWritesPerSecond + sampleWritesPerSecond) * a.replicationFactor;
   // Samples stored over the TTL: average concurrency (from calls/day), not the peak.
   const avgSamplesPerSecond = (2 * w.avgConcurrentCalls) / a.qualityReportSeconds;
+  const bytesPerSample = m.sampleBytesPerReport + m.sampleWritesPerReport * a.sampleRowOverheadBytes;
   const sampleStorageTb =
-    (avgSamplesPerSecond * 86_400 * a.sampleTtlDays * a.sampleRowBytes * a.replicationFactor) / 1e12;
+    (avgSamplesPerSecond * 86_400 * a.sampleTtlDays * bytesPerSample * a.replicationFactor) / 1e12;
   return {
     writeEquivalentsPerCall: perCall,
     callWritesPerSecond,
@@ -297,7 +311,7 @@ export function capacityRows(m: MeasuredInputs, a: Assumptions): CapacityRow[] {
   const podsAtFirst = sig.pods[0] ?? 0;
   const etcd = etcdLoad(a, podsAtFirst);
   const dir = directoryLoad(m, a);
-  const cass = cassandraLoad(a);
+  const cass = cassandraLoad(m, a);
   const turn = turnLoad(a);
   const cpu = sig.cpu;
   return [

@@ -146,6 +146,10 @@ export async function createClusterStack(config: Config, deps: ClusterStackDeps)
     logger,
     lingerMs: config.calls.lingerMs,
     maxSamplesPerCall: config.calls.maxSamplesPerCall,
+    sampleRollup: {
+      windowMs: config.calls.sampleWindowMs,
+      maxSamplesPerWindow: config.calls.maxSamplesPerWindow,
+    },
     absentGraceMs: config.sessions.resumeGraceMs,
     maxQueuedPerDevice: config.sessions.bufferSize,
   });

@@ -80,6 +80,13 @@ const schema = z.strictObject({
       relayMaxBitrateBps: z.number().int().min(0).default(1_500_000),
       lingerMs: ms.default(60_000),
       maxSamplesPerCall: z.number().int().positive().default(5000),
+      /**
+       * Quality samples are written per call once a window is this old (docs/spec.md §7 "Sample
+       * windows"): what a node's death can lose. 0 writes each report at once.
+       */
+      sampleWindowMs: z.number().int().min(0).default(30_000),
+      /** Samples at which a window is written early (bounds a call's buffer). */
+      maxSamplesPerWindow: z.number().int().positive().default(64),
       /** Users one user may block (docs/spec.md §14 "Blocking"). */
       maxBlockedPerUser: z.number().int().positive().default(1000),
       /** Share of answered calls whose participants are asked for a rating, 0–1 (docs/spec.md §15). */

@@ -60,8 +60,11 @@ async function writeDataSet(store: CallStore, blocks: BlockList): Promise<string
     switch (i % 5) {
       case 0: {
         const samples = [sampleAt(call.startedAtMs + 7_000), sampleAt(call.startedAtMs + 9_000, 360)];
-        await store.addSamples(call.callId, caller, samples);
-        await store.addSamples(call.callId, callee, [sampleAt(call.startedAtMs + 8_000, 540)]);
+        const window = [
+          ...samples.map((s) => ({ ...s, userId: caller })),
+          { ...sampleAt(call.startedAtMs + 8_000, 540), userId: callee },
+        ];
+        await store.addSampleWindow(call.callId, { key: `${call.startedAtMs}-drill-0`, samples: window });
         await store.finalize(call, completed(call), summarizeQuality(samples));
         break;
       }

@@ -5,6 +5,7 @@ import capacity from "./capacity/index.ts";
 import clusterForwarding from "./cluster-forwarding/index.ts";
 import idleDevices from "./idle-devices/index.ts";
 import presenceScale from "./presence-scale/index.ts";
+import qualityReports from "./quality-reports/index.ts";
 import relayCompare from "./relay-compare/index.ts";
 import relayTransport from "./relay-transport/index.ts";
 import steadyCalls from "./steady-calls/index.ts";
@@ -22,6 +23,7 @@ export const scenarios: Scenario[] = [
   relayCompare,
   callStorm,
   steadyCalls,
+  qualityReports,
   idleDevices,
   { ...clusterForwarding, quickByDefault: false },
   { ...presenceScale, quickByDefault: false },

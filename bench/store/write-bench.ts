@@ -57,14 +57,22 @@ const recordOp = async (store: CallStore, n: number, timed: Timed) => {
 };
 const sampleOp = async (store: CallStore, n: number, timed: Timed) => {
   const at = t0 + n * 1000;
-  const samples = Array.from({ length: samplesPerReport }, (_, i) => sampleAt(at + i * 100));
-  await timed(store.addSamples(`s${n % 20_000}`, `u${n % 40_000}`, samples));
+  const samples = Array.from({ length: samplesPerReport }, (_, i) => ({
+    ...sampleAt(at + i * 100),
+    userId: `u${(n + i) % 40_000}`,
+  }));
+  await timed(store.addSampleWindow(`s${n % 20_000}`, { key: `${at}-bench-${n}`, samples }));
 };
 const phases: Phase[] = [
   { name: "call records (start+answer+finalize)", batched: false, itemsPerOp: 1, op: recordOp },
   { name: "call records (start+answer+finalize)", batched: true, itemsPerOp: 1, op: recordOp },
-  { name: `RTCP samples (${samplesPerReport} per write)`, batched: false, itemsPerOp: samplesPerReport, op: sampleOp },
-  { name: `RTCP samples (${samplesPerReport} per write)`, batched: true, itemsPerOp: samplesPerReport, op: sampleOp },
+  {
+    name: `RTCP samples (a window of ${samplesPerReport})`,
+    batched: false,
+    itemsPerOp: samplesPerReport,
+    op: sampleOp,
+  },
+  { name: `RTCP samples (a window of ${samplesPerReport})`, batched: true, itemsPerOp: samplesPerReport, op: sampleOp },
 ];
 
 const node = await startNode({ log, quickStart: false, heapMb: 1024, commitlogSync });

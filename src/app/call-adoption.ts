@@ -3,11 +3,13 @@
  * this node. A call whose outcome is recorded is only released; one that ended before its
  * outcome was durable is recorded here; a ringing or answered call is held on this node
  * with its participants where their sessions are now, its timer armed again, and the
- * participants still connected asked to resend what the dead owner may have swallowed.
+ * participants still connected asked to resend what the dead owner may have swallowed, and the
+ * quality samples it stored kept for the call's summary.
  */
 import type { Logger } from "pino";
 import { participantDevices, resyncSends } from "../domain/call-rejoin.ts";
 import type { CallInfo, CallState } from "../domain/call-types.ts";
+import type { UserSample } from "../domain/sample-rollup.ts";
 import type { CallEffects, CallEntry } from "./call-effects.ts";
 import type { CallDirectory, LiveCall } from "./ports/call-directory.ts";
 import type { CallStore } from "./ports/call-store.ts";
@@ -21,6 +23,8 @@ export interface CallAdoptionDeps {
   readonly delivery: Pick<Delivery, "liveDevices" | "whereIs">;
   readonly clusterMetrics: Pick<ClusterMetrics, "callsAdopted">;
   readonly logger: Pick<Logger, "info">;
+  /** What is stored of the call's quality samples (call-samples.ts). */
+  readonly storedSamples: (callId: string) => Promise<readonly UserSample[]>;
   /** Holds the call on this node from now on. */
   readonly hold: (state: CallState) => CallEntry;
   readonly send: CallEffects["send"];
@@ -60,8 +64,13 @@ export function createCallAdoption(deps: CallAdoptionDeps): (live: LiveCall) => 
       state = { ...state, ringing: await delivery.liveDevices(state.call.calleeUserId) };
     }
     const devices = participantDevices(state);
-    const where = await Promise.all(devices.map((d) => delivery.whereIs(d)));
+    const [where, stored] = await Promise.all([
+      Promise.all(devices.map((d) => delivery.whereIs(d))),
+      state.phase === "ringing" ? [] : deps.storedSamples(callId),
+    ]);
     const e = deps.hold(state);
+    // The summary at the end covers what the dead owner stored and what reaches this node.
+    e.samples.push(...stored);
     devices.forEach((d, i) => {
       const at = where[i];
       if (at) e.parts.at(d, at);

@@ -6,7 +6,8 @@
  */
 import type { Logger } from "pino";
 import type { CallState, DeviceRef, Effect, OutboundEvent, TimerName } from "../domain/call-types.ts";
-import { type QualitySample, summarizeQuality } from "../domain/quality.ts";
+import { summarizeQuality } from "../domain/quality.ts";
+import type { SampleRollup, UserSample } from "../domain/sample-rollup.ts";
 import type { CallParticipants } from "./call-participants.ts";
 import type { CallDirectory } from "./ports/call-directory.ts";
 import type { CallStore } from "./ports/call-store.ts";
@@ -23,7 +24,10 @@ export interface CallEntry {
   writes: Promise<unknown>;
   /** The call's directory writes, chained apart (they must not wait for slower store writes). */
   directoryWrites: Promise<unknown>;
-  readonly samples: (QualitySample & { userId: string })[];
+  /** Samples for the summary the call ends with (call-samples.ts). */
+  readonly samples: UserSample[];
+  /** The samples not yet written: the open window (call-samples.ts). */
+  rollup: SampleRollup;
   readonly parts: CallParticipants;
 }
 
@@ -38,6 +42,8 @@ export interface CallEffectsDeps {
   readonly logger: Logger;
   /** A timer set by an effect fired. */
   readonly onTimer: (callId: string, timer: TimerName) => void;
+  /** Writes the call's open sample window (chained before its finalize). */
+  readonly sealSamples: (e: CallEntry) => void;
 }
 
 /** The effect executor of one node. */
@@ -103,6 +109,7 @@ export function createCallEffects(deps: CallEffectsDeps): CallEffects {
           );
           break;
         case "record_end": {
+          deps.sealSamples(e);
           const quality = e.samples.length > 0 ? summarizeQuality(e.samples) : undefined;
           const done = write(e, "finalize", () => store.finalize(effect.call, effect.end, quality));
           finalize = done;

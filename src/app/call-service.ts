@@ -26,10 +26,12 @@ import type {
 import { isAnsweredCall } from "../domain/call-waiting.ts";
 import { commandEvent } from "../domain/commands.ts";
 import { DomainError } from "../domain/errors.ts";
+import { emptyRollup, type RollupPolicy } from "../domain/sample-rollup.ts";
 import type { Blocking } from "./blocking.ts";
 import { createCallAdoption } from "./call-adoption.ts";
 import { type CallEntry, createCallEffects } from "./call-effects.ts";
 import { createCallParticipants } from "./call-participants.ts";
+import { createCallSamples } from "./call-samples.ts";
 import type { CallSettings } from "./call-settings.ts";
 import { createCallTable } from "./call-table.ts";
 import {
@@ -72,6 +74,8 @@ export interface CallServiceDeps {
   readonly lingerMs: number;
   /** Samples kept in memory per call for the summary. */
   readonly maxSamplesPerCall: number;
+  /** How a call's samples are rolled up into stored windows (docs/spec.md §7 "Sample windows"). */
+  readonly sampleRollup: RollupPolicy;
   /** How long a participant device may have no session anywhere before it counts as lost. */
   readonly absentGraceMs: number;
   /** Events kept per absent participant device until it comes back. */
@@ -110,7 +114,7 @@ export interface CallService {
   forfeit(callId: string): void;
   /** Calls ringing or in progress on this node. */
   activeCount(): number;
-  /** Waits for pending store writes (for graceful shutdown and tests). */
+  /** Writes the calls' open sample windows and waits for pending store writes (graceful shutdown, tests). */
   flush(): Promise<void>;
 }
 
@@ -126,6 +130,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
       writes: Promise.resolve(),
       directoryWrites: Promise.resolve(),
       samples: [],
+      rollup: emptyRollup,
       parts: createCallParticipants({
         clock,
         graceMs: deps.absentGraceMs,
@@ -148,8 +153,13 @@ export function createCallService(deps: CallServiceDeps): CallService {
     metrics,
     logger,
     onTimer: (callId, timer) => fire(callId, timer),
+    sealSamples: (e) => samples.sealOpen(e),
   });
   const { write, send, execute } = effects;
+  const samples = createCallSamples(
+    { nodeId, clock, store, policy: deps.sampleRollup, maxSamplesPerCall: deps.maxSamplesPerCall, logger },
+    write,
+  );
   const waits = createDirectoryWaits(clock);
 
   /** Applies a transition; resolves once a phase change is durable in the directory. */
@@ -251,6 +261,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
     clusterMetrics: deps.clusterMetrics,
     logger,
     hold: newEntry,
+    storedSamples: (callId) => samples.stored(callId),
     send,
     arm,
     sendMissed,
@@ -323,8 +334,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
       if (command.kind !== "quality_report") return service.apply(callId, commandEvent(from, command), at);
       const e = await calls.entryOf(callId);
       requireParticipantUser(e.state.call, from);
-      if (e.samples.length < deps.maxSamplesPerCall) e.samples.push({ ...command.sample, userId: from.userId });
-      await write(e, "add_samples", () => store.addSamples(callId, from.userId, [command.sample]));
+      samples.report(e, from.userId, command.sample);
       return { callId, mergedIntoExisting: false };
     },
     async apply(callId, event, at) {
@@ -386,6 +396,7 @@ export function createCallService(deps: CallServiceDeps): CallService {
     },
     activeCount: () => calls.activeCount(),
     async flush() {
+      for (const e of calls.entries()) samples.sealOpen(e);
       await Promise.all([...calls.entries()].flatMap((e) => [e.writes, e.directoryWrites]));
     },
   };

@@ -6,6 +6,7 @@ import { createMetrics } from "../adapters/metrics/service-metrics.ts";
 import { ringingState } from "../domain/call-machine.fixtures.ts";
 import type { CallState } from "../domain/call-types.ts";
 import { isDomainError } from "../domain/errors.ts";
+import { emptyRollup } from "../domain/sample-rollup.ts";
 import type { CallEntry } from "./call-effects.ts";
 import { createCallParticipants } from "./call-participants.ts";
 import { createCallTable } from "./call-table.ts";
@@ -23,6 +24,7 @@ function setup() {
     writes: Promise.resolve(),
     directoryWrites: Promise.resolve(),
     samples: [],
+    rollup: emptyRollup,
     parts: createCallParticipants({ clock, graceMs: 1_000, maxQueued: 8, onLost() {}, onOverflow() {} }),
   });
   const active = async () => (await registry.getSingleMetric("calldrop_calls_active")?.get())?.values[0]?.value;

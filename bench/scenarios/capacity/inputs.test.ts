@@ -46,6 +46,32 @@ describe("capacity inputs", () => {
     });
   });
 
+  it("takes the quality report's CPU, sample writes and bytes from quality-reports (rollup on), over the steady mix", () => {
+    const steady = result("steady-calls", [
+      {
+        figures: { calls: 200, serverCpuUsPerCommand: 224 },
+        result: { hop: { p50: 1, p99: 2 } },
+        window: { serverWaitPct: 1, otherCpuPct: 1 },
+      },
+    ]);
+    const phase = (windowMs: number, cpu: number, writes: number) => ({
+      kind: "quality",
+      windowMs,
+      serverCpuUsPerCommand: cpu,
+      sampleWritesPerReport: writes,
+    });
+    const quality = result("quality-reports", {
+      figures: { before: phase(0, 160, 1), after: phase(2400, 90, 0.085), windowBytesPerSample: 82 },
+    });
+    const g = gatherInputs([steady, quality], "/nonexistent");
+    assert.deepEqual(g.measured.cpuUsPerQualityReport, { value: 90, source: "quality-reports (this run), rollup on" });
+    assert.equal(g.measured.sampleWritesPerReport.value, 0.085);
+    assert.equal(g.measured.sampleBytesPerReport.value, 82);
+    const withoutQuality = gatherInputs([steady], "/nonexistent");
+    assert.equal(withoutQuality.measured.cpuUsPerQualityReport.value, 224, "the steady mix when not measured");
+    assert.equal(withoutQuality.measured.sampleWritesPerReport.source, "assumed (not measured)");
+  });
+
   it("takes the call directory's etcd figures from the compact layout's row", () => {
     const directory = result("call-directory", {
       etcd: [

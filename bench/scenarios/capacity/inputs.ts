@@ -4,6 +4,7 @@ import type { MeasuredInputs } from "../../capacity.ts";
 import type { ScenarioResult } from "../../lib/scenario.ts";
 import type { StormFigures } from "../call-storm/report.ts";
 import type { IdleFigures } from "../idle-devices/report.ts";
+import type { QualityFigures } from "../quality-reports/report.ts";
 import type { BarVerdict, CellFigures } from "../relay-compare/report.ts";
 import type { SteadyFigures } from "../steady-calls/report.ts";
 
@@ -35,6 +36,9 @@ export const standIns: MeasuredInputs = {
   cpuMsPerCallLifecycle: 1,
   cpuUsPerRelayedMessage: 200,
   cpuUsPerQualityReport: 250,
+  // One row per call per 30 s window of 12 reports (docs/spec.md §7 "Sample windows").
+  sampleWritesPerReport: 1 / 12,
+  sampleBytesPerReport: 82,
   cpuUsPerForwardedMessage: 80,
   etcdDirectoryBytesPerCall: 552,
   etcdDirectoryRevisionsPerCall: 5,
@@ -133,6 +137,15 @@ export function gatherInputs(previous: readonly ScenarioResult[], resultsDir: st
         `${steady.source}, ${biggest.figures.calls} calls (command mix)`,
       );
     }
+  }
+  const quality = find("quality-reports");
+  if (quality) {
+    const f = (quality.data as { figures?: QualityFigures }).figures;
+    const src = `${quality.source}, rollup on`;
+    // Measured per report: it replaces the steady-calls command mix.
+    set("cpuUsPerQualityReport", f?.after?.serverCpuUsPerCommand, src);
+    set("sampleWritesPerReport", f?.after?.sampleWritesPerReport, src);
+    set("sampleBytesPerReport", f?.windowBytesPerSample, `${quality.source}, 12-sample window`);
   }
   const relay = find("relay-compare");
   if (relay) {

@@ -323,20 +323,19 @@ export function callStoreContract(name: string, open: OpenStore): void {
       );
     });
 
-    withStore("samples come back oldest first per call, each once", async (store) => {
+    withStore("sample windows come back expanded, oldest first per call, each once", async (store) => {
       await store.recordStart(callOf("c1", "alice", "bob", t0));
-      const alice = [sampleAt(t0 + 3000), sampleAt(t0 + 1000, 540)];
-      const bob = [sampleAt(t0 + 2000, 360)];
-      await store.addSamples("c1", "alice", alice);
-      await store.addSamples("c1", "bob", bob);
-      await store.addSamples("c1", "alice", []);
-      await store.addSamples("c2", "alice", [sampleAt(t0)]);
-      const got = await store.listSamples("c1");
-      assert.deepEqual(got, [
-        { ...alice[1], userId: "alice" },
-        { ...bob[0], userId: "bob" },
-        { ...alice[0], userId: "alice" },
-      ]);
+      const { path: _, ...noPath } = sampleAt(t0 + 1000, 540);
+      const first = [
+        { ...sampleAt(t0 + 3000), userId: "alice" },
+        { ...sampleAt(t0 + 2000, 360), userId: "bob" },
+      ];
+      const second = [{ ...noPath, userId: "alice" }];
+      await store.addSampleWindow("c1", { key: "1-n1-0", samples: first });
+      await store.addSampleWindow("c1", { key: "2-n1-1", samples: second });
+      await store.addSampleWindow("c1", { key: "3-n1-2", samples: [] });
+      await store.addSampleWindow("c2", { key: "1-n1-0", samples: [{ ...sampleAt(t0), userId: "alice" }] });
+      assert.deepEqual(await store.listSamples("c1"), [second[0], first[1], first[0]]);
       assert.deepEqual(await store.listSamples("none"), []);
     });
 
@@ -350,8 +349,13 @@ export function callStoreContract(name: string, open: OpenStore): void {
           path: "relay",
           relayProtocol,
         });
-        await store.addSamples("tls", "alice", [relayed(t0 + 1000, "udp")]);
-        await store.addSamples("tls", "bob", [relayed(t0 + 2000, "tls")]);
+        await store.addSampleWindow("tls", {
+          key: "1-n1-0",
+          samples: [
+            { ...relayed(t0 + 1000, "udp"), userId: "alice" },
+            { ...relayed(t0 + 2000, "tls"), userId: "bob" },
+          ],
+        });
         assert.deepEqual(
           (await store.listSamples("tls")).map((s) => [s.userId, s.path, s.relayProtocol]),
           [
@@ -371,11 +375,37 @@ export function callStoreContract(name: string, open: OpenStore): void {
       },
     );
 
-    withStore("a retried samples write does not duplicate them", async (store) => {
-      const batch = [sampleAt(t0 + 1000), sampleAt(t0 + 2000)];
-      await store.addSamples("c1", "alice", batch);
-      await store.addSamples("c1", "alice", batch);
+    withStore("a retried window write does not duplicate its samples", async (store) => {
+      const window = {
+        key: "1-n1-0",
+        samples: [sampleAt(t0 + 1000), sampleAt(t0 + 2000)].map((s) => ({ ...s, userId: "alice" })),
+      };
+      await store.addSampleWindow("c1", window);
+      await store.addSampleWindow("c1", window);
       assert.equal((await store.listSamples("c1")).length, 2);
+    });
+
+    withStore("a sample in two windows (a report retried to the call's next owner) is listed once", async (store) => {
+      const s = { ...sampleAt(t0 + 1000), userId: "bob" };
+      await store.addSampleWindow("c1", { key: "1-n1-0", samples: [s] });
+      await store.addSampleWindow("c1", { key: "5-n2-0", samples: [s, { ...s, atMs: t0 + 6000 }] });
+      assert.deepEqual(
+        (await store.listSamples("c1")).map((x) => x.atMs),
+        [t0 + 1000, t0 + 6000],
+      );
+    });
+
+    withStore("a call's many windows are all listed", async (store) => {
+      for (let w = 0; w < 40; w++) {
+        const samples = Array.from({ length: 12 }, (_, i) => ({
+          ...sampleAt(t0 + w * 30_000 + i * 2500),
+          userId: i % 2 ? "bob" : "alice",
+        }));
+        await store.addSampleWindow("c1", { key: `${t0 + w * 30_000}-n1-${w}`, samples });
+      }
+      const got = await store.listSamples("c1");
+      assert.equal(got.length, 480);
+      assert.ok(got.every((s, i) => i === 0 || (got[i - 1]?.atMs ?? 0) <= s.atMs));
     });
 
     withStore(

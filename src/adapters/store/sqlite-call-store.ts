@@ -15,8 +15,10 @@ import type { CallEnd, CallInfo, Outcome, PathType } from "../../domain/call-typ
 import { DomainError } from "../../domain/errors.ts";
 import type { QualitySample, QualitySummary } from "../../domain/quality.ts";
 import type { CallRating } from "../../domain/rating.ts";
+import { expandWindows } from "../../domain/sample-rollup.ts";
 import { openWalDatabase } from "../sqlite/wal.ts";
 import { decodeCursor, encodeCursor } from "./history-cursor.ts";
+import { decodeSampleWindow, encodeSampleWindow } from "./sample-window-codec.ts";
 
 const migrations: readonly string[] = [
   `CREATE TABLE calls (
@@ -64,6 +66,14 @@ const migrations: readonly string[] = [
      kind TEXT NOT NULL
    );
    CREATE INDEX call_events_by_part ON call_events (part, seq);`,
+  // Quality samples rolled up per call (docs/spec.md §7 "Sample windows"): one row per window; rows of
+  // call_samples (one per sample) written before stay readable and are listed with them.
+  `CREATE TABLE call_sample_windows (
+     call_id TEXT NOT NULL,
+     window_key TEXT NOT NULL,
+     samples TEXT NOT NULL,
+     PRIMARY KEY (call_id, window_key)
+   );`,
 ];
 
 type Row = Record<string, SQLInputValue>;
@@ -92,9 +102,10 @@ export function createSqliteCallStore(path: string): CallStore {
     callee: db.prepare("UPDATE calls SET callee_rating = ? WHERE call_id = ?"),
   };
   const byId = db.prepare("SELECT * FROM calls WHERE call_id = ?");
-  const insertSample = db.prepare(
-    "INSERT INTO call_samples (call_id, user_id, at_ms, sample) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+  const insertWindow = db.prepare(
+    "INSERT INTO call_sample_windows (call_id, window_key, samples) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
   );
+  const windowsOf = db.prepare("SELECT samples FROM call_sample_windows WHERE call_id = ?");
   const samplesOf = db.prepare("SELECT user_id, sample FROM call_samples WHERE call_id = ? ORDER BY at_ms, rowid");
   const insertEvent = db.prepare(
     "INSERT INTO call_events (part, event_id, call_id, kind) VALUES (?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
@@ -195,21 +206,17 @@ export function createSqliteCallStore(path: string): CallStore {
       const last = calls.at(-1);
       return rows.length > q.limit && last ? { calls, nextCursor: encodeCursor(last) } : { calls };
     },
-    async addSamples(callId, userId, samples) {
-      db.exec("BEGIN");
-      try {
-        for (const s of samples) insertSample.run(callId, userId, s.atMs, JSON.stringify(s));
-        db.exec("COMMIT");
-      } catch (err) {
-        db.exec("ROLLBACK");
-        throw err;
-      }
+    async addSampleWindow(callId, window) {
+      if (window.samples.length === 0) return;
+      insertWindow.run(callId, window.key, encodeSampleWindow(window.samples));
     },
     async listSamples(callId) {
-      return (samplesOf.all(callId) as Row[]).map((r) => ({
+      const before = (samplesOf.all(callId) as Row[]).map((r) => ({
         ...(JSON.parse(String(r.sample)) as QualitySample),
         userId: String(r.user_id),
       }));
+      const windows = (windowsOf.all(callId) as Row[]).map((r) => decodeSampleWindow(String(r.samples)));
+      return expandWindows([before, ...windows]);
     },
     async listOverdueRinging(beforeMs, limit) {
       return (overdue.all(beforeMs, limit) as Row[]).map(toRecord);

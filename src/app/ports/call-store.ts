@@ -1,6 +1,7 @@
 import type { CallEnd, CallInfo, Outcome, PathType } from "../../domain/call-types.ts";
-import type { QualitySample, QualitySummary } from "../../domain/quality.ts";
+import type { QualitySummary } from "../../domain/quality.ts";
 import type { CallRating } from "../../domain/rating.ts";
+import type { SampleWindow, UserSample } from "../../domain/sample-rollup.ts";
 import type { CallEventLog } from "./call-event-log.ts";
 
 /** One call as stored in the history (docs/spec.md §7). */
@@ -65,10 +66,13 @@ export interface CallStore extends CallEventLog {
   get(callId: string): Promise<CallRecord | undefined>;
   /** One page of a user's calls (as caller or callee), newest first. */
   listForUser(query: HistoryQuery): Promise<HistoryPage>;
-  /** Stores raw quality samples of one participant of a call. */
-  addSamples(callId: string, userId: string, samples: readonly QualitySample[]): Promise<void>;
-  /** The raw samples of a call, oldest first. */
-  listSamples(callId: string): Promise<readonly (QualitySample & { readonly userId: string })[]>;
+  /**
+   * Stores one window of a call's raw quality samples as one row (docs/spec.md §7 "Sample windows");
+   * a retry with the same key stores the same row.
+   */
+  addSampleWindow(callId: string, window: SampleWindow): Promise<void>;
+  /** The raw samples of a call, its windows expanded, oldest first; one per participant and time. */
+  listSamples(callId: string): Promise<readonly UserSample[]>;
   /**
    * Calls still ringing (not answered, no outcome) whose ring deadline is before `beforeMs`,
    * oldest deadline first (for the takeover sweep). Answered calls are not listed: at scale

@@ -7,7 +7,7 @@ import { eventPartitionOf } from "../../../domain/call-events.ts";
 import { isDomainError } from "../../../domain/errors.ts";
 import type { QualitySample, QualitySummary } from "../../../domain/quality.ts";
 import { callEventLogContract, readUntil, samePartitionId } from "../call-event-log.contract.ts";
-import { callOf, callStoreContract, completed, missed } from "../call-store.contract.ts";
+import { callOf, callStoreContract, completed, missed, sampleAt } from "../call-store.contract.ts";
 import { createCassandraCallStore } from "./cassandra-call-store.ts";
 import { createCassandraClient } from "./cassandra-config.ts";
 import { checkSchema, ddlTimeoutMs, migrate } from "./migrate.ts";
@@ -163,12 +163,12 @@ const oldCall = `INSERT INTO calls_by_id (call_id, caller_user_id, caller_device
     {samples: 12, avg_fraction_lost: 0.0125, avg_jitter_ms: 3.75, avg_rtt_ms: 41.5, avg_bitrate_bps: 987654,
      resolution_changes: 2})`;
 
-test("migrations 4 to 7 keep a v3 keyspace's calls: a summary written before scores reads back without one", async () => {
+test("migrations 4 to 8 keep a v3 keyspace's calls: a summary written before scores reads back without one", async () => {
   const ks = `calldrop_v3_${randomBytes(4).toString("hex")}`;
   const admin = createCassandraClient(testConfig(contactPoint, "system"));
   try {
     await keyspaceAt(3, ks, [oldCall]);
-    assert.deepEqual(await migrate(admin, ks, simple), [4, 5, 6, 7]);
+    assert.deepEqual(await migrate(admin, ks, simple), [4, 5, 6, 7, 8]);
     await checkSchema(admin, ks);
     const store = createCassandraCallStore(testConfig(contactPoint, ks));
     try {
@@ -192,12 +192,12 @@ test("migrations 4 to 7 keep a v3 keyspace's calls: a summary written before sco
   }
 });
 
-test("migrations 5 to 7 add ratings to a v4 keyspace: an old call has none, and can be rated (docs/spec.md §15)", async () => {
+test("migrations 5 to 8 add ratings to a v4 keyspace: an old call has none, and can be rated (docs/spec.md §15)", async () => {
   const ks = `calldrop_v4_${randomBytes(4).toString("hex")}`;
   const admin = createCassandraClient(testConfig(contactPoint, "system"));
   try {
     await keyspaceAt(4, ks, [oldCall]);
-    assert.deepEqual(await migrate(admin, ks, simple), [5, 6, 7]);
+    assert.deepEqual(await migrate(admin, ks, simple), [5, 6, 7, 8]);
     await checkSchema(admin, ks);
     const store = createCassandraCallStore(testConfig(contactPoint, ks));
     try {
@@ -219,14 +219,14 @@ test("migrations 5 to 7 add ratings to a v4 keyspace: an old call has none, and 
   }
 });
 
-test("migration 6 adds the event log to a v5 keyspace: a call ringing before it logs its answer and end", async () => {
+test("migrations 6 to 8 add the event log to a v5 keyspace: a call ringing before it logs its answer and end", async () => {
   const ks = `calldrop_v5_${randomBytes(4).toString("hex")}`;
   const admin = createCassandraClient(testConfig(contactPoint, "system"));
   const ringing = `INSERT INTO calls_by_id (call_id, caller_user_id, caller_device_id, callee_user_id, video,
       started_at_ms, ring_deadline_ms) VALUES ('ringing', 'alice', 'alice-phone', 'bob', true, 1000, 31000)`;
   try {
     await keyspaceAt(5, ks, [ringing]);
-    assert.deepEqual(await migrate(admin, ks, simple), [6, 7]);
+    assert.deepEqual(await migrate(admin, ks, simple), [6, 7, 8]);
     await checkSchema(admin, ks);
     const store = createCassandraCallStore(testConfig(contactPoint, ks, { eventSettleMs: 500 }));
     try {
@@ -249,7 +249,7 @@ test("migration 6 adds the event log to a v5 keyspace: a call ringing before it 
   }
 });
 
-test("migration 7 adds the relay protocol to a v6 keyspace: an old summary and sample have none, a new one keeps it", async () => {
+test("migrations 7 and 8 add the relay protocol to a v6 keyspace: an old summary and sample have none, a new one keeps it", async () => {
   const ks = `calldrop_v6_${randomBytes(4).toString("hex")}`;
   const admin = createCassandraClient(testConfig(contactPoint, "system"));
   const oldSample = `INSERT INTO call_samples (call_id, at_ms, user_id, fraction_lost, jitter_ms, rtt_ms,
@@ -257,7 +257,7 @@ test("migration 7 adds the relay protocol to a v6 keyspace: an old summary and s
       quality_limitation_reason, path) VALUES ('old', 2000, 'alice', 0, 1, 20, 1000000, 900000, 640, 360, 30, 0, 'none', 'relay')`;
   try {
     await keyspaceAt(6, ks, [oldCall, oldSample]);
-    assert.deepEqual(await migrate(admin, ks, simple), [7]);
+    assert.deepEqual(await migrate(admin, ks, simple), [7, 8]);
     await checkSchema(admin, ks);
     const store = createCassandraCallStore(testConfig(contactPoint, ks));
     try {
@@ -268,10 +268,37 @@ test("migration 7 adds the relay protocol to a v6 keyspace: an old summary and s
       // Written after the migration: kept (the store contract checks the round trip in detail).
       const call = callOf("tls", "alice", "bob", 1000);
       await store.recordStart(call);
-      await store.addSamples("tls", "bob", [{ ...(sample as QualitySample), atMs: 6000, relayProtocol: "tls" }]);
+      const relayed = { ...(sample as QualitySample), atMs: 6000, relayProtocol: "tls" as const, userId: "bob" };
+      await store.addSampleWindow("tls", { key: "6000-n1-0", samples: [relayed] });
       assert.equal(await store.finalize(call, completed(call), { ...summaryOf(12), relayProtocol: "tls" }), true);
       assert.equal((await store.get("tls"))?.quality?.relayProtocol, "tls");
       assert.equal((await store.listSamples("tls"))[0]?.relayProtocol, "tls");
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await admin.execute(`DROP KEYSPACE IF EXISTS ${ks}`, [], ddlOptions);
+    await admin.shutdown();
+  }
+});
+
+test("migration 8 adds sample windows to a v7 keyspace: samples stored one row each before are listed with them", async () => {
+  const ks = `calldrop_v7_${randomBytes(4).toString("hex")}`;
+  const admin = createCassandraClient(testConfig(contactPoint, "system"));
+  const oldSample = `INSERT INTO call_samples (call_id, at_ms, user_id, fraction_lost, jitter_ms, rtt_ms,
+      available_outgoing_bitrate_bps, sent_bitrate_bps, frame_width, frame_height, frames_per_second, quality_step,
+      quality_limitation_reason, path, relay_protocol)
+    VALUES ('old', 1000, 'alice', 0.015, 4.5, 38.25, 1250000.5, 1100000, 1280, 720, 29.97, 1, 'bandwidth', 'relay', 'tcp')`;
+  try {
+    await keyspaceAt(7, ks, [oldSample]);
+    assert.deepEqual(await migrate(admin, ks, simple), [8]);
+    await checkSchema(admin, ks);
+    const store = createCassandraCallStore(testConfig(contactPoint, ks));
+    try {
+      const old = { ...sampleAt(1000), path: "relay" as const, relayProtocol: "tcp" as const, userId: "alice" };
+      const later = { ...sampleAt(2000), userId: "bob" };
+      await store.addSampleWindow("old", { key: "2000-n1-0", samples: [old, later] });
+      assert.deepEqual(await store.listSamples("old"), [old, later]);
     } finally {
       await store.close();
     }

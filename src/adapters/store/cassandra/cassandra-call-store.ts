@@ -27,9 +27,11 @@ import type { CallRecord, CallStore, HistoryPage, HistoryQuery } from "../../../
 import type { Clock } from "../../../app/ports/clock.ts";
 import type { CallEventKind } from "../../../domain/call-events.ts";
 import type { CallEnd, CallInfo } from "../../../domain/call-types.ts";
-import type { QualitySample, QualitySummary } from "../../../domain/quality.ts";
+import type { QualitySummary } from "../../../domain/quality.ts";
+import { expandWindows } from "../../../domain/sample-rollup.ts";
 import { createSystemClock } from "../../clock/system-clock.ts";
 import { decodeCursor, encodeCursor } from "../history-cursor.ts";
+import { decodeSampleWindow, encodeSampleWindow } from "../sample-window-codec.ts";
 import { type CassandraConfig, createCassandraClient } from "./cassandra-config.ts";
 import { createCassandraEventLog, type Statement } from "./cassandra-event-log.ts";
 import { guarded } from "./driver-errors.ts";
@@ -42,8 +44,6 @@ import {
   monthOf,
   type Row,
   ratingValue,
-  sampleColumnNames,
-  sampleValues,
   toRecord,
   toSample,
 } from "./rows.ts";
@@ -70,8 +70,8 @@ const q = {
   byId: "SELECT * FROM calls_by_id WHERE call_id = ?",
   months: "SELECT month FROM call_months_by_user WHERE user_id = ?",
   monthsUpTo: "SELECT month FROM call_months_by_user WHERE user_id = ? AND month <= ?",
-  insertSample: `INSERT INTO call_samples (call_id, at_ms, user_id, ${sampleColumnNames.join(", ")})
-                 VALUES (?, ?, ?, ${marks(sampleColumnNames.length)})`,
+  insertWindow: "INSERT INTO call_sample_windows (call_id, window_key, samples) VALUES (?, ?, ?)",
+  windows: "SELECT samples FROM call_sample_windows WHERE call_id = ?",
   samples: "SELECT * FROM call_samples WHERE call_id = ?",
   ringing: "SELECT ring_deadline_ms, call_id FROM ringing_by_deadline WHERE minute = ? AND ring_deadline_ms < ?",
 };
@@ -120,6 +120,19 @@ export function createCassandraCallStore(
     } else {
       await Promise.all(statements.map((s) => exec(s.query, s.params)));
     }
+  }
+
+  /** Every row of a call's partition in `query`, page by page. */
+  async function allRows(query: string, callId: string, fetchSize: number): Promise<Row[]> {
+    const out: Row[] = [];
+    let pageState: string | undefined;
+    do {
+      await schema();
+      const rs = await db.execute(query, [callId], { ...idempotent, fetchSize, pageState });
+      out.push(...rs.rows.map((r) => r as Row));
+      pageState = rs.pageState ?? undefined;
+    } while (pageState);
+    return out;
   }
 
   /** The history rows of a call: both participants' (and the callee's missed row once missed). */
@@ -299,24 +312,21 @@ export function createCassandraCallStore(
       }),
     get: (callId) => guarded("get", () => row(callId)),
     listForUser: (query) => guarded("listForUser", () => listPage(query)),
-    addSamples: (callId: string, userId: string, samples: readonly QualitySample[]) =>
-      guarded("addSamples", () =>
-        writeAll(
-          samples.map((s) => ({ query: q.insertSample, params: [callId, s.atMs, userId, ...sampleValues(s)] })),
-          false,
-        ),
-      ),
+    addSampleWindow: (callId, window) =>
+      guarded("addSampleWindow", async () => {
+        if (window.samples.length === 0) return;
+        await exec(q.insertWindow, [callId, window.key, encodeSampleWindow(window.samples)]);
+      }),
     listSamples: (callId) =>
       guarded("listSamples", async () => {
-        const out: (QualitySample & { userId: string })[] = [];
-        let pageState: string | undefined;
-        do {
-          await schema();
-          const rs = await db.execute(q.samples, [callId], { ...idempotent, fetchSize: 5000, pageState });
-          out.push(...rs.rows.map((r) => toSample(r as Row)));
-          pageState = rs.pageState ?? undefined;
-        } while (pageState);
-        return out;
+        const [before, windows] = await Promise.all([
+          allRows(q.samples, callId, 5000),
+          allRows(q.windows, callId, 500),
+        ]);
+        return expandWindows([
+          before.map((r) => toSample(r)),
+          ...windows.map((r) => decodeSampleWindow(String(r.samples))),
+        ]);
       }),
     listOverdueRinging: (beforeMs, limit) => guarded("listOverdueRinging", () => overdue(beforeMs, limit)),
     readEvents: (partition, after, limit) => guarded("readEvents", () => events.readEvents(partition, after, limit)),

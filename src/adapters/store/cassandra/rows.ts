@@ -175,41 +175,7 @@ function scoreOf(q: Row): { score?: QualityScore } {
   };
 }
 
-/** The sample columns after (call_id, at_ms, user_id), in the order of `sampleValues`. */
-export const sampleColumnNames = [
-  "fraction_lost",
-  "jitter_ms",
-  "rtt_ms",
-  "available_outgoing_bitrate_bps",
-  "sent_bitrate_bps",
-  "frame_width",
-  "frame_height",
-  "frames_per_second",
-  "quality_step",
-  "quality_limitation_reason",
-  "path",
-  "relay_protocol",
-] as const;
-
-/** Values for `sampleColumnNames`. */
-export function sampleValues(s: QualitySample): unknown[] {
-  return [
-    s.fractionLost,
-    s.jitterMs,
-    s.rttMs,
-    s.availableOutgoingBitrateBps,
-    s.sentBitrateBps,
-    s.frameWidth,
-    s.frameHeight,
-    s.framesPerSecond,
-    s.qualityStep,
-    s.qualityLimitationReason,
-    s.path,
-    s.relayProtocol,
-  ];
-}
-
-/** A stored sample from a call_samples row. */
+/** A sample from a call_samples row (one row per sample, written before sample windows). */
 export function toSample(r: Row): QualitySample & { readonly userId: string } {
   const path = str<PathType>(r.path);
   return {

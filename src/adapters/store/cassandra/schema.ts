@@ -8,7 +8,9 @@
  *   newest first; the missed table holds only the calls the user missed as callee.
  * - call_months_by_user: the months a user has calls in, so pages cross month boundaries
  *   without probing empty months.
- * - call_samples: raw RTCP samples per call, time-ordered, expiring after 30 days.
+ * - call_sample_windows: raw RTCP samples per call, one row per window the call's owner rolled up
+ *   (docs/spec.md §7 "Sample windows"), expiring after 30 days; call_samples holds those written
+ *   before, one row per sample, and is only read.
  * - ringing_by_deadline: calls without an outcome, by ring-deadline minute (takeover sweeps).
  * - push_devices / push_addresses: devices' push targets by user, and the device holding each
  *   target address (cassandra-push-registry.ts), shared by every node of a cluster.
@@ -144,6 +146,17 @@ export const migrations: readonly Migration[] = [
     version: 8,
     description: "users' call settings: call waiting (docs/spec.md §14)",
     statements: ["CREATE TABLE IF NOT EXISTS call_settings (user_id text PRIMARY KEY, call_waiting boolean)"],
+  },
+  {
+    version: 9,
+    description: "quality samples rolled up per call: one row per window (docs/spec.md §7)",
+    statements: [
+      `CREATE TABLE IF NOT EXISTS call_sample_windows (
+         call_id text, window_key text, samples text,
+         PRIMARY KEY ((call_id), window_key)
+       ) WITH default_time_to_live = 2592000
+         AND compaction = {'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'DAYS', 'compaction_window_size': 1}`,
+    ],
   },
 ];
 

@@ -12,6 +12,7 @@ import { callEventLogContract, readUntil } from "../call-event-log.contract.ts";
 import { allPages, callOf, callStoreContract, completed, missed, sampleAt } from "../call-store.contract.ts";
 import { createSqliteCallStore } from "../sqlite-call-store.ts";
 import { createOutboxCallStore, type OutboxCallStore, type OutboxLogger } from "./outbox-call-store.ts";
+import { openOutboxQueue } from "./outbox-queue.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "calldrop-outbox-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -45,7 +46,7 @@ function flaky(inner: CallStore) {
     finalize: (c, e, q) => guard(c.callId, () => inner.finalize(c, e, q)),
     get: (id) => guard(undefined, () => inner.get(id)),
     listForUser: (q) => guard(undefined, () => inner.listForUser(q)),
-    addSamples: (id, u, s) => guard(id, () => inner.addSamples(id, u, s)),
+    addSampleWindow: (id, w) => guard(id, () => inner.addSampleWindow(id, w)),
     rate: (id, side, r) => guard(id, () => inner.rate(id, side, r)),
     listSamples: (id) => guard(undefined, () => inner.listSamples(id)),
     listOverdueRinging: (b, l) => guard(undefined, () => inner.listOverdueRinging(b, l)),
@@ -91,7 +92,8 @@ test("writes during an outage are queued, replayed in order when the store retur
     for (const call of calls) {
       await store.recordStart(call);
       await store.recordAnswer(call.callId, "bob-phone", call.startedAtMs + 1000);
-      await store.addSamples(call.callId, "alice", [sampleAt(call.startedAtMs + 2000)]);
+      const sample = { ...sampleAt(call.startedAtMs + 2000), userId: "alice" };
+      await store.addSampleWindow(call.callId, { key: `${call.startedAtMs}-n1-0`, samples: [sample] });
       // Whether it sets the outcome is known on replay only (another node may set one first).
       assert.equal(await store.finalize(call, completed(call)), false, "queued, not yet set");
       assert.equal(await store.finalize(call, missed(call)), false, "second finalize while queued");
@@ -142,6 +144,25 @@ test("a queue left by a closed process is replayed by the next one", async () =>
     assert.deepEqual(await allPages(store2, "bob", 5, true), ["kept"]);
   } finally {
     await store2.close();
+  }
+});
+
+test("samples queued one participant at a time by a process from before sample windows replay as a window", async () => {
+  const path = join(dir, "legacy.db");
+  const queue = openOutboxQueue(path, () => t0);
+  const samples = [sampleAt(t0 + 2000), sampleAt(t0 + 4000)];
+  await queue.append({ op: "addSamples", callId: "old", args: ["old", "alice", samples] });
+  await queue.append({ op: "addSamples", callId: "old", args: ["old", "alice", samples] });
+  queue.close();
+  const store = outbox(createSqliteCallStore(":memory:"), path);
+  try {
+    await store.drained();
+    assert.deepEqual(
+      await store.listSamples("old"),
+      samples.map((s) => ({ ...s, userId: "alice" })),
+    );
+  } finally {
+    await store.close();
   }
 });
 

@@ -34,6 +34,7 @@ import type { CallEnd, CallInfo } from "../../../domain/call-types.ts";
 import { DomainError, isDomainError } from "../../../domain/errors.ts";
 import type { QualitySample, QualitySummary } from "../../../domain/quality.ts";
 import type { CallRating } from "../../../domain/rating.ts";
+import type { SampleWindow } from "../../../domain/sample-rollup.ts";
 import { type OutboxEntry, type OutboxOp, openOutboxQueue } from "./outbox-queue.ts";
 
 /** Where the decorator reports; a pino logger fits. */
@@ -122,8 +123,10 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
         return inner.recordAnswer(a[0] as string, a[1] as string, a[2] as number);
       case "finalize":
         return inner.finalize(a[0] as CallInfo, a[1] as CallEnd, (a[2] ?? undefined) as QualitySummary | undefined);
+      case "addSampleWindow":
+        return inner.addSampleWindow(a[0] as string, a[1] as SampleWindow);
       case "addSamples":
-        return inner.addSamples(a[0] as string, a[1] as string, a[2] as QualitySample[]);
+        return inner.addSampleWindow(a[0] as string, legacySamples(a[1] as string, a[2] as QualitySample[]));
       case "rate":
         return inner.rate(a[0] as string, a[1] as CallSide, a[2] as CallRating);
     }
@@ -271,9 +274,9 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
     },
     finalize: async (call, end, quality) =>
       (await write({ op: "finalize", callId: call.callId, args: [call, end, quality ?? null] })) === true,
-    addSamples: async (callId, userId, samples) => {
-      if (samples.length === 0) return;
-      await write({ op: "addSamples", callId, args: [callId, userId, samples] });
+    addSampleWindow: async (callId, window) => {
+      if (window.samples.length === 0) return;
+      await write({ op: "addSampleWindow", callId, args: [callId, window] });
     },
     rate: async (callId, side, rating) => {
       await write({ op: "rate", callId, args: [callId, side, rating] });
@@ -312,4 +315,12 @@ export function createOutboxCallStore(o: OutboxOptions): OutboxCallStore {
 function reasonOf(e: unknown): string {
   const cause = e instanceof Error && e.cause instanceof Error ? e.cause : e;
   return cause instanceof Error ? cause.message : String(cause);
+}
+
+/**
+ * An `addSamples` queued by a process from before sample windows (one participant's samples): the
+ * same samples as one window, keyed by that participant and its first sample so a replay repeats it.
+ */
+function legacySamples(userId: string, samples: readonly QualitySample[]): SampleWindow {
+  return { key: `${samples[0]?.atMs ?? 0}-outbox-${userId}`, samples: samples.map((s) => ({ ...s, userId })) };
 }

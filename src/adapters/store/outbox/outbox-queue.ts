@@ -12,6 +12,8 @@ export type OutboxOp =
   | { readonly op: "recordStart"; readonly callId: string; readonly args: readonly unknown[] }
   | { readonly op: "recordAnswer"; readonly callId: string; readonly args: readonly unknown[] }
   | { readonly op: "finalize"; readonly callId: string; readonly args: readonly unknown[] }
+  | { readonly op: "addSampleWindow"; readonly callId: string; readonly args: readonly unknown[] }
+  /** Queued by a process from before sample windows: one participant's samples (replayed as a window). */
   | { readonly op: "addSamples"; readonly callId: string; readonly args: readonly unknown[] }
   | { readonly op: "rate"; readonly callId: string; readonly args: readonly unknown[] };
 
