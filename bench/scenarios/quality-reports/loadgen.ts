@@ -9,6 +9,7 @@ import { PathType } from "../../../gen/calldrop/v1/call_pb.js";
 import { MediaConnectionState, SdpType, type ServerEvent } from "../../../gen/calldrop/v1/signal_pb.js";
 import { createParentLink } from "../../lib/child-side.ts";
 import { type CallPair, closePairs, connectPairs } from "../full-server/pairs.ts";
+import { qualitySample } from "../full-server/quality-sample.ts";
 import { createErrorLog } from "../relay-transport/load/pairs.ts";
 import { sdpLike } from "../relay-transport/payload.ts";
 import type { QualityResult, QualitySpec } from "./protocol.ts";
@@ -136,22 +137,6 @@ async function run(spec: QualitySpec): Promise<QualityResult> {
   };
   await closePairs(pairs);
   return result;
-}
-
-function qualitySample() {
-  return {
-    atMs: BigInt(Date.now()),
-    fractionLost: 0.01,
-    jitterMs: 4,
-    rttMs: 28,
-    availableOutgoingBitrateBps: 1_500_000,
-    sentBitrateBps: 1_200_000,
-    frameWidth: 1280,
-    frameHeight: 720,
-    framesPerSecond: 30,
-    qualityLimitationReason: "none",
-    path: PathType.P2P,
-  };
 }
 
 parent.on("start", (message) => {

@@ -12,6 +12,7 @@ import { createParentLink } from "../../lib/child-side.ts";
 import { summarize } from "../../lib/stats.ts";
 import type { CommandKind } from "../full-server/device.ts";
 import { type CallPair, closePairs, connectPairs } from "../full-server/pairs.ts";
+import { qualitySample } from "../full-server/quality-sample.ts";
 import { candidateSentAt, sdpSentAt, stampedCandidate, stampSdp } from "../full-server/stamp.ts";
 import { createErrorLog } from "../relay-transport/load/pairs.ts";
 import { sdpLike } from "../relay-transport/payload.ts";
@@ -251,22 +252,6 @@ async function run(spec: SteadySpec): Promise<SteadyResult> {
 
 function fresh(): SideState {
   return { sentAll: false, peerDone: false, connected: false };
-}
-
-function qualitySample() {
-  return {
-    atMs: BigInt(Date.now()),
-    fractionLost: 0.01,
-    jitterMs: 4,
-    rttMs: 28,
-    availableOutgoingBitrateBps: 1_500_000,
-    sentBitrateBps: 1_200_000,
-    frameWidth: 1280,
-    frameHeight: 720,
-    framesPerSecond: 30,
-    qualityLimitationReason: "none",
-    path: PathType.P2P,
-  };
 }
 
 parent.on("start", (message) => {
