@@ -30,12 +30,12 @@ export function webhookSecretKey(secret: string): Buffer {
   return key;
 }
 
-/** The headers of one attempt. */
-export interface WebhookHeaders {
+/** The headers of one attempt (a type, not an interface: it is also a plain header record). */
+export type WebhookHeaders = {
   readonly "webhook-id": string;
   readonly "webhook-timestamp": string;
   readonly "webhook-signature": string;
-}
+};
 
 const sign = (key: Buffer, content: string) => createHmac("sha256", key).update(content).digest("base64");
 

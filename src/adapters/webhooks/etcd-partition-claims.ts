@@ -108,6 +108,7 @@ export function createEtcdPartitionClaims(options: EtcdPartitionClaimsOptions): 
   return {
     owns: (endpoint, partition) => held.has(`${endpoint}/${partition}`),
     async close() {
+      if (closed) return;
       closed = true;
       if (timer) clock.clearTimer(timer);
       await running;
