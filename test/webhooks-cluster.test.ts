@@ -41,7 +41,7 @@ const owned = async () => {
   for (let k = 0; k < 3; k++) {
     if (!topo.up(k)) continue;
     counts.push(
-      (await seriesValue(topo.node(k).baseUrl, "calldrop_webhook_partitions_owned", { endpoint: "chat" })) ?? 0,
+      (await seriesValue(topo.node(k).baseUrl, "calldrop_webhook_partitions_owned", { webhook: "chat" })) ?? 0,
     );
   }
   return counts;

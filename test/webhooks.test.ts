@@ -183,7 +183,7 @@ describe("webhooks", () => {
       "each attempt is timestamped",
     );
     assert.ok(
-      ((await seriesValue(server.baseUrl, "calldrop_webhook_attempts_total", { endpoint: "flaky", result: "5xx" })) ??
+      ((await seriesValue(server.baseUrl, "calldrop_webhook_attempts_total", { webhook: "flaky", result: "5xx" })) ??
         0) >= 3,
     );
   });
@@ -210,7 +210,7 @@ describe("webhooks", () => {
     const down = receivers.down as WebhookReceiver;
     const refusing = receivers.refusing as WebhookReceiver;
     const deadLetters = async (endpoint: string, reason: string) =>
-      (await seriesValue(server.baseUrl, "calldrop_webhook_dead_letters_total", { endpoint, reason })) ?? 0;
+      (await seriesValue(server.baseUrl, "calldrop_webhook_dead_letters_total", { webhook: endpoint, reason })) ?? 0;
     const before = {
       down: await deadLetters("down", "exhausted"),
       refusing: await deadLetters("refusing", "rejected"),
