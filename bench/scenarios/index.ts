@@ -1,4 +1,5 @@
 import type { Scenario } from "../lib/scenario.ts";
+import callEvents from "./call-events/index.ts";
 import callStorm from "./call-storm/index.ts";
 import capacity from "./capacity/index.ts";
 import clusterForwarding from "./cluster-forwarding/index.ts";
@@ -20,6 +21,7 @@ export const scenarios: Scenario[] = [
   relayCompare,
   callStorm,
   steadyCalls,
+  callEvents,
   idleDevices,
   { ...clusterForwarding, quickByDefault: false },
   { ...presenceScale, quickByDefault: false },
