@@ -12,8 +12,9 @@ import steadyCalls from "./steady-calls/index.ts";
 /**
  * Every scenario `npm run bench` knows, in default run order. Add new ones here. `capacity`
  * comes last: it reads the figures the others measured. relay-transport (transport-only
- * comparison incl. bare connect-node), cluster-forwarding (a 2-node cluster with etcd) and
- * presence-scale (etcd fan-out against the node count) are left out of a plain `--quick` run
+ * comparison incl. bare connect-node), cluster-forwarding (a 2-node cluster with etcd),
+ * presence-scale (etcd fan-out against the node count) and call-events (steady calls twice, with
+ * and without event consumers) are left out of a plain `--quick` run
  * to keep it under two minutes; relay-compare carries the side-by-side anchors there.
  */
 export const scenarios: Scenario[] = [
@@ -21,7 +22,7 @@ export const scenarios: Scenario[] = [
   relayCompare,
   callStorm,
   steadyCalls,
-  callEvents,
+  { ...callEvents, quickByDefault: false },
   idleDevices,
   { ...clusterForwarding, quickByDefault: false },
   { ...presenceScale, quickByDefault: false },

@@ -82,6 +82,8 @@ export function createEtcdPartitionClaims(options: EtcdPartitionClaimsOptions): 
               .then(client.put(etcdKey).value(nodeId).lease(leaseId))
               .commit();
             if (won.succeeded && lease === mine) held.add(key);
+          } else {
+            held.delete(key); // another node still holds it (releasing it, or its lease not yet expired)
           }
         } else if (holder === nodeId) {
           // Stop the worker first (the dispatcher sees it within its check interval), release next tick.
