@@ -55,6 +55,7 @@ import { createFallback, createHttpServer, createRouter } from "./transport/http
 import { createRpcInterceptor } from "./transport/rpc-interceptor.ts";
 import { createServiceHistoryService } from "./transport/service-history-service.ts";
 import { discardUnreadBody } from "./transport/unread-body.ts";
+import { createWebhookStack } from "./webhook-stack.ts";
 
 /** Ports a caller may supply instead of the configured adapters. */
 export interface PortOverrides {
@@ -142,6 +143,7 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
   const { hub, calls } = cluster;
   // Outcomes set when the outbox replays a queued finalize: this node set them, so it notifies.
   store.onOutcomeSet?.((call, end) => calls.outcomeSet(call, end));
+  const webhooks = createWebhookStack(config, { log: store, clock, logger, registry, nodeId: cluster.nodeId, version });
   const signaling = createNodeSignaling(config, cluster, { clock, metrics });
   const signalService = createNodeSignalService(config, cluster, signaling, { clock, metrics });
   const ratings = createCallRatings({
@@ -215,6 +217,7 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
       const address = await http.listen(config.server.port, config.server.host);
       push.notifier?.start();
       cluster?.start();
+      webhooks.start();
       ready = true;
       const { host, http2Engine } = config.server;
       logger.info({ port: address.port, host, mode: config.mode, http2Engine }, "listening");
@@ -228,6 +231,7 @@ export async function createApp(config: Config, ports: PortOverrides = {}): Prom
       await http.close(config.server.drainTimeoutMs);
       await cluster?.handedOver(drainedBy); // clients resuming on other nodes fetch their sessions from here
       await calls.flush();
+      await webhooks.close();
       // Before leaving the cluster, so outcomes the replay sets are still notified from here.
       await drainOutbox(store, Math.max(drainedBy, Date.now() + OUTBOX_DRAIN_FLOOR_MS), logger);
       await cluster?.close();

@@ -122,3 +122,41 @@ test("ice: TURN over UDP, TCP and TLS URLs are validated; coturn's cap must stay
   assert.equal(capped.ice.relayMaxBps, 20_000);
   assert.equal(loadConfig({ CALLDROP_ICE__RELAY_MAX_BPS: "0" }).ice.relayMaxBps, 0, "0: no cap, any hint");
 });
+
+test('webhooks (docs/spec.md §9 "Webhooks"): endpoints with Standard Webhooks secrets; a bad URL or a short secret is refused', () => {
+  const secret = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
+  const endpoints = (list: object[]) => ({ CALLDROP_WEBHOOKS__ENDPOINTS: JSON.stringify(list) });
+  assert.deepEqual(loadConfig({}).webhooks.endpoints, []);
+  const c = loadConfig(
+    endpoints([{ name: "chat", url: "https://chat.internal/hooks", secrets: [secret, secret], outcomes: ["missed"] }]),
+  );
+  assert.deepEqual(c.webhooks.endpoints[0], {
+    name: "chat",
+    url: "https://chat.internal/hooks",
+    secrets: [secret, secret],
+    kinds: [],
+    outcomes: ["missed"],
+  });
+  assert.equal(c.webhooks.maxAttempts, 12);
+  const refused = (list: object[], why: RegExp, env: object = {}) =>
+    assert.throws(() => loadConfig({ ...endpoints(list), ...env }), why);
+  const ok = { name: "chat", url: "https://chat.internal/hooks", secrets: [secret] };
+  refused([{ ...ok, url: "not a url" }], /must be an http\(s\) URL[\s\S]*webhooks\.endpoints\[0\]\.url/);
+  refused([{ ...ok, url: "ftp://chat.internal/" }], /must be an http\(s\) URL/);
+  refused([{ ...ok, secrets: ["whsec_c2hvcnQ="] }], /at least 24 random bytes; this one has 5[\s\S]*secrets\[0\]/);
+  refused([{ ...ok, secrets: ["plain-secret-but-long-enough-0123456789"] }], /starts with "whsec_"/);
+  refused([{ ...ok, secrets: [] }], /secrets/);
+  refused([{ ...ok, secrets: [secret, secret, secret] }], /secrets/);
+  refused([{ ...ok, name: "Chat Backend" }], /must be 1–64 of a-z/);
+  refused([ok, ok], /chat is used twice/);
+  refused([{ ...ok, kinds: ["rang"] }], /kinds/);
+  refused([{ ...ok, outcomes: ["lost"] }], /outcomes/);
+  refused([{ ...ok, url: "http://chat.internal/hooks" }], /has an http:\/\/ URL; use https/, {
+    CALLDROP_MODE: "production",
+    CALLDROP_AUTH__JWKS_URL: "https://idp.example/jwks",
+  });
+  assert.throws(
+    () => loadConfig({ CALLDROP_WEBHOOKS__INITIAL_BACKOFF_MS: "5000", CALLDROP_WEBHOOKS__MAX_BACKOFF_MS: "1000" }),
+    /initialBackoffMs exceeds/,
+  );
+});

@@ -8,6 +8,9 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { cassandraConfigSchema } from "./adapters/store/cassandra/cassandra-config-schema.ts";
 import { validateIceConfig } from "./app/ice-servers.ts";
+import { webhookSecretKey } from "./codec/webhook-signature.ts";
+import { callEventKinds } from "./domain/call-events.ts";
+import { outcomeValues } from "./domain/call-types.ts";
 
 const ms = z.number().int().positive();
 
@@ -18,6 +21,14 @@ const origin = z.string().refine((o) => URL.canParse(o) && new URL(o).origin ===
 
 /** An https URL (push services are only ever reached over TLS). */
 const httpsUrl = z.url({ protocol: /^https$/, error: "must be an https URL" });
+/** A Standard Webhooks secret (codec/webhook-signature.ts), refused with the reason. */
+const webhookSecret = z.string().superRefine((secret, ctx) => {
+  try {
+    webhookSecretKey(secret);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: (err as Error).message });
+  }
+});
 
 const schema = z.strictObject({
   /** local: dev token issuer on, friendly defaults. production: real keys required. */
@@ -267,6 +278,48 @@ const schema = z.strictObject({
       pageSize: z.number().int().min(1).max(1000).default(200),
     })
     .prefault({}),
+  /** Signed webhooks of the call events (docs/spec.md §9 "Webhooks"). */
+  webhooks: z
+    .strictObject({
+      endpoints: z
+        .array(
+          z.strictObject({
+            /** Names the endpoint in its stored cursors, logs and metrics (keep it when the URL changes). */
+            name: z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, {
+              error: "must be 1–64 of a-z, 0-9, _ and -, starting with a letter",
+            }),
+            url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
+            /** `whsec_` + base64 of ≥ 24 random bytes; two while rotating (requests carry both signatures). */
+            secrets: z.array(webhookSecret).min(1).max(2),
+            /** Only these kinds (default: all). */
+            kinds: z.array(z.enum(callEventKinds)).default([]),
+            /** Only `ended` events with these outcomes (with no kinds: only those `ended` events). */
+            outcomes: z.array(z.enum(outcomeValues)).default([]),
+          }),
+        )
+        .default([])
+        .superRefine((endpoints, ctx) => {
+          const seen = new Set<string>();
+          endpoints.forEach(({ name }, i) => {
+            if (seen.has(name)) ctx.addIssue({ code: "custom", path: [i, "name"], message: `${name} is used twice` });
+            seen.add(name);
+          });
+        }),
+      /** Attempts per event, the first included, before it is dead-lettered. */
+      maxAttempts: z.number().int().min(1).max(100).default(12),
+      /** The first retry waits up to this long; each next one twice as long (jittered over its upper half). */
+      initialBackoffMs: ms.default(1_000),
+      maxBackoffMs: ms.default(600_000),
+      /** An attempt without an answer by then counts as failed (and is retried). */
+      timeoutMs: ms.default(15_000),
+      /** How often an idle partition's worker reads the event log again. */
+      pollIntervalMs: ms.default(500),
+      /** How often a node checks which partitions it delivers (cluster: its claims in etcd). */
+      claimCheckIntervalMs: ms.default(1_000),
+      /** Accept http:// endpoint URLs in production mode (local mode always does). */
+      allowInsecureUrls: z.boolean().default(false),
+    })
+    .prefault({}),
   /** Takeover of calls whose node died (single node too: calls that were ringing when it stopped). */
   takeover: z
     .strictObject({
@@ -311,6 +364,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: obje
   }
   if (config.cluster?.callDirectory === "sqlite" && config.store.kind !== "sqlite") {
     throw new Error("invalid configuration: cluster.callDirectory sqlite needs store.kind sqlite");
+  }
+  const insecure = config.webhooks.endpoints.find((e) => e.url.startsWith("http:"));
+  if (insecure && config.mode === "production" && !config.webhooks.allowInsecureUrls) {
+    throw new Error(
+      `invalid configuration: webhooks.endpoints ${insecure.name} has an http:// URL; use https (or set webhooks.allowInsecureUrls)`,
+    );
+  }
+  if (config.webhooks.initialBackoffMs > config.webhooks.maxBackoffMs) {
+    throw new Error("invalid configuration: webhooks.initialBackoffMs exceeds webhooks.maxBackoffMs");
   }
   const iceProblems = validateIceConfig(config.ice);
   if (iceProblems.length > 0) throw new Error(`invalid configuration: ${iceProblems.join("; ")}`);

@@ -11,6 +11,7 @@ export interface MetricFamily {
   labels: Record<string, readonly string[] | null>;
 }
 
+const CALL_EVENT_KINDS = ["started", "answered", "ended"] as const;
 const OUTCOMES = ["completed", "missed", "declined", "cancelled", "busy", "unreachable", "failed"] as const;
 /** Connect code names as the server writes them into the `code` label. */
 export const RPC_CODES = [
@@ -70,6 +71,23 @@ export const METRICS: Readonly<Record<string, MetricFamily>> = {
   calldrop_relay_ack_seconds: { type: "histogram", labels: {} },
   calldrop_rate_limited_total: { type: "counter", labels: { kind: null } },
   calldrop_build_info: { type: "gauge", labels: { version: null, node_version: null } },
+  calldrop_call_event_subscribers: { type: "gauge", labels: { group: null } },
+  calldrop_call_events_streamed_total: { type: "counter", labels: { group: null, kind: CALL_EVENT_KINDS } },
+  calldrop_call_event_lag_seconds: { type: "histogram", labels: {} },
+  calldrop_webhook_attempts_total: {
+    type: "counter",
+    labels: { webhook: null, result: ["2xx", "3xx", "4xx", "5xx", "timeout", "network"] },
+  },
+  calldrop_webhook_deliveries_total: {
+    type: "counter",
+    labels: { webhook: null, result: ["delivered", "dead_lettered"] },
+  },
+  calldrop_webhook_dead_letters_total: {
+    type: "counter",
+    labels: { webhook: null, reason: ["exhausted", "rejected"] },
+  },
+  calldrop_webhook_delivery_lag_seconds: { type: "histogram", labels: { webhook: null } },
+  calldrop_webhook_partitions_owned: { type: "gauge", labels: { webhook: null } },
 };
 
 /** Labels Prometheus (Operator) attaches to every scraped series. */

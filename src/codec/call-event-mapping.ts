@@ -1,5 +1,5 @@
 /** CallEventsService messages from logged call events (docs/spec.md §9 "Call events"). */
-import { create } from "@bufbuild/protobuf";
+import { create, toJsonString } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { type CallEvent, CallEventSchema } from "../../gen/calldrop/internal/v1/events_pb.js";
 import { type LoggedCallEvent, occurredAtMs } from "../app/ports/call-event-log.ts";
@@ -53,4 +53,9 @@ export function callEventToProto(e: LoggedCallEvent): CallEvent {
       });
     }
   }
+}
+
+/** The canonical proto JSON of `e` (a webhook's body): field names in lowerCamelCase, enums by name. */
+export function callEventToJson(e: LoggedCallEvent): string {
+  return toJsonString(CallEventSchema, callEventToProto(e));
 }

@@ -5,6 +5,16 @@
 
 /** How a call ended; set exactly once per call. */
 export type Outcome = "completed" | "missed" | "declined" | "cancelled" | "busy" | "unreachable" | "failed";
+/** Every outcome, for config and label sets. */
+export const outcomeValues = [
+  "completed",
+  "missed",
+  "declined",
+  "cancelled",
+  "busy",
+  "unreachable",
+  "failed",
+] as const satisfies readonly Outcome[];
 
 /** The finer reason behind an outcome. */
 export type EndReason =

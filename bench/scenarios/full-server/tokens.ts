@@ -5,9 +5,18 @@ export const benchJwtSecret = "calldrop-bench-secret-0123456789abcdef0123456789"
 
 /** Signs a user token as the messaging app would (issuer/audience of the server's defaults), valid 1 h. */
 export function mintToken(userId: string): Promise<string> {
-  return new SignJWT({})
+  return sign(userId, {});
+}
+
+/** Signs a service token (docs/spec.md §9 "Service tokens") for `service` with `scope`, valid 1 h. */
+export function mintServiceToken(service: string, scope: string): Promise<string> {
+  return sign(service, { kind: "service", scope });
+}
+
+function sign(subject: string, claims: Record<string, string>): Promise<string> {
+  return new SignJWT(claims)
     .setProtectedHeader({ alg: "HS256" })
-    .setSubject(userId)
+    .setSubject(subject)
     .setIssuer("calldrop-dev")
     .setAudience("calldrop-calling")
     .setIssuedAt()

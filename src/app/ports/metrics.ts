@@ -7,6 +7,7 @@
 import type { CallEventKind } from "../../domain/call-events.ts";
 import type { Notification } from "../../domain/call-types.ts";
 import type { CallRating } from "../../domain/rating.ts";
+import type { AttemptResult } from "../../domain/webhooks.ts";
 import type { PushChannel } from "./push-registry.ts";
 
 /** Label values by label name. */
@@ -92,4 +93,16 @@ export interface CallEventMetrics {
   subscribed(group: string, delta: 1 | -1): void;
   /** One event sent to a member of `group`, `lagMs` after its fact happened. */
   streamed(group: string, kind: CallEventKind, lagMs: number): void;
+}
+
+/** Counts webhook deliveries (docs/spec.md §9 "Webhooks"), by endpoint name (a closed set from config). */
+export interface WebhookMetrics {
+  /** One attempt at `endpoint`, with what it achieved. */
+  attempted(endpoint: string, result: AttemptResult): void;
+  /** An event delivered to `endpoint`, `lagMs` after its fact happened. */
+  delivered(endpoint: string, lagMs: number): void;
+  /** An event dead-lettered: after the last attempt failed (exhausted), or refused by the receiver (rejected). */
+  deadLettered(endpoint: string, reason: "exhausted" | "rejected"): void;
+  /** This node took (+1) or gave up (-1) delivering a partition of `endpoint`. */
+  owned(endpoint: string, delta: 1 | -1): void;
 }

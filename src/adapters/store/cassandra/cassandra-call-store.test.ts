@@ -168,7 +168,7 @@ test("migrations 4 to 8 keep a v3 keyspace's calls: a summary written before sco
   const admin = createCassandraClient(testConfig(contactPoint, "system"));
   try {
     await keyspaceAt(3, ks, [oldCall]);
-    assert.deepEqual(await migrate(admin, ks, simple), [4, 5, 6, 7, 8]);
+    assert.deepEqual(await migrate(admin, ks, simple), [4, 5, 6, 7, 8, 9, 10]);
     await checkSchema(admin, ks);
     const store = createCassandraCallStore(testConfig(contactPoint, ks));
     try {
@@ -197,7 +197,7 @@ test("migrations 5 to 8 add ratings to a v4 keyspace: an old call has none, and 
   const admin = createCassandraClient(testConfig(contactPoint, "system"));
   try {
     await keyspaceAt(4, ks, [oldCall]);
-    assert.deepEqual(await migrate(admin, ks, simple), [5, 6, 7, 8]);
+    assert.deepEqual(await migrate(admin, ks, simple), [5, 6, 7, 8, 9, 10]);
     await checkSchema(admin, ks);
     const store = createCassandraCallStore(testConfig(contactPoint, ks));
     try {
@@ -226,7 +226,7 @@ test("migrations 6 to 8 add the event log to a v5 keyspace: a call ringing befor
       started_at_ms, ring_deadline_ms) VALUES ('ringing', 'alice', 'alice-phone', 'bob', true, 1000, 31000)`;
   try {
     await keyspaceAt(5, ks, [ringing]);
-    assert.deepEqual(await migrate(admin, ks, simple), [6, 7, 8]);
+    assert.deepEqual(await migrate(admin, ks, simple), [6, 7, 8, 9, 10]);
     await checkSchema(admin, ks);
     const store = createCassandraCallStore(testConfig(contactPoint, ks, { eventSettleMs: 500 }));
     try {
@@ -249,7 +249,7 @@ test("migrations 6 to 8 add the event log to a v5 keyspace: a call ringing befor
   }
 });
 
-test("migrations 7 and 8 add the relay protocol to a v6 keyspace: an old summary and sample have none, a new one keeps it", async () => {
+test("migrating a v6 keyspace (7 adds the relay protocol): an old summary and sample have none, a new one keeps it", async () => {
   const ks = `calldrop_v6_${randomBytes(4).toString("hex")}`;
   const admin = createCassandraClient(testConfig(contactPoint, "system"));
   const oldSample = `INSERT INTO call_samples (call_id, at_ms, user_id, fraction_lost, jitter_ms, rtt_ms,
@@ -257,7 +257,7 @@ test("migrations 7 and 8 add the relay protocol to a v6 keyspace: an old summary
       quality_limitation_reason, path) VALUES ('old', 2000, 'alice', 0, 1, 20, 1000000, 900000, 640, 360, 30, 0, 'none', 'relay')`;
   try {
     await keyspaceAt(6, ks, [oldCall, oldSample]);
-    assert.deepEqual(await migrate(admin, ks, simple), [7, 8]);
+    assert.deepEqual(await migrate(admin, ks, simple), [7, 8, 9, 10]);
     await checkSchema(admin, ks);
     const store = createCassandraCallStore(testConfig(contactPoint, ks));
     try {
@@ -282,7 +282,7 @@ test("migrations 7 and 8 add the relay protocol to a v6 keyspace: an old summary
   }
 });
 
-test("migration 8 adds sample windows to a v7 keyspace: samples stored one row each before are listed with them", async () => {
+test("migration 9 adds sample windows to a v7 keyspace: samples stored one row each before are listed with them", async () => {
   const ks = `calldrop_v7_${randomBytes(4).toString("hex")}`;
   const admin = createCassandraClient(testConfig(contactPoint, "system"));
   const oldSample = `INSERT INTO call_samples (call_id, at_ms, user_id, fraction_lost, jitter_ms, rtt_ms,
@@ -291,7 +291,7 @@ test("migration 8 adds sample windows to a v7 keyspace: samples stored one row e
     VALUES ('old', 1000, 'alice', 0.015, 4.5, 38.25, 1250000.5, 1100000, 1280, 720, 29.97, 1, 'bandwidth', 'relay', 'tcp')`;
   try {
     await keyspaceAt(7, ks, [oldSample]);
-    assert.deepEqual(await migrate(admin, ks, simple), [8]);
+    assert.deepEqual(await migrate(admin, ks, simple), [8, 9, 10]);
     await checkSchema(admin, ks);
     const store = createCassandraCallStore(testConfig(contactPoint, ks));
     try {

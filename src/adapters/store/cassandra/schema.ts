@@ -20,6 +20,8 @@
  * - call_events: the call event log (docs/spec.md §9 "Call events"), one partition per log partition
  *   and hour of write time, ordered by write time; kept 7 days. calls_by_id keeps each event's
  *   position (started_pos, answered_pos, ended_pos) so a retried write finds the event it wrote.
+ * - webhook_cursors / webhook_dead_letters: where each webhook endpoint's delivery of each log
+ *   partition stands, and the events given up on (cassandra-webhook-state.ts, docs/spec.md §9 "Webhooks").
  *
  * The call tables' columns grow by migration (ALTER TABLE … ADD IF NOT EXISTS): rows written
  * before read the new columns as null.
@@ -156,6 +158,19 @@ export const migrations: readonly Migration[] = [
          PRIMARY KEY ((call_id), window_key)
        ) WITH default_time_to_live = 2592000
          AND compaction = {'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'DAYS', 'compaction_window_size': 1}`,
+    ],
+  },
+  {
+    version: 10,
+    description: "webhook delivery cursors per endpoint and log partition, and dead letters (docs/spec.md §9)",
+    statements: [
+      `CREATE TABLE IF NOT EXISTS webhook_cursors (
+         endpoint text, part int, seq bigint, event_id text,
+         pending_event_id text, attempts int, next_attempt_at_ms bigint, last_error text,
+         PRIMARY KEY ((endpoint), part))`,
+      `CREATE TABLE IF NOT EXISTS webhook_dead_letters (
+         endpoint text, event_id text, part int, attempts int, last_error text, dead_at_ms bigint,
+         PRIMARY KEY ((endpoint), event_id))`,
     ],
   },
 ];
