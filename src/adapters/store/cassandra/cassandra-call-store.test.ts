@@ -163,7 +163,7 @@ const oldCall = `INSERT INTO calls_by_id (call_id, caller_user_id, caller_device
     {samples: 12, avg_fraction_lost: 0.0125, avg_jitter_ms: 3.75, avg_rtt_ms: 41.5, avg_bitrate_bps: 987654,
      resolution_changes: 2})`;
 
-test("migrations 4 to 8 keep a v3 keyspace's calls: a summary written before scores reads back without one", async () => {
+test("migrations 4 to 10 keep a v3 keyspace's calls: a summary written before scores reads back without one", async () => {
   const ks = `calldrop_v3_${randomBytes(4).toString("hex")}`;
   const admin = createCassandraClient(testConfig(contactPoint, "system"));
   try {
@@ -192,7 +192,7 @@ test("migrations 4 to 8 keep a v3 keyspace's calls: a summary written before sco
   }
 });
 
-test("migrations 5 to 8 add ratings to a v4 keyspace: an old call has none, and can be rated (docs/spec.md §15)", async () => {
+test("migrations 5 to 10 add ratings to a v4 keyspace: an old call has none, and can be rated (docs/spec.md §15)", async () => {
   const ks = `calldrop_v4_${randomBytes(4).toString("hex")}`;
   const admin = createCassandraClient(testConfig(contactPoint, "system"));
   try {
@@ -219,7 +219,7 @@ test("migrations 5 to 8 add ratings to a v4 keyspace: an old call has none, and 
   }
 });
 
-test("migrations 6 to 8 add the event log to a v5 keyspace: a call ringing before it logs its answer and end", async () => {
+test("migrations 6 to 10 add the event log to a v5 keyspace: a call ringing before it logs its answer and end", async () => {
   const ks = `calldrop_v5_${randomBytes(4).toString("hex")}`;
   const admin = createCassandraClient(testConfig(contactPoint, "system"));
   const ringing = `INSERT INTO calls_by_id (call_id, caller_user_id, caller_device_id, callee_user_id, video,
